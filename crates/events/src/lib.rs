@@ -1,0 +1,20 @@
+//! The published language of mybnb: the payload of every integration event a context publishes.
+//!
+//! These types are the contract between teams. A context publishes them through its outbox,
+//! wrapped in an envelope (id, type, version, occurredAt, aggregateId, correlationId, payload);
+//! any service — including one written by a new team — subscribes by their `TYPE`. Changing a
+//! payload in a way old readers cannot read means a new `VERSION`.
+
+use serde::Serialize;
+
+pub mod room;
+
+/// An event one context tells the others about.
+pub trait IntegrationEvent: Serialize {
+    /// The event's name, e.g. `RoomRegistered`.
+    const TYPE: &'static str;
+    /// The payload's schema version.
+    const VERSION: u16;
+    /// The id of the aggregate the event is about; events of one aggregate keep their order.
+    fn aggregate_id(&self) -> String;
+}

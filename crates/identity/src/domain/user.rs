@@ -1,0 +1,138 @@
+//! Users.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{IdentityError, Password, Username};
+
+/// The name shown to others: 1–64 characters; the username when not given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(text: &str) -> Result<DisplayName, IdentityError> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 64 {
+            return Err(IdentityError::invalid(
+                "displayName",
+                "must be 1 to 64 characters",
+            ));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(IdentityError::invalid(
+                "displayName",
+                "must not contain control characters",
+            ));
+        }
+        Ok(DisplayName(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, checked for the shape RFC 5322 allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(text: &str) -> Result<Email, IdentityError> {
+        let text = text.trim();
+        if text.len() > 254 || !email_address::EmailAddress::is_valid(text) {
+            return Err(IdentityError::invalid(
+                "email",
+                "must be a valid e-mail address",
+            ));
+        }
+        Ok(Email(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub email: Option<Email>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A sign-up as submitted, not yet checked.
+#[derive(Debug, Clone)]
+pub struct SignUpDraft {
+    pub username: String,
+    pub password: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A valid sign-up: the user to create and the password to hash.
+#[derive(Debug)]
+pub struct NewUser {
+    pub user: User,
+    pub password: Password,
+}
+
+impl SignUpDraft {
+    pub fn parse(self, id: Uuid, now: DateTime<Utc>) -> Result<NewUser, IdentityError> {
+        let username = Username::parse(&self.username)?;
+        let password = Password::parse(self.password)?;
+        let display_name = match self.display_name.as_deref() {
+            Some(name) => DisplayName::parse(name)?,
+            None => DisplayName(username.as_str().to_owned()),
+        };
+        let email = self
+            .email
+            .as_deref()
+            .filter(|email| !email.trim().is_empty())
+            .map(Email::parse)
+            .transpose()?;
+        Ok(NewUser {
+            user: User {
+                id,
+                username,
+                display_name,
+                email,
+                created_at: now,
+            },
+            password,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> SignUpDraft {
+        SignUpDraft {
+            username: "Guest1".into(),
+            password: "long enough".into(),
+            display_name: None,
+            email: Some("guest@example.com".into()),
+        }
+    }
+
+    #[test]
+    fn display_name_defaults_to_the_username() {
+        let new_user = draft().parse(Uuid::now_v7(), Utc::now()).expect("valid");
+        assert_eq!(new_user.user.display_name.as_str(), "guest1");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        let bad = SignUpDraft {
+            email: Some("not-an-address".into()),
+            ..draft()
+        };
+        assert!(matches!(
+            bad.parse(Uuid::now_v7(), Utc::now()),
+            Err(IdentityError::Invalid { field: "email", .. })
+        ));
+    }
+}

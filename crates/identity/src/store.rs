@@ -1,0 +1,85 @@
+//! The user repository on SQL (SQLite or PostgreSQL, one query text for both).
+
+use anyhow::Context;
+use mybnb_platform::db::{Database, instant_from_db, instant_to_db, is_unique_violation};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::domain::{DisplayName, Email, User, Username};
+use crate::ports::{Inserted, UserRepository};
+
+#[derive(Clone)]
+pub struct SqlUserRepository {
+    database: Database,
+}
+
+impl SqlUserRepository {
+    pub fn new(database: Database) -> Self {
+        SqlUserRepository { database }
+    }
+}
+
+impl UserRepository for SqlUserRepository {
+    async fn insert(&self, user: &User, password_hash: &str) -> anyhow::Result<Inserted> {
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, username, display_name, email, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user.id.to_string())
+        .bind(user.username.as_str())
+        .bind(user.display_name.as_str())
+        .bind(user.email.as_ref().map(Email::as_str))
+        .bind(password_hash)
+        .bind(instant_to_db(user.created_at))
+        .execute(self.database.pool())
+        .await;
+        match inserted {
+            Ok(_) => Ok(Inserted::Created),
+            Err(error) if is_unique_violation(&error) => Ok(Inserted::UsernameTaken),
+            Err(error) => Err(error).context("inserting a user"),
+        }
+    }
+
+    async fn find_by_username(
+        &self,
+        username: &Username,
+    ) -> anyhow::Result<Option<(User, String)>> {
+        let row = sqlx::query(
+            "SELECT id, username, display_name, email, created_at, password_hash \
+             FROM users WHERE username = $1",
+        )
+        .bind(username.as_str())
+        .fetch_optional(self.database.pool())
+        .await
+        .context("reading a user by username")?;
+        row.map(|row| Ok((user_from_row(&row)?, row.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    async fn find(&self, id: Uuid) -> anyhow::Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT id, username, display_name, email, created_at FROM users WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(self.database.pool())
+        .await
+        .context("reading a user")?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+}
+
+fn user_from_row(row: &AnyRow) -> anyhow::Result<User> {
+    let id: String = row.try_get("id")?;
+    let username: String = row.try_get("username")?;
+    let display_name: String = row.try_get("display_name")?;
+    let email: Option<String> = row.try_get("email")?;
+    let created_at: String = row.try_get("created_at")?;
+    Ok(User {
+        id: Uuid::parse_str(&id)?,
+        username: Username::parse(&username)?,
+        display_name: DisplayName::parse(&display_name)?,
+        email: email.as_deref().map(Email::parse).transpose()?,
+        created_at: instant_from_db(&created_at)?,
+    })
+}

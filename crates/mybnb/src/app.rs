@@ -1,0 +1,262 @@
+//! Start-up as a value: [`Application::build`] opens what the enabled services need and binds
+//! the listener; [`Application::run_until_stopped`] serves until SIGTERM, SIGINT or a
+//! [`ShutdownHandle`] asks it to stop, then drains.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use mybnb_platform::auth::{TokenIssuer, TokenVerifier, token_keys};
+use mybnb_platform::db::{Database, Migrations};
+use mybnb_platform::health::{ComponentStatus, Readiness, refuse_until_started};
+use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
+use mybnb_platform::metrics::Metrics;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi;
+use crate::services::Service;
+use crate::settings::Settings;
+use crate::signing_secret;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    readiness: Readiness,
+    databases: Vec<Database>,
+    background: JoinSet<()>,
+    stop: CancellationToken,
+    drain_delay: Duration,
+    shutdown_timeout: Duration,
+}
+
+/// Asks a running application to stop, as SIGTERM does.
+#[derive(Clone)]
+pub struct ShutdownHandle(CancellationToken);
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        self.0.cancel();
+    }
+}
+
+/// What every context's wiring needs from the application.
+struct Wiring<'a> {
+    settings: &'a Settings,
+    issuer: TokenIssuer,
+    verifier: TokenVerifier,
+    readiness: &'a Readiness,
+    databases: &'a mut Vec<Database>,
+    background: &'a mut JoinSet<()>,
+    stop: &'a CancellationToken,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "creating the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        let secret =
+            signing_secret::load_or_generate(settings.jwt_secret.as_ref(), &settings.data_dir)?;
+        let (issuer, verifier) = token_keys(secret.expose_secret(), settings.token_lifetime)?;
+        let readiness = Readiness::default();
+        let metrics = Metrics::new();
+        let stop = CancellationToken::new();
+        let mut databases = Vec::new();
+        let mut background = JoinSet::new();
+
+        let mut wiring = Wiring {
+            settings: &settings,
+            issuer,
+            verifier,
+            readiness: &readiness,
+            databases: &mut databases,
+            background: &mut background,
+            stop: &stop,
+        };
+        let mut api = OpenApiRouter::new();
+        for service in settings.services.iter() {
+            api = api.merge(wiring.context_router(service)?);
+        }
+        let api = api.route_layer(axum::middleware::from_fn_with_state(
+            readiness.clone(),
+            refuse_until_started,
+        ));
+        let api = api
+            .merge(mybnb_platform::health::router(readiness.clone()))
+            .merge(mybnb_platform::metrics::router(metrics.clone()));
+        let router = openapi::serve_document(api);
+        let router =
+            serve_behind_middleware(router, RequestTimeout(settings.request_timeout), metrics);
+
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        Ok(Application {
+            listener,
+            router,
+            readiness,
+            databases,
+            background,
+            stop,
+            drain_delay: settings.drain_delay,
+            shutdown_timeout: settings.shutdown_timeout,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.stop.clone())
+    }
+
+    /// Serves until asked to stop, then: readiness turns 503 at once; after `drain_delay` the
+    /// listener closes; in-flight requests get up to `shutdown_timeout` to finish.
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
+        let address = self.local_addr()?;
+        tracing::info!(%address, "listening");
+        let closing = CancellationToken::new();
+        let server = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(closing.clone().cancelled_owned());
+        let mut server = tokio::spawn(server.into_future());
+
+        tokio::select! {
+            () = stop_requested(&self.stop) => {}
+            result = &mut server => {
+                self.stop.cancel();
+                return result.context("the server task failed")?.context("serving HTTP");
+            }
+        }
+        tracing::info!(
+            drain_delay_ms = self.drain_delay.as_millis(),
+            "shutting down: draining"
+        );
+        self.readiness.start_draining();
+        self.stop.cancel();
+        tokio::time::sleep(self.drain_delay).await;
+        closing.cancel();
+        match tokio::time::timeout(self.shutdown_timeout, &mut server).await {
+            Ok(result) => result
+                .context("the server task failed")?
+                .context("serving HTTP")?,
+            Err(_) => {
+                tracing::warn!(
+                    shutdown_timeout_ms = self.shutdown_timeout.as_millis(),
+                    "in-flight requests did not finish in time; stopping anyway"
+                );
+                server.abort();
+            }
+        }
+        while self.background.join_next().await.is_some() {}
+        for database in &self.databases {
+            database.close().await;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM, SIGINT or a [`ShutdownHandle`].
+async fn stop_requested(stop: &CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = interrupt => tracing::info!("received SIGINT"),
+        () = terminate => tracing::info!("received SIGTERM"),
+        () = stop.cancelled() => {}
+    }
+}
+
+impl Wiring<'_> {
+    fn context_router(&mut self, service: Service) -> anyhow::Result<OpenApiRouter> {
+        let router = match service {
+            Service::Identity => {
+                let database = self.database(service, mybnb_identity::migrations())?;
+                let users = mybnb_identity::store::SqlUserRepository::new(database);
+                let identity =
+                    mybnb_identity::service::IdentityService::new(users, self.issuer.clone());
+                mybnb_identity::http::router(
+                    identity,
+                    self.verifier.clone(),
+                    self.settings.auth_rate_limit_per_minute,
+                )
+            }
+            Service::Room => {
+                let database = self.database(service, mybnb_room::migrations())?;
+                let rooms = mybnb_room::service::RoomService::new(
+                    mybnb_room::store::SqlRoomRepository::new(database),
+                );
+                mybnb_room::http::router(rooms, self.verifier.clone())
+            }
+        };
+        Ok(router)
+    }
+
+    /// Opens the context's database lazily and migrates it in the background, retrying until
+    /// it is reachable; the context reports not-ready until then.
+    fn database(&mut self, service: Service, migrations: Migrations) -> anyhow::Result<Database> {
+        let location = self.settings.database_location(service);
+        let database = Database::connect_lazy(&location, self.settings.database_max_connections)
+            .with_context(|| {
+                format!(
+                    "configuring the {service} database ({})",
+                    location.describe()
+                )
+            })?;
+        let component = format!("{service}.database");
+        self.readiness.set(
+            &component,
+            ComponentStatus::Starting("migrating".to_owned()),
+        );
+        let readiness = self.readiness.clone();
+        let stop = self.stop.clone();
+        let migrating = database.clone();
+        self.background.spawn(async move {
+            let mut delay = Duration::from_millis(100);
+            loop {
+                match migrating.migrate(&migrations).await {
+                    Ok(()) => {
+                        readiness.set(&component, ComponentStatus::Ready);
+                        tracing::info!(component, "database migrated");
+                        return;
+                    }
+                    Err(error) => {
+                        let reason = format!("unavailable: {error}");
+                        tracing::warn!(component, error = %error, "cannot migrate the database; retrying");
+                        readiness.set(&component, ComponentStatus::Starting(reason));
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = stop.cancelled() => return,
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        });
+        self.databases.push(database.clone());
+        Ok(database)
+    }
+}

@@ -1,0 +1,37 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "mybnb", version, about = "mybnb — a lodging-sharing platform", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the chosen services (the default command: all of them, in one process).
+    Serve(ServeArgs),
+}
+
+/// Flags of `mybnb serve`. Each overrides the same setting from `MYBNB_*` variables and the
+/// config file; the others are set there (see the README's settings table).
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "MYBNB_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Directory for the SQLite databases and the generated token-signing secret
+    /// [default: ./mybnb-data]
+    #[arg(long, env = "MYBNB_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Services to run: `all`, or a comma-separated list of identity, room [default: all]
+    #[arg(long, env = "MYBNB_SERVICES", value_name = "LIST")]
+    pub services: Option<String>,
+    /// A TOML file of settings
+    #[arg(long, env = "MYBNB_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}

@@ -1,0 +1,16 @@
+//! The `mybnb` binary: one program that runs any set of mybnb's contexts.
+//!
+//! `main` parses the command line ([`cli`]), loads the settings ([`settings`]) and hands them
+//! to [`Application`], which wires each enabled context's adapters to its service and serves
+//! them all behind one HTTP listener.
+
+pub mod app;
+pub mod cli;
+mod openapi;
+pub mod services;
+pub mod settings;
+mod signing_secret;
+pub mod telemetry;
+
+pub use app::{Application, ShutdownHandle};
+pub use settings::Settings;

@@ -1,0 +1,290 @@
+//! One settings tree: defaults, then a TOML file (`--config`), then `MYBNB_*` environment
+//! variables, then command-line flags. Every key is flat and snake_case; its variable is the key
+//! in capitals after `MYBNB_` (`data_dir` ↔ `MYBNB_DATA_DIR`). Unknown keys and bad values are
+//! refused before anything is opened.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use mybnb_platform::db::{DatabaseLocation, redact_url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::ServeArgs;
+use crate::services::{Service, ServiceSet};
+
+/// `MYBNB_*` variables that are not settings: the config file's path (a flag of its own) and
+/// the test harness's switches.
+const NOT_SETTINGS: &[&str] = &["config", "skip_external", "test_database_url"];
+
+/// The settings as written, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawSettings {
+    listen: String,
+    data_dir: PathBuf,
+    services: String,
+    database_url: Option<SecretString>,
+    identity_database_url: Option<SecretString>,
+    room_database_url: Option<SecretString>,
+    database_max_connections: u32,
+    jwt_secret: Option<SecretString>,
+    token_ttl_secs: u64,
+    auth_rate_limit_per_minute: u32,
+    request_timeout_ms: u64,
+    drain_delay_ms: u64,
+    shutdown_timeout_ms: u64,
+    log_format: LogFormat,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        RawSettings {
+            listen: "127.0.0.1:8080".to_owned(),
+            data_dir: PathBuf::from("./mybnb-data"),
+            services: "all".to_owned(),
+            database_url: None,
+            identity_database_url: None,
+            room_database_url: None,
+            database_max_connections: 8,
+            jwt_secret: None,
+            token_ttl_secs: 3600,
+            auth_rate_limit_per_minute: 30,
+            request_timeout_ms: 10_000,
+            drain_delay_ms: 0,
+            shutdown_timeout_ms: 30_000,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Flags given on the command line; only those present override the other layers.
+#[derive(Serialize)]
+struct FlagOverrides<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<&'a PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    services: Option<&'a String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated settings: every value here is usable as it is.
+#[derive(Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub services: ServiceSet,
+    /// The PostgreSQL URL shared by every context (a schema each), unless a context has its own.
+    pub database_url: Option<SecretString>,
+    pub context_database_urls: BTreeMap<Service, SecretString>,
+    pub database_max_connections: u32,
+    /// The token-signing secret; when absent, one is generated once in the data directory.
+    pub jwt_secret: Option<SecretString>,
+    pub token_lifetime: Duration,
+    pub auth_rate_limit_per_minute: NonZeroU32,
+    pub request_timeout: Duration,
+    pub drain_delay: Duration,
+    pub shutdown_timeout: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0}")]
+    Source(#[from] Box<figment::Error>),
+    #[error("invalid `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// The settings when nothing is configured.
+    pub fn defaults() -> Result<Settings, SettingsError> {
+        Settings::validate(RawSettings::default())
+    }
+
+    /// Reads the layers in order — defaults, config file, environment, flags — and validates
+    /// the result.
+    pub fn load(args: &ServeArgs) -> Result<Settings, SettingsError> {
+        let mut figment = Figment::new();
+        if let Some(file) = &args.config {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let flags = FlagOverrides {
+            listen: args.listen.as_ref(),
+            data_dir: args.data_dir.as_ref(),
+            services: args.services.as_ref(),
+        };
+        let raw: RawSettings = figment
+            .merge(Env::prefixed("MYBNB_").ignore(NOT_SETTINGS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(Box::new)?;
+        Settings::validate(raw)
+    }
+
+    fn validate(raw: RawSettings) -> Result<Settings, SettingsError> {
+        let listen = raw.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("`{}` is not an IP address and port", raw.listen),
+            )
+        })?;
+        let services = raw
+            .services
+            .parse()
+            .map_err(|reason| invalid("services", reason))?;
+        let mut context_database_urls = BTreeMap::new();
+        for (service, key, url) in [
+            (
+                Service::Identity,
+                "identity_database_url",
+                raw.identity_database_url,
+            ),
+            (Service::Room, "room_database_url", raw.room_database_url),
+        ] {
+            if let Some(url) = url {
+                check_postgres_url(key, &url)?;
+                context_database_urls.insert(service, url);
+            }
+        }
+        if let Some(url) = &raw.database_url {
+            check_postgres_url("database_url", url)?;
+        }
+        if raw.database_max_connections == 0 {
+            return Err(invalid("database_max_connections", "must be at least 1"));
+        }
+        if let Some(secret) = &raw.jwt_secret
+            && secret.expose_secret().len() < mybnb_platform::auth::MIN_SECRET_BYTES
+        {
+            return Err(invalid(
+                "jwt_secret",
+                format!(
+                    "must be at least {} bytes",
+                    mybnb_platform::auth::MIN_SECRET_BYTES
+                ),
+            ));
+        }
+        if raw.token_ttl_secs == 0 {
+            return Err(invalid("token_ttl_secs", "must be at least 1"));
+        }
+        let auth_rate_limit_per_minute = NonZeroU32::new(raw.auth_rate_limit_per_minute)
+            .ok_or_else(|| invalid("auth_rate_limit_per_minute", "must be at least 1"))?;
+        if raw.request_timeout_ms == 0 {
+            return Err(invalid("request_timeout_ms", "must be at least 1"));
+        }
+        Ok(Settings {
+            listen,
+            data_dir: raw.data_dir,
+            services,
+            database_url: raw.database_url,
+            context_database_urls,
+            database_max_connections: raw.database_max_connections,
+            jwt_secret: raw.jwt_secret,
+            token_lifetime: Duration::from_secs(raw.token_ttl_secs),
+            auth_rate_limit_per_minute,
+            request_timeout: Duration::from_millis(raw.request_timeout_ms),
+            drain_delay: Duration::from_millis(raw.drain_delay_ms),
+            shutdown_timeout: Duration::from_millis(raw.shutdown_timeout_ms),
+            log_format: raw.log_format,
+        })
+    }
+
+    /// Where a context keeps its data: its own PostgreSQL URL, else the shared one, else a
+    /// SQLite file named after it in the data directory.
+    pub fn database_location(&self, service: Service) -> DatabaseLocation {
+        match self
+            .context_database_urls
+            .get(&service)
+            .or(self.database_url.as_ref())
+        {
+            Some(url) => DatabaseLocation::Postgres {
+                url: url.clone(),
+                schema: service.name().to_owned(),
+            },
+            None => DatabaseLocation::Sqlite {
+                path: self.data_dir.join(format!("{}.db", service.name())),
+            },
+        }
+    }
+
+    /// The effective settings as `(key, value)` pairs, safe to log: secrets are named, never
+    /// shown, and database URLs lose their passwords.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let mut described = vec![
+            ("listen".to_owned(), self.listen.to_string()),
+            ("data_dir".to_owned(), self.data_dir.display().to_string()),
+            ("services".to_owned(), self.services.to_string()),
+        ];
+        for service in self.services.iter() {
+            described.push((
+                format!("{service}_database"),
+                self.database_location(service).describe(),
+            ));
+        }
+        let jwt_secret = match self.jwt_secret {
+            Some(_) => "set (hidden)",
+            None => "generated in data_dir",
+        };
+        described.extend([
+            (
+                "database_max_connections".to_owned(),
+                self.database_max_connections.to_string(),
+            ),
+            ("jwt_secret".to_owned(), jwt_secret.to_owned()),
+            (
+                "token_ttl_secs".to_owned(),
+                self.token_lifetime.as_secs().to_string(),
+            ),
+            (
+                "auth_rate_limit_per_minute".to_owned(),
+                self.auth_rate_limit_per_minute.to_string(),
+            ),
+            (
+                "request_timeout_ms".to_owned(),
+                self.request_timeout.as_millis().to_string(),
+            ),
+            (
+                "drain_delay_ms".to_owned(),
+                self.drain_delay.as_millis().to_string(),
+            ),
+            (
+                "shutdown_timeout_ms".to_owned(),
+                self.shutdown_timeout.as_millis().to_string(),
+            ),
+        ]);
+        described
+    }
+}
+
+fn check_postgres_url(key: &'static str, url: &SecretString) -> Result<(), SettingsError> {
+    let url = url.expose_secret();
+    let parsed = url::Url::parse(url)
+        .map_err(|error| invalid(key, format!("`{}` is not a URL: {error}", redact_url(url))))?;
+    match parsed.scheme() {
+        "postgres" | "postgresql" => Ok(()),
+        scheme => Err(invalid(
+            key,
+            format!("`{scheme}:` is not supported; use a postgres:// URL (SQLite needs no URL)"),
+        )),
+    }
+}

@@ -1,0 +1,228 @@
+//! Databases: each context owns one, on SQLite (a file in the data directory) or PostgreSQL (a
+//! schema named after the context), reached through the same queries.
+//!
+//! Queries use sqlx's `Any` driver with `$1` placeholders, which both backends accept, so a
+//! context has one repository whatever the backend. Migrations are portable where the DDL is
+//! (integers as `BIGINT`, text, partial indexes) and kept per backend where it is not (see
+//! [`Migrations`]).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{MigrateError, Migration, Migrator};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Transaction};
+
+/// Where a context keeps its data.
+#[derive(Clone)]
+pub enum DatabaseLocation {
+    /// A SQLite file, created when missing (WAL, `synchronous=FULL`, foreign keys on).
+    Sqlite { path: PathBuf },
+    /// A schema of a PostgreSQL database, created when missing.
+    Postgres { url: SecretString, schema: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The migrations of one context's database, plus the platform's own tables (the outbox) for
+/// contexts that publish events.
+#[derive(Clone)]
+pub struct Migrations {
+    sqlite: Vec<Migration>,
+    postgres: Vec<Migration>,
+}
+
+impl Migrations {
+    /// Migrations whose DDL runs unchanged on both backends.
+    pub fn portable(migrator: &Migrator) -> Self {
+        Migrations::per_backend(migrator, migrator)
+    }
+
+    /// Migrations written once per backend, where the DDL differs.
+    pub fn per_backend(sqlite: &Migrator, postgres: &Migrator) -> Self {
+        Migrations {
+            sqlite: sqlite.iter().cloned().collect(),
+            postgres: postgres.iter().cloned().collect(),
+        }
+    }
+
+    /// Adds these migrations to the context's; versions must not collide.
+    pub fn and(mut self, other: Migrations) -> Self {
+        self.sqlite.extend(other.sqlite);
+        self.postgres.extend(other.postgres);
+        self
+    }
+
+    fn migrator(&self, backend: Backend) -> Migrator {
+        match backend {
+            Backend::Sqlite => Migrator::with_migrations(self.sqlite.clone()),
+            Backend::Postgres => Migrator::with_migrations(self.postgres.clone()),
+        }
+    }
+}
+
+/// A context's connection pool.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+    postgres_schema: Option<String>,
+}
+
+impl DatabaseLocation {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseLocation::Sqlite { .. } => Backend::Sqlite,
+            DatabaseLocation::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// A description safe to log: paths as they are, URLs without their password.
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseLocation::Sqlite { path } => format!("sqlite:{}", path.display()),
+            DatabaseLocation::Postgres { url, schema } => {
+                format!("{} (schema {schema})", redact_url(url.expose_secret()))
+            }
+        }
+    }
+}
+
+/// A URL with its password replaced, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only fails for URLs that cannot have a password, which this one has.
+                let _ = parsed.set_password(Some("redacted"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparseable url>".to_owned(),
+    }
+}
+
+impl Database {
+    /// A pool that connects on first use, so a process starts (and reports not-ready) even
+    /// while its database is unreachable.
+    pub fn connect_lazy(
+        location: &DatabaseLocation,
+        max_connections: u32,
+    ) -> Result<Database, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5));
+        let (pool, backend, postgres_schema) = match location {
+            DatabaseLocation::Sqlite { path } => {
+                let url = sqlite_url(path)?;
+                let pool = pool_options
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            connection
+                                .execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                                )
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(AnyConnectOptions::from_str(&url)?);
+                (pool, Backend::Sqlite, None)
+            }
+            DatabaseLocation::Postgres { url, schema } => {
+                let set_search_path = format!("SET search_path TO \"{schema}\"");
+                let pool = pool_options
+                    .after_connect(move |connection, _| {
+                        let statement = set_search_path.clone();
+                        Box::pin(async move {
+                            // The schema name comes from the code, never from input.
+                            connection.execute(AssertSqlSafe(statement)).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(AnyConnectOptions::from_str(url.expose_secret())?);
+                (pool, Backend::Postgres, Some(schema.clone()))
+            }
+        };
+        Ok(Database {
+            pool,
+            backend,
+            postgres_schema,
+        })
+    }
+
+    /// Creates the context's schema (PostgreSQL) and applies its pending migrations.
+    pub async fn migrate(&self, migrations: &Migrations) -> Result<(), MigrateError> {
+        if let Some(schema) = &self.postgres_schema {
+            let statement = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+            self.pool.execute(AssertSqlSafe(statement)).await?;
+        }
+        migrations.migrator(self.backend).run(&self.pool).await
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so concurrent writers wait for each other instead of failing
+    /// when they upgrade from reading to writing.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url(path: &std::path::Path) -> Result<String, sqlx::Error> {
+    let absolute =
+        std::path::absolute(path).map_err(|error| sqlx::Error::Configuration(error.into()))?;
+    let file_url = url::Url::from_file_path(&absolute).map_err(|()| {
+        sqlx::Error::Configuration(format!("not a usable path: {}", absolute.display()).into())
+    })?;
+    Ok(format!("sqlite://{}?mode=rwc", file_url.path()))
+}
+
+/// The current instant, at the precision the databases keep (microseconds), so that what a
+/// command answers equals what a later read returns.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
+/// How instants are stored: RFC 3339 text in UTC with microseconds, which sorts as it reads on
+/// both backends.
+pub fn instant_to_db(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Reads an instant stored by [`instant_to_db`].
+pub fn instant_from_db(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|instant| instant.with_timezone(&Utc))
+        .map_err(|error| sqlx::Error::Decode(error.into()))
+}
+
+/// True when a database error is the violation of a unique constraint or primary key.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database_error) if database_error.is_unique_violation())
+}

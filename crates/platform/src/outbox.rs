@@ -1,0 +1,79 @@
+//! The transactional outbox and the event envelope.
+//!
+//! A context that changes state appends the integration events it caused to its own `outbox`
+//! table in the same transaction as the change, so an event exists exactly when its change was
+//! committed. A relay (not part of this crate yet) publishes them in `position` order.
+
+use chrono::{DateTime, Utc};
+use mybnb_events::IntegrationEvent;
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+use crate::db::{Migrations, instant_to_db};
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The outbox table, for the migrations of a context that publishes events.
+pub fn migrations() -> Migrations {
+    Migrations::per_backend(&SQLITE, &POSTGRES)
+}
+
+/// An integration event as it travels: the payload with what every subscriber needs to route,
+/// de-duplicate and trace it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventEnvelope {
+    /// Unique per event (UUIDv7, so ids sort by creation); subscribers de-duplicate by it.
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub version: u16,
+    pub occurred_at: DateTime<Utc>,
+    pub aggregate_id: String,
+    /// The id of the request that caused the event, to follow one story across services.
+    pub correlation_id: String,
+    pub payload: serde_json::Value,
+}
+
+impl EventEnvelope {
+    pub fn wrap<E: IntegrationEvent>(
+        event: &E,
+        occurred_at: DateTime<Utc>,
+        correlation_id: &str,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(EventEnvelope {
+            id: Uuid::now_v7(),
+            event_type: E::TYPE.to_owned(),
+            version: E::VERSION,
+            occurred_at,
+            aggregate_id: event.aggregate_id(),
+            correlation_id: correlation_id.to_owned(),
+            payload: serde_json::to_value(event)?,
+        })
+    }
+}
+
+/// Appends an event to the outbox of the transaction's database.
+pub async fn append(
+    transaction: &mut AnyConnection,
+    envelope: &EventEnvelope,
+) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(&envelope.payload)
+        .map_err(|error| sqlx::Error::Encode(error.into()))?;
+    sqlx::query(
+        "INSERT INTO outbox (event_id, event_type, event_version, aggregate_id, correlation_id, \
+         occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(envelope.id.to_string())
+    .bind(&envelope.event_type)
+    .bind(i32::from(envelope.version))
+    .bind(&envelope.aggregate_id)
+    .bind(&envelope.correlation_id)
+    .bind(instant_to_db(envelope.occurred_at))
+    .bind(payload)
+    .execute(transaction)
+    .await?;
+    Ok(())
+}

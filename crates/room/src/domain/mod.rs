@@ -1,0 +1,11 @@
+//! The room context's rules: what a valid listing is, who may delete a room, what a search asks.
+
+mod error;
+mod listing;
+mod room;
+mod search;
+
+pub use error::RoomError;
+pub use listing::{Capacity, Listing, ListingDraft, Price};
+pub use room::{Host, Room, RoomId};
+pub use search::{Page, SearchCriteria, SearchDraft, SearchResults};

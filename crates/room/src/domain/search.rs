@@ -1,0 +1,167 @@
+//! What a room search asks, checked: lowercased words, a city, inclusive price bounds, a
+//! number of guests, and a page.
+
+use super::{Price, Room, RoomError};
+
+/// A page of results: `number` from 1, `size` from 1 to [`Page::MAX_SIZE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    number: u32,
+    size: u32,
+}
+
+impl Page {
+    pub const DEFAULT_SIZE: u32 = 20;
+    pub const MAX_SIZE: u32 = 100;
+
+    /// Sizes above the cap are lowered to it; zero is refused.
+    pub fn parse(number: Option<u32>, size: Option<u32>) -> Result<Page, RoomError> {
+        let number = number.unwrap_or(1);
+        if number == 0 {
+            return Err(RoomError::invalid("page", "starts at 1"));
+        }
+        let size = size.unwrap_or(Page::DEFAULT_SIZE);
+        if size == 0 {
+            return Err(RoomError::invalid("size", "must be at least 1"));
+        }
+        Ok(Page {
+            number,
+            size: size.min(Page::MAX_SIZE),
+        })
+    }
+
+    pub fn number(self) -> u32 {
+        self.number
+    }
+
+    pub fn size(self) -> u32 {
+        self.size
+    }
+
+    /// How many results come before this page.
+    pub fn offset(self) -> u64 {
+        u64::from(self.number - 1) * u64::from(self.size)
+    }
+}
+
+/// A search as the guest sent it, not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct SearchDraft {
+    pub text: Option<String>,
+    pub city: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub guests: Option<u32>,
+    pub page: Option<u32>,
+    pub size: Option<u32>,
+}
+
+/// A valid search. A room matches when every word appears in its searchable text, its city is
+/// the city asked for (ignoring case), its price is within the bounds and it sleeps the guests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchCriteria {
+    pub words: Vec<String>,
+    pub city_key: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub guests: Option<u32>,
+    pub page: Page,
+}
+
+/// One page of matching rooms, in a stable order, and how many match in all.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub rooms: Vec<Room>,
+    pub total: u64,
+    pub page: Page,
+}
+
+const MAX_WORDS: usize = 10;
+
+impl SearchDraft {
+    pub fn parse(self) -> Result<SearchCriteria, RoomError> {
+        let words: Vec<String> = self
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        if words.len() > MAX_WORDS {
+            return Err(RoomError::invalid(
+                "q",
+                format!("may have at most {MAX_WORDS} words"),
+            ));
+        }
+        for (field, bound) in [("minPrice", self.min_price), ("maxPrice", self.max_price)] {
+            if bound.is_some_and(|won| !(0..=Price::MAX).contains(&won)) {
+                return Err(RoomError::invalid(
+                    field,
+                    format!("must be between 0 and {}", Price::MAX),
+                ));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min_price, self.max_price)
+            && min > max
+        {
+            return Err(RoomError::invalid("minPrice", "must not exceed maxPrice"));
+        }
+        if self.guests == Some(0) {
+            return Err(RoomError::invalid("guests", "must be at least 1"));
+        }
+        Ok(SearchCriteria {
+            words,
+            city_key: self
+                .city
+                .map(|city| city.trim().to_lowercase())
+                .filter(|city| !city.is_empty()),
+            min_price: self.min_price,
+            max_price: self.max_price,
+            guests: self.guests,
+            page: Page::parse(self.page, self.size)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_becomes_lowercased_words() {
+        let criteria = SearchDraft {
+            text: Some("  Ocean  VIEW ".into()),
+            ..SearchDraft::default()
+        }
+        .parse()
+        .expect("valid");
+        assert_eq!(criteria.words, ["ocean", "view"]);
+        assert_eq!(
+            criteria.page,
+            Page::parse(Some(1), Some(20)).expect("valid")
+        );
+    }
+
+    #[test]
+    fn page_size_is_capped_and_zero_refused() {
+        let page = Page::parse(Some(3), Some(1000)).expect("capped");
+        assert_eq!((page.size(), page.offset()), (100, 200));
+        assert!(Page::parse(Some(0), None).is_err());
+        assert!(Page::parse(None, Some(0)).is_err());
+    }
+
+    #[test]
+    fn inverted_or_negative_price_bounds_are_refused() {
+        let inverted = SearchDraft {
+            min_price: Some(10),
+            max_price: Some(5),
+            ..SearchDraft::default()
+        };
+        assert!(inverted.parse().is_err());
+        let negative = SearchDraft {
+            min_price: Some(-1),
+            ..SearchDraft::default()
+        };
+        assert!(negative.parse().is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! Request and response bodies of the room API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::{ListingDraft, Room, SearchDraft, SearchResults};
+
+/// A room to register; the caller becomes its host.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRoomRequest {
+    /// 1–100 characters.
+    #[schema(example = "Hanok with a garden")]
+    pub name: String,
+    /// 1–200 characters.
+    #[schema(example = "12 Bukchon-ro 11-gil, Jongno-gu")]
+    pub address: String,
+    /// Price of one night in whole won, 1–100,000,000.
+    #[schema(example = 120000)]
+    pub price: i64,
+    /// Guests the room sleeps, 1–50; 2 when absent.
+    pub capacity: Option<u32>,
+    /// Up to 60 characters.
+    #[schema(example = "Seoul")]
+    pub city: Option<String>,
+    /// Up to 2,000 characters.
+    pub description: Option<String>,
+}
+
+impl RegisterRoomRequest {
+    pub fn into_draft(self) -> ListingDraft {
+        ListingDraft {
+            name: self.name,
+            address: self.address,
+            city: self.city,
+            description: self.description,
+            price: self.price,
+            capacity: self.capacity,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub city: Option<String>,
+    pub description: Option<String>,
+    /// Price of one night in whole won.
+    pub price: i64,
+    pub capacity: u32,
+    /// The host's user id.
+    pub host: Uuid,
+    /// The host's username when the room was registered.
+    pub host_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Room> for RoomResponse {
+    fn from(room: Room) -> Self {
+        RoomResponse {
+            id: room.id.0,
+            name: room.listing.name().to_owned(),
+            address: room.listing.address().to_owned(),
+            city: room.listing.city().map(str::to_owned),
+            description: room.listing.description().map(str::to_owned),
+            price: room.listing.price().won(),
+            capacity: room.listing.capacity().guests(),
+            host: room.host.id,
+            host_name: room.host.name,
+            created_at: room.registered_at,
+        }
+    }
+}
+
+/// Search parameters; all optional.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SearchRoomsQuery {
+    /// Words that must all appear (ignoring case) in the name, address, city or description.
+    pub q: Option<String>,
+    /// The city, ignoring case.
+    pub city: Option<String>,
+    /// Lowest nightly price, inclusive.
+    pub min_price: Option<i64>,
+    /// Highest nightly price, inclusive.
+    pub max_price: Option<i64>,
+    /// Rooms that sleep at least this many guests.
+    pub guests: Option<u32>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Page size, 20 by default; sizes above 100 are lowered to 100.
+    pub size: Option<u32>,
+}
+
+impl SearchRoomsQuery {
+    pub fn into_draft(self) -> SearchDraft {
+        SearchDraft {
+            text: self.q,
+            city: self.city,
+            min_price: self.min_price,
+            max_price: self.max_price,
+            guests: self.guests,
+            page: self.page,
+            size: self.size,
+        }
+    }
+}
+
+/// One page of search results, oldest room first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomPage {
+    pub items: Vec<RoomResponse>,
+    /// Rooms matching in all.
+    pub total: u64,
+    pub page: u32,
+    pub size: u32,
+}
+
+impl From<SearchResults> for RoomPage {
+    fn from(results: SearchResults) -> Self {
+        RoomPage {
+            items: results.rooms.into_iter().map(RoomResponse::from).collect(),
+            total: results.total,
+            page: results.page.number(),
+            size: results.page.size(),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The room context's HTTP API: `POST /rooms`, `GET /rooms`, `GET /rooms/{id}`,
+//! `DELETE /rooms/{id}`.
+
+mod handlers;
+mod messages;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use mybnb_platform::auth::TokenVerifier;
+use mybnb_platform::http::ApiError;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::domain::RoomError;
+use crate::service::RoomService;
+use crate::store::SqlRoomRepository;
+
+pub type Rooms = RoomService<SqlRoomRepository>;
+
+#[derive(Clone, FromRef)]
+pub struct RoomState {
+    rooms: Arc<Rooms>,
+    verifier: TokenVerifier,
+}
+
+pub fn router(rooms: Rooms, verifier: TokenVerifier) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::register_room, handlers::search_rooms))
+        .routes(routes!(handlers::get_room, handlers::delete_room))
+        .with_state(RoomState {
+            rooms: Arc::new(rooms),
+            verifier,
+        })
+}
+
+impl From<RoomError> for ApiError {
+    fn from(error: RoomError) -> Self {
+        match error {
+            RoomError::Invalid { .. } => ApiError::validation(error.to_string()),
+            RoomError::NotFound(_) => ApiError::not_found(error.to_string()),
+            RoomError::NotHost => ApiError::forbidden(error.to_string()),
+            RoomError::Unexpected(cause) => ApiError::internal(cause),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! # Room context
+//!
+//! Owns the rooms hosts register: their listing (name, address, city, description, nightly
+//! price, capacity), their deletion, and search over them.
+//!
+//! Publishes `RoomRegistered` and `RoomDeleted` (through its outbox). Consumes nothing yet;
+//! the booking events that make search date-aware arrive with the booking context.
+//!
+//! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs
+//! from the outside; [`service`] runs the use cases; [`http`] and [`store`] are the adapters.
+
+pub mod domain;
+pub mod http;
+pub mod ports;
+pub mod service;
+pub mod store;
+
+use mybnb_platform::db::Migrations;
+
+/// Room's tables use only types both backends share, so one folder serves both.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The room database's migrations, outbox included.
+pub fn migrations() -> Migrations {
+    Migrations::portable(&MIGRATOR).and(mybnb_platform::outbox::migrations())
+}

@@ -1,0 +1,35 @@
+//! What the room service needs from the outside world.
+
+use std::future::Future;
+
+use mybnb_events::room::{RoomDeleted, RoomRegistered};
+
+use crate::domain::{Room, RoomId, SearchCriteria, SearchResults};
+
+/// Where rooms are kept. Every method that changes a room also records the event it caused, in
+/// the same transaction, so the event is published if and only if the change is committed.
+/// Errors are failures of the store itself; business outcomes are in the return values.
+pub trait RoomRepository: Send + Sync + 'static {
+    fn insert(
+        &self,
+        room: &Room,
+        event: &RoomRegistered,
+        correlation_id: &str,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// The room, unless it does not exist or was deleted.
+    fn find(&self, id: RoomId) -> impl Future<Output = anyhow::Result<Option<Room>>> + Send;
+
+    /// Marks the room deleted; `false` when it was already gone.
+    fn delete(
+        &self,
+        id: RoomId,
+        event: &RoomDeleted,
+        correlation_id: &str,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    fn search(
+        &self,
+        criteria: &SearchCriteria,
+    ) -> impl Future<Output = anyhow::Result<SearchResults>> + Send;
+}

@@ -22,6 +22,7 @@ impl SqlUserRepository {
 
 impl UserRepository for SqlUserRepository {
     async fn insert(&self, user: &User, password_hash: &str) -> anyhow::Result<Inserted> {
+        let mut transaction = self.database.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO users (id, username, display_name, email, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -32,10 +33,16 @@ impl UserRepository for SqlUserRepository {
         .bind(user.email.as_ref().map(Email::as_str))
         .bind(password_hash)
         .bind(instant_to_db(user.created_at))
-        .execute(self.database.pool())
+        .execute(&mut *transaction)
         .await;
         match inserted {
-            Ok(_) => Ok(Inserted::Created),
+            Ok(_) => {
+                transaction
+                    .commit()
+                    .await
+                    .context("committing a new user")?;
+                Ok(Inserted::Created)
+            }
             Err(error) if is_unique_violation(&error) => Ok(Inserted::UsernameTaken),
             Err(error) => Err(error).context("inserting a user"),
         }

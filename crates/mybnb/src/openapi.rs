@@ -4,7 +4,8 @@
 use axum::Router;
 use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::{Content, InfoBuilder, OpenApi, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
 struct BearerAuth;
@@ -36,6 +37,19 @@ pub fn serve_document(api: OpenApiRouter) -> Router {
         ))
         .build();
     BearerAuth.modify(&mut document);
+    document.paths.add_path_operation(
+        "/openapi.json",
+        vec![HttpMethod::Get],
+        OperationBuilder::new()
+            .tag("operations")
+            .summary(Some("This document"))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The OpenAPI 3.1 document of the API")
+                    .content("application/json", Content::default()),
+            ),
+    );
     router.route(
         "/openapi.json",
         axum::routing::get(move || async move { axum::Json(document) }),

@@ -134,10 +134,13 @@ where
             .headers
             .get(AUTHORIZATION)
             .ok_or_else(|| ApiError::unauthorized("this request needs a bearer token"))?;
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;

@@ -68,10 +68,16 @@ impl Migrations {
     }
 }
 
-/// A context's connection pool.
+/// A context's connection pools.
+///
+/// On SQLite, writes go through a pool of one connection: SQLite allows one writer at a time,
+/// and queueing writers here (fairly, without sleeping) beats letting them collide in SQLite's
+/// busy handler, which backs off by sleeping and gives writes a long latency tail. Reads use
+/// the other pool concurrently (WAL). On PostgreSQL both are the same pool.
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
     postgres_schema: Option<String>,
 }
@@ -117,30 +123,37 @@ impl Database {
         max_connections: u32,
     ) -> Result<Database, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let pool_options = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5));
-        let (pool, backend, postgres_schema) = match location {
+        let pool_options = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let database = match location {
             DatabaseLocation::Sqlite { path } => {
-                let url = sqlite_url(path)?;
-                let pool = pool_options
-                    .after_connect(|connection, _| {
-                        Box::pin(async move {
-                            connection
-                                .execute(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                                )
-                                .await?;
-                            Ok(())
+                let options = AnyConnectOptions::from_str(&sqlite_url(path)?)?;
+                let open = |max_connections| {
+                    pool_options()
+                        .max_connections(max_connections)
+                        .after_connect(|connection, _| {
+                            Box::pin(async move {
+                                connection
+                                    .execute(
+                                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                                    )
+                                    .await?;
+                                Ok(())
+                            })
                         })
-                    })
-                    .connect_lazy_with(AnyConnectOptions::from_str(&url)?);
-                (pool, Backend::Sqlite, None)
+                        .connect_lazy_with(options.clone())
+                };
+                Database {
+                    pool: open(max_connections),
+                    writer: open(1),
+                    backend: Backend::Sqlite,
+                    postgres_schema: None,
+                }
             }
             DatabaseLocation::Postgres { url, schema } => {
                 let set_search_path = format!("SET search_path TO \"{schema}\"");
-                let pool = pool_options
+                let pool = pool_options()
+                    .max_connections(max_connections)
                     .after_connect(move |connection, _| {
                         let statement = set_search_path.clone();
                         Box::pin(async move {
@@ -150,14 +163,15 @@ impl Database {
                         })
                     })
                     .connect_lazy_with(AnyConnectOptions::from_str(url.expose_secret())?);
-                (pool, Backend::Postgres, Some(schema.clone()))
+                Database {
+                    writer: pool.clone(),
+                    pool,
+                    backend: Backend::Postgres,
+                    postgres_schema: Some(schema.clone()),
+                }
             }
         };
-        Ok(Database {
-            pool,
-            backend,
-            postgres_schema,
-        })
+        Ok(database)
     }
 
     /// Creates the context's schema (PostgreSQL) and applies its pending migrations.
@@ -166,9 +180,10 @@ impl Database {
             let statement = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
             self.pool.execute(AssertSqlSafe(statement)).await?;
         }
-        migrations.migrator(self.backend).run(&self.pool).await
+        migrations.migrator(self.backend).run(&self.writer).await
     }
 
+    /// The pool for reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -178,18 +193,18 @@ impl Database {
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so concurrent writers wait for each other instead of failing
-    /// when they upgrade from reading to writing.
+    /// (`BEGIN IMMEDIATE`) on the writer connection.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+pub mod booking;
+pub mod payment;
 pub mod room;
 
 /// An event one context tells the others about.

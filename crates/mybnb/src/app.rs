@@ -3,21 +3,30 @@
 //! [`ShutdownHandle`] asks it to stop, then drains.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use mybnb_platform::auth::{TokenIssuer, TokenVerifier, token_keys};
+use mybnb_booking::http::Bookings;
+use mybnb_booking::links::{HttpPayments, HttpRooms, ResilientPayments};
+use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
+use mybnb_booking::service::BookingPolicy;
+use mybnb_booking::store::SqlBookingRepository;
+use mybnb_payment::http::Payments;
+use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier, token_keys};
 use mybnb_platform::db::{Database, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness, refuse_until_started};
 use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
 use mybnb_platform::metrics::Metrics;
-use secrecy::ExposeSecret;
+use mybnb_room::http::Rooms;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::links::{InProcessPayments, InProcessRooms};
 use crate::openapi;
 use crate::services::Service;
 use crate::settings::Settings;
@@ -49,10 +58,15 @@ struct Wiring<'a> {
     settings: &'a Settings,
     issuer: TokenIssuer,
     verifier: TokenVerifier,
+    service_token: ServiceToken,
+    metrics: &'a Metrics,
     readiness: &'a Readiness,
     databases: &'a mut Vec<Database>,
     background: &'a mut JoinSet<()>,
     stop: &'a CancellationToken,
+    /// Services already wired, for the contexts that call them in-process.
+    rooms: Option<Arc<Rooms>>,
+    payments: Option<Arc<Payments>>,
 }
 
 impl Application {
@@ -63,9 +77,21 @@ impl Application {
                 settings.data_dir.display()
             )
         })?;
-        let secret =
-            signing_secret::load_or_generate(settings.jwt_secret.as_ref(), &settings.data_dir)?;
+        let secret = signing_secret::load_or_generate(
+            settings.jwt_secret.as_ref(),
+            &settings.data_dir,
+            "jwt-secret",
+        )?;
         let (issuer, verifier) = token_keys(secret.expose_secret(), settings.token_lifetime)?;
+        let service_token = signing_secret::load_or_generate(
+            settings.service_token.as_ref(),
+            &settings.data_dir,
+            "service-token",
+        )?;
+        let service_token = ServiceToken::new(SecretString::from(
+            String::from_utf8(service_token.expose_secret().to_vec())
+                .context("the service token must be text")?,
+        ));
         let readiness = Readiness::default();
         let metrics = Metrics::new();
         let stop = CancellationToken::new();
@@ -76,10 +102,14 @@ impl Application {
             settings: &settings,
             issuer,
             verifier,
+            service_token,
+            metrics: &metrics,
             readiness: &readiness,
             databases: &mut databases,
             background: &mut background,
             stop: &stop,
+            rooms: None,
+            payments: None,
         };
         let mut api = OpenApiRouter::new();
         for service in settings.services.iter() {
@@ -169,6 +199,33 @@ impl Application {
     }
 }
 
+/// Decides undecided bookings on start — as soon as the database answers — and then every
+/// `interval`, until the application stops.
+async fn reconcile_periodically(
+    bookings: Arc<Bookings>,
+    interval: Duration,
+    stop: CancellationToken,
+) {
+    let mut wait = Duration::ZERO;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = stop.cancelled() => return,
+        }
+        let correlation_id = format!("reconcile-{}", uuid::Uuid::now_v7());
+        wait = match bookings.reconcile(&correlation_id).await {
+            Ok(_) => interval,
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "reconciliation failed; retrying"
+                );
+                interval.min(Duration::from_secs(1))
+            }
+        };
+    }
+}
+
 /// Resolves on SIGTERM, SIGINT or a [`ShutdownHandle`].
 async fn stop_requested(stop: &CancellationToken) {
     let interrupt = tokio::signal::ctrl_c();
@@ -206,13 +263,76 @@ impl Wiring<'_> {
             }
             Service::Room => {
                 let database = self.database(service, mybnb_room::migrations())?;
-                let rooms = mybnb_room::service::RoomService::new(
+                let rooms = Arc::new(mybnb_room::service::RoomService::new(
                     mybnb_room::store::SqlRoomRepository::new(database),
-                );
+                ));
+                self.rooms = Some(rooms.clone());
                 mybnb_room::http::router(rooms, self.verifier.clone())
             }
+            Service::Payment => {
+                let database = self.database(service, mybnb_payment::migrations())?;
+                let payments = Arc::new(mybnb_payment::service::PaymentService::new(
+                    mybnb_payment::store::SqlPaymentRepository::new(database),
+                    self.settings.payment_network,
+                ));
+                self.payments = Some(payments.clone());
+                mybnb_payment::http::router(
+                    payments,
+                    self.verifier.clone(),
+                    self.service_token.clone(),
+                )
+            }
+            Service::Booking => self.booking_router()?,
         };
         Ok(router)
+    }
+
+    /// Booking calls room and payment in-process when they run here, over HTTP otherwise;
+    /// either way the payment call is guarded by the same resilience.
+    fn booking_router(&mut self) -> anyhow::Result<OpenApiRouter> {
+        let database = self.database(Service::Booking, mybnb_booking::migrations())?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()
+            .context("building the HTTP client")?;
+        let settings = self.settings;
+        let rooms: Arc<dyn RoomCatalog> = match (&self.rooms, &settings.room_service_url) {
+            (Some(rooms), _) => Arc::new(InProcessRooms(rooms.clone())),
+            (None, Some(url)) => Arc::new(HttpRooms::new(client.clone(), url)),
+            (None, None) => {
+                anyhow::bail!("booking needs room: run it here or set room_service_url")
+            }
+        };
+        let payments: Arc<dyn PaymentGateway> =
+            match (&self.payments, &settings.payment_service_url) {
+                (Some(payments), _) => Arc::new(InProcessPayments(payments.clone())),
+                (None, Some(url)) => {
+                    Arc::new(HttpPayments::new(client, url, self.service_token.clone()))
+                }
+                (None, None) => {
+                    anyhow::bail!("booking needs payment: run it here or set payment_service_url")
+                }
+            };
+        let payments = Arc::new(ResilientPayments::new(
+            payments,
+            settings.payment_breaker,
+            self.metrics,
+            self.readiness,
+        )?);
+        let bookings = Arc::new(mybnb_booking::service::BookingService::new(
+            SqlBookingRepository::new(database),
+            rooms,
+            payments,
+            BookingPolicy {
+                stale_after: settings.reconcile_stale_after,
+            },
+        ));
+        self.background.spawn(reconcile_periodically(
+            bookings.clone(),
+            settings.reconcile_interval,
+            self.stop.clone(),
+        ));
+        Ok(mybnb_booking::http::router(bookings, self.verifier.clone()))
     }
 
     /// Opens the context's database lazily and migrates it in the background, retrying until

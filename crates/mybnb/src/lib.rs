@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod cli;
+mod links;
 mod openapi;
 pub mod services;
 pub mod settings;

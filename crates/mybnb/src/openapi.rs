@@ -3,8 +3,8 @@
 
 use axum::Router;
 use utoipa::Modify;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, InfoBuilder, OpenApi, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 

@@ -6,18 +6,29 @@ use std::str::FromStr;
 
 /// A context that can be enabled in a process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Declared in the order they are wired: a context comes after those it calls in-process.
 pub enum Service {
     Identity,
     Room,
+    Payment,
+    Booking,
 }
 
 impl Service {
-    pub const ALL: [Service; 2] = [Service::Identity, Service::Room];
+    pub const ALL: [Service; 4] = [
+        Service::Identity,
+        Service::Room,
+        Service::Payment,
+        Service::Booking,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Service::Identity => "identity",
             Service::Room => "room",
+            Service::Booking => "booking",
+            Service::Payment => "payment",
         }
     }
 }

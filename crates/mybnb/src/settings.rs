@@ -15,6 +15,9 @@ use mybnb_platform::db::{DatabaseLocation, redact_url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use mybnb_booking::links::BreakerSettings;
+use mybnb_payment::simulation::{Rate, SimulatedNetwork};
+
 use crate::cli::ServeArgs;
 use crate::services::{Service, ServiceSet};
 
@@ -32,7 +35,26 @@ struct RawSettings {
     database_url: Option<SecretString>,
     identity_database_url: Option<SecretString>,
     room_database_url: Option<SecretString>,
+    booking_database_url: Option<SecretString>,
+    payment_database_url: Option<SecretString>,
     database_max_connections: u32,
+    service_token: Option<SecretString>,
+    payment_service_url: Option<String>,
+    room_service_url: Option<String>,
+    payment_latency_ms: String,
+    payment_decline_rate: f64,
+    payment_failure_rate: f64,
+    payment_timeout_ms: u64,
+    payment_max_concurrent: usize,
+    payment_breaker_window: usize,
+    payment_breaker_minimum_calls: usize,
+    payment_breaker_failure_rate: f64,
+    payment_breaker_slow_call_ms: Option<u64>,
+    payment_breaker_slow_call_rate: f64,
+    payment_breaker_open_ms: u64,
+    payment_breaker_half_open_calls: usize,
+    reconcile_interval_ms: u64,
+    reconcile_stale_after_ms: Option<u64>,
     jwt_secret: Option<SecretString>,
     token_ttl_secs: u64,
     auth_rate_limit_per_minute: u32,
@@ -51,7 +73,26 @@ impl Default for RawSettings {
             database_url: None,
             identity_database_url: None,
             room_database_url: None,
+            booking_database_url: None,
+            payment_database_url: None,
             database_max_connections: 8,
+            service_token: None,
+            payment_service_url: None,
+            room_service_url: None,
+            payment_latency_ms: "0".to_owned(),
+            payment_decline_rate: 0.0,
+            payment_failure_rate: 0.0,
+            payment_timeout_ms: 610,
+            payment_max_concurrent: 256,
+            payment_breaker_window: 100,
+            payment_breaker_minimum_calls: 20,
+            payment_breaker_failure_rate: 0.5,
+            payment_breaker_slow_call_ms: None,
+            payment_breaker_slow_call_rate: 0.8,
+            payment_breaker_open_ms: 5_000,
+            payment_breaker_half_open_calls: 5,
+            reconcile_interval_ms: 30_000,
+            reconcile_stale_after_ms: None,
             jwt_secret: None,
             token_ttl_secs: 3600,
             auth_rate_limit_per_minute: 30,
@@ -91,6 +132,17 @@ pub struct Settings {
     pub database_url: Option<SecretString>,
     pub context_database_urls: BTreeMap<Service, SecretString>,
     pub database_max_connections: u32,
+    /// The credential services present to each other; generated in the data directory when
+    /// absent (enough for one process).
+    pub service_token: Option<SecretString>,
+    /// Where booking reaches payment and room when they run in other processes.
+    pub payment_service_url: Option<String>,
+    pub room_service_url: Option<String>,
+    pub payment_network: SimulatedNetwork,
+    pub payment_breaker: BreakerSettings,
+    pub reconcile_interval: Duration,
+    /// A PENDING booking older than this is decided by the reconciler.
+    pub reconcile_stale_after: Duration,
     /// The token-signing secret; when absent, one is generated once in the data directory.
     pub jwt_secret: Option<SecretString>,
     pub token_lifetime: Duration,
@@ -149,7 +201,7 @@ impl Settings {
                 format!("`{}` is not an IP address and port", raw.listen),
             )
         })?;
-        let services = raw
+        let services: ServiceSet = raw
             .services
             .parse()
             .map_err(|reason| invalid("services", reason))?;
@@ -161,6 +213,16 @@ impl Settings {
                 raw.identity_database_url,
             ),
             (Service::Room, "room_database_url", raw.room_database_url),
+            (
+                Service::Booking,
+                "booking_database_url",
+                raw.booking_database_url,
+            ),
+            (
+                Service::Payment,
+                "payment_database_url",
+                raw.payment_database_url,
+            ),
         ] {
             if let Some(url) = url {
                 check_postgres_url(key, &url)?;
@@ -192,6 +254,96 @@ impl Settings {
         if raw.request_timeout_ms == 0 {
             return Err(invalid("request_timeout_ms", "must be at least 1"));
         }
+        for (key, url) in [
+            ("payment_service_url", &raw.payment_service_url),
+            ("room_service_url", &raw.room_service_url),
+        ] {
+            if let Some(url) = url {
+                check_http_url(key, url)?;
+            }
+        }
+        if services.contains(Service::Booking) {
+            for (needed, key, url) in [
+                (
+                    Service::Payment,
+                    "payment_service_url",
+                    &raw.payment_service_url,
+                ),
+                (Service::Room, "room_service_url", &raw.room_service_url),
+            ] {
+                if !services.contains(needed) && url.is_none() {
+                    return Err(invalid(
+                        key,
+                        format!("booking needs {needed}: run it in this process or set `{key}`"),
+                    ));
+                }
+            }
+        }
+        let payment_network = SimulatedNetwork {
+            latency: raw
+                .payment_latency_ms
+                .parse()
+                .map_err(|reason| invalid("payment_latency_ms", reason))?,
+            decline_rate: Rate::parse(raw.payment_decline_rate)
+                .map_err(|reason| invalid("payment_decline_rate", reason))?,
+            failure_rate: Rate::parse(raw.payment_failure_rate)
+                .map_err(|reason| invalid("payment_failure_rate", reason))?,
+        };
+        if raw.payment_timeout_ms == 0 {
+            return Err(invalid("payment_timeout_ms", "must be at least 1"));
+        }
+        let payment_timeout = Duration::from_millis(raw.payment_timeout_ms);
+        for (key, rate) in [
+            (
+                "payment_breaker_failure_rate",
+                raw.payment_breaker_failure_rate,
+            ),
+            (
+                "payment_breaker_slow_call_rate",
+                raw.payment_breaker_slow_call_rate,
+            ),
+        ] {
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(invalid(key, "must be above 0.0 and at most 1.0"));
+            }
+        }
+        for (key, count) in [
+            ("payment_max_concurrent", raw.payment_max_concurrent),
+            ("payment_breaker_window", raw.payment_breaker_window),
+            (
+                "payment_breaker_minimum_calls",
+                raw.payment_breaker_minimum_calls,
+            ),
+            (
+                "payment_breaker_half_open_calls",
+                raw.payment_breaker_half_open_calls,
+            ),
+        ] {
+            if count == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        let payment_breaker = BreakerSettings {
+            timeout: payment_timeout,
+            max_concurrent: raw.payment_max_concurrent,
+            window: raw.payment_breaker_window,
+            minimum_calls: raw.payment_breaker_minimum_calls,
+            failure_rate: raw.payment_breaker_failure_rate,
+            slow_call: raw
+                .payment_breaker_slow_call_ms
+                .map_or(payment_timeout, Duration::from_millis),
+            slow_call_rate: raw.payment_breaker_slow_call_rate,
+            open_for: Duration::from_millis(raw.payment_breaker_open_ms),
+            half_open_calls: raw.payment_breaker_half_open_calls,
+        };
+        if raw.reconcile_interval_ms == 0 {
+            return Err(invalid("reconcile_interval_ms", "must be at least 1"));
+        }
+        // Past this, a PENDING booking's request has surely given up on payment.
+        let reconcile_stale_after = raw.reconcile_stale_after_ms.map_or(
+            payment_timeout * 2 + Duration::from_secs(30),
+            Duration::from_millis,
+        );
         Ok(Settings {
             listen,
             data_dir: raw.data_dir,
@@ -199,6 +351,13 @@ impl Settings {
             database_url: raw.database_url,
             context_database_urls,
             database_max_connections: raw.database_max_connections,
+            service_token: raw.service_token,
+            payment_service_url: raw.payment_service_url,
+            room_service_url: raw.room_service_url,
+            payment_network,
+            payment_breaker,
+            reconcile_interval: Duration::from_millis(raw.reconcile_interval_ms),
+            reconcile_stale_after,
             jwt_secret: raw.jwt_secret,
             token_lifetime: Duration::from_secs(raw.token_ttl_secs),
             auth_rate_limit_per_minute,
@@ -241,16 +400,67 @@ impl Settings {
                 self.database_location(service).describe(),
             ));
         }
-        let jwt_secret = match self.jwt_secret {
-            Some(_) => "set (hidden)",
-            None => "generated in data_dir",
+        let generated_unless_set = |secret: &Option<SecretString>| match secret {
+            Some(_) => "set (hidden)".to_owned(),
+            None => "generated in data_dir".to_owned(),
         };
+        let breaker = &self.payment_breaker;
+        for (key, url) in [
+            ("payment_service_url", &self.payment_service_url),
+            ("room_service_url", &self.room_service_url),
+        ] {
+            if let Some(url) = url {
+                described.push((key.to_owned(), redact_url(url)));
+            }
+        }
+        if self.services.contains(Service::Payment) {
+            let network = &self.payment_network;
+            described.extend([
+                ("payment_latency_ms".to_owned(), network.latency.to_string()),
+                (
+                    "payment_decline_rate".to_owned(),
+                    network.decline_rate.value().to_string(),
+                ),
+                (
+                    "payment_failure_rate".to_owned(),
+                    network.failure_rate.value().to_string(),
+                ),
+            ]);
+        }
+        if self.services.contains(Service::Booking) {
+            described.extend([
+                ("payment_timeout_ms".to_owned(), breaker.timeout.as_millis().to_string()),
+                ("payment_max_concurrent".to_owned(), breaker.max_concurrent.to_string()),
+                (
+                    "payment_breaker".to_owned(),
+                    format!(
+                        "window={} minimum_calls={} failure_rate={} slow_call_ms={} slow_call_rate={} open_ms={} half_open_calls={}",
+                        breaker.window,
+                        breaker.minimum_calls,
+                        breaker.failure_rate,
+                        breaker.slow_call.as_millis(),
+                        breaker.slow_call_rate,
+                        breaker.open_for.as_millis(),
+                        breaker.half_open_calls
+                    ),
+                ),
+                ("reconcile_interval_ms".to_owned(), self.reconcile_interval.as_millis().to_string()),
+                ("reconcile_stale_after_ms".to_owned(), self.reconcile_stale_after.as_millis().to_string()),
+            ]);
+        }
         described.extend([
             (
                 "database_max_connections".to_owned(),
                 self.database_max_connections.to_string(),
             ),
-            ("jwt_secret".to_owned(), jwt_secret.to_owned()),
+            (
+                "jwt_secret".to_owned(),
+                generated_unless_set(&self.jwt_secret),
+            ),
+            (
+                "service_token".to_owned(),
+                generated_unless_set(&self.service_token),
+            ),
             (
                 "token_ttl_secs".to_owned(),
                 self.token_lifetime.as_secs().to_string(),
@@ -273,6 +483,18 @@ impl Settings {
             ),
         ]);
         described
+    }
+}
+
+fn check_http_url(key: &'static str, url: &str) -> Result<(), SettingsError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|error| invalid(key, format!("`{}` is not a URL: {error}", redact_url(url))))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(()),
+        scheme => Err(invalid(
+            key,
+            format!("`{scheme}:` is not supported; use an http:// URL"),
+        )),
     }
 }
 

@@ -1,6 +1,6 @@
-//! The secret that signs access tokens: from the settings when given (every process of a
-//! distributed deployment must share it), otherwise generated once and kept in the data
-//! directory, readable by its owner only.
+//! Secrets a process needs (the token-signing secret, the service token): from the settings
+//! when given (every process of a distributed deployment must share them), otherwise generated
+//! once and kept in the data directory, readable by its owner only.
 
 use std::fs;
 use std::io::Write;
@@ -11,19 +11,20 @@ use anyhow::Context;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
-const FILE_NAME: &str = "jwt-secret";
 const GENERATED_BYTES: usize = 32;
 
+/// The configured secret, or the one kept in `data_dir/file_name` (generated if missing).
 pub fn load_or_generate(
     configured: Option<&SecretString>,
     data_dir: &Path,
+    file_name: &str,
 ) -> anyhow::Result<SecretSlice<u8>> {
     if let Some(secret) = configured {
         return Ok(SecretSlice::from(
             secret.expose_secret().as_bytes().to_vec(),
         ));
     }
-    let path = data_dir.join(FILE_NAME);
+    let path = data_dir.join(file_name);
     match fs::read(&path) {
         Ok(secret) => {
             tighten_permissions(&path)?;
@@ -42,8 +43,13 @@ pub fn load_or_generate(
 }
 
 fn generate(path: &Path) -> anyhow::Result<SecretSlice<u8>> {
-    let mut secret = vec![0u8; GENERATED_BYTES];
-    rand::rng().fill_bytes(&mut secret);
+    // Hex, so that the secret can also be sent in a header.
+    let mut bytes = [0u8; GENERATED_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: Vec<u8> = bytes
+        .iter()
+        .flat_map(|byte| format!("{byte:02x}").into_bytes())
+        .collect();
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -53,14 +59,14 @@ fn generate(path: &Path) -> anyhow::Result<SecretSlice<u8>> {
     file.write_all(&secret)
         .and_then(|()| file.sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a token-signing secret");
+    tracing::info!(path = %path.display(), "generated a secret");
     Ok(SecretSlice::from(secret))
 }
 
 fn tighten_permissions(path: &Path) -> anyhow::Result<()> {
     let metadata = fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if metadata.permissions().mode() & 0o077 != 0 {
-        tracing::warn!(path = %path.display(), "the token-signing secret was readable by others; making it owner-only");
+        tracing::warn!(path = %path.display(), "a secret was readable by others; making it owner-only");
         fs::set_permissions(path, fs::Permissions::from_mode(0o600))
             .with_context(|| format!("restricting {}", path.display()))?;
     }

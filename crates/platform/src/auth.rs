@@ -10,7 +10,9 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::http::ApiError;
@@ -130,26 +132,74 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("this request needs a bearer token"))?;
-        // The scheme name is case-insensitive (RFC 9110 §11.1).
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token)
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-            })?;
         let claims = TokenVerifier::from_ref(state)
-            .verify(token.trim())
+            .verify(bearer_token(parts)?)
             .ok_or_else(|| ApiError::unauthorized("the token is invalid or has expired"))?;
         Ok(Caller {
             user_id: claims.sub,
             username: claims.name,
         })
     }
+}
+
+/// The shared secret mybnb's services present to each other's internal endpoints, as
+/// `Authorization: Bearer <token>`. Users never hold it.
+#[derive(Clone)]
+pub struct ServiceToken(Arc<SecretString>);
+
+impl ServiceToken {
+    pub fn new(secret: SecretString) -> Self {
+        ServiceToken(Arc::new(secret))
+    }
+
+    /// The `Authorization` header value a client sends.
+    pub fn authorization(&self) -> String {
+        format!("Bearer {}", self.0.expose_secret())
+    }
+
+    fn admits(&self, presented: &str) -> bool {
+        self.0
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(presented.as_bytes())
+            .into()
+    }
+}
+
+/// A request made by another mybnb service. Extracting it answers 401 unless the request
+/// carries the [`ServiceToken`].
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceCaller;
+
+impl<S> FromRequestParts<S> for ServiceCaller
+where
+    ServiceToken: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if ServiceToken::from_ref(state).admits(bearer_token(parts)?) {
+            Ok(ServiceCaller)
+        } else {
+            Err(ApiError::unauthorized(
+                "this endpoint is for mybnb's services only",
+            ))
+        }
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("this request needs a bearer token"))?;
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    header
+        .to_str()
+        .ok()
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))
 }

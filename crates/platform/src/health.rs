@@ -22,6 +22,8 @@ pub enum ComponentStatus {
     /// Not usable yet, with the reason (e.g. "connecting: connection refused").
     Starting(String),
     Ready,
+    /// Usable, but impaired (e.g. a circuit breaker open): reported, still ready.
+    Degraded(String),
 }
 
 /// The process's readiness, shared by the components that report into it.
@@ -34,7 +36,7 @@ pub struct Readiness {
 /// The body of `/health/ready`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReadinessReport {
-    /// `ready`, `starting` or `draining`.
+    /// `ready`, `degraded` (ready, but a component is impaired), `starting` or `draining`.
     pub status: &'static str,
     /// Each component's state: `ready`, or why it is not.
     pub checks: BTreeMap<String, String>,
@@ -57,7 +59,7 @@ impl Readiness {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .values()
-            .all(|status| *status == ComponentStatus::Ready)
+            .all(|status| !matches!(status, ComponentStatus::Starting(_)))
     }
 
     /// From now on the process reports not ready, so traffic moves elsewhere.
@@ -66,7 +68,7 @@ impl Readiness {
     }
 
     pub fn report(&self) -> ReadinessReport {
-        let checks = self
+        let checks: BTreeMap<String, String> = self
             .components
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -75,16 +77,22 @@ impl Readiness {
                 let state = match status {
                     ComponentStatus::Ready => "ready".to_owned(),
                     ComponentStatus::Starting(reason) => reason.clone(),
+                    ComponentStatus::Degraded(reason) => format!("degraded: {reason}"),
                 };
                 (name.clone(), state)
             })
             .collect();
+        let degraded = checks
+            .values()
+            .any(|state: &String| state.starts_with("degraded"));
         let status = if self.draining.load(Ordering::SeqCst) {
             "draining"
-        } else if self.is_started() {
-            "ready"
-        } else {
+        } else if !self.is_started() {
             "starting"
+        } else if degraded {
+            "degraded"
+        } else {
+            "ready"
         };
         ReadinessReport { status, checks }
     }
@@ -128,7 +136,7 @@ async fn live() -> axum::Json<serde_json::Value> {
 ))]
 async fn ready(State(readiness): State<Readiness>) -> Response {
     let report = readiness.report();
-    if report.status == "ready" {
+    if matches!(report.status, "ready" | "degraded") {
         return axum::Json(report).into_response();
     }
     let detail = format!("the service is {}", report.status);

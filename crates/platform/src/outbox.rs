@@ -4,6 +4,7 @@
 //! table in the same transaction as the change, so an event exists exactly when its change was
 //! committed. A relay (not part of this crate yet) publishes them in `position` order.
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use mybnb_events::IntegrationEvent;
 use serde::{Deserialize, Serialize};
@@ -55,11 +56,19 @@ impl EventEnvelope {
     }
 }
 
-/// Appends an event to the outbox of the transaction's database.
-pub async fn append(
+/// Records an event in the outbox of the transaction's database, wrapped in a new envelope.
+pub async fn record<E: IntegrationEvent>(
     transaction: &mut AnyConnection,
-    envelope: &EventEnvelope,
-) -> Result<(), sqlx::Error> {
+    event: &E,
+    correlation_id: &str,
+) -> anyhow::Result<()> {
+    let envelope = EventEnvelope::wrap(event, crate::db::now(), correlation_id)?;
+    append(transaction, &envelope)
+        .await
+        .with_context(|| format!("appending {} to the outbox", E::TYPE))
+}
+
+async fn append(transaction: &mut AnyConnection, envelope: &EventEnvelope) -> sqlx::Result<()> {
     let payload = serde_json::to_string(&envelope.payload)
         .map_err(|error| sqlx::Error::Encode(error.into()))?;
     sqlx::query(

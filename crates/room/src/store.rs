@@ -2,12 +2,11 @@
 
 use anyhow::Context;
 
-use mybnb_events::IntegrationEvent;
 use mybnb_platform::db::{Database, instant_from_db, instant_to_db};
-use mybnb_platform::outbox::{self, EventEnvelope};
+use mybnb_platform::outbox;
 use sqlx::Arguments;
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
 use crate::domain::{Host, Listing, ListingDraft, Room, RoomId, SearchCriteria, SearchResults};
@@ -56,7 +55,7 @@ impl RoomRepository for SqlRoomRepository {
         .execute(&mut *transaction)
         .await
         .context("inserting a room")?;
-        record(&mut transaction, event, correlation_id).await?;
+        outbox::record(&mut transaction, event, correlation_id).await?;
         transaction
             .commit()
             .await
@@ -91,7 +90,7 @@ impl RoomRepository for SqlRoomRepository {
                 .rows_affected()
                 == 1;
         if deleted {
-            record(&mut transaction, event, correlation_id).await?;
+            outbox::record(&mut transaction, event, correlation_id).await?;
         }
         transaction
             .commit()
@@ -128,17 +127,6 @@ impl RoomRepository for SqlRoomRepository {
             page: criteria.page,
         })
     }
-}
-
-async fn record<E: IntegrationEvent>(
-    transaction: &mut AnyConnection,
-    event: &E,
-    correlation_id: &str,
-) -> anyhow::Result<()> {
-    let envelope = EventEnvelope::wrap(event, mybnb_platform::db::now(), correlation_id)?;
-    outbox::append(transaction, &envelope)
-        .await
-        .with_context(|| format!("appending {} to the outbox", E::TYPE))
 }
 
 /// A search's `WHERE` clause, built from the criteria that are present, with its arguments in

@@ -51,6 +51,10 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
+    pub fn payment_required(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYMENT_REQUIRED, "payment-declined", detail)
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }

@@ -23,14 +23,11 @@ pub struct RoomState {
     verifier: TokenVerifier,
 }
 
-pub fn router(rooms: Rooms, verifier: TokenVerifier) -> OpenApiRouter {
+pub fn router(rooms: Arc<Rooms>, verifier: TokenVerifier) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(handlers::register_room, handlers::search_rooms))
         .routes(routes!(handlers::get_room, handlers::delete_room))
-        .with_state(RoomState {
-            rooms: Arc::new(rooms),
-            verifier,
-        })
+        .with_state(RoomState { rooms, verifier })
 }
 
 impl From<RoomError> for ApiError {

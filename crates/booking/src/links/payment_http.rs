@@ -1,0 +1,151 @@
+//! The payment context over HTTP, for when it runs in another process: its internal API,
+//! authenticated with the service token. Only the fields booking needs are read.
+
+use anyhow::Context;
+use mybnb_platform::auth::ServiceToken;
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ports::{BoxFuture, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState};
+
+pub struct HttpPayments {
+    client: reqwest::Client,
+    base_url: String,
+    service_token: ServiceToken,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderMessage {
+    booking_id: Uuid,
+    guest_id: Uuid,
+    host_id: Uuid,
+    amount: i64,
+}
+
+#[derive(Deserialize)]
+struct PaymentMessage {
+    id: Uuid,
+    status: String,
+}
+
+impl From<PaymentOrder> for OrderMessage {
+    fn from(order: PaymentOrder) -> Self {
+        OrderMessage {
+            booking_id: order.booking_id,
+            guest_id: order.guest_id,
+            host_id: order.host_id,
+            amount: order.amount,
+        }
+    }
+}
+
+impl PaymentMessage {
+    fn state(&self) -> Result<PaymentState, PaymentFailure> {
+        match self.status.as_str() {
+            "APPROVED" => Ok(PaymentState::Approved {
+                payment_id: self.id,
+            }),
+            "DECLINED" | "VOIDED" => Ok(PaymentState::NotCharged),
+            "CANCELLED" => Ok(PaymentState::Returned),
+            other => Err(anyhow::anyhow!("payment answered an unknown status {other}").into()),
+        }
+    }
+}
+
+impl HttpPayments {
+    /// `base_url` is the payment service's address, e.g. `http://payment:8080`.
+    pub fn new(client: reqwest::Client, base_url: &str, service_token: ServiceToken) -> Self {
+        HttpPayments {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            service_token,
+        }
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Option<PaymentMessage>, PaymentFailure> {
+        let response = request
+            .header(
+                reqwest::header::AUTHORIZATION,
+                self.service_token.authorization(),
+            )
+            .send()
+            .await
+            .map_err(|error| {
+                if error.is_connect() {
+                    PaymentFailure::Unreachable(error.to_string())
+                } else {
+                    PaymentFailure::Unavailable
+                }
+            })?;
+        match response.status() {
+            StatusCode::OK => Ok(Some(
+                response
+                    .json()
+                    .await
+                    .context("reading the payment service's answer")?,
+            )),
+            StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_server_error() => Err(PaymentFailure::Unavailable),
+            status => Err(anyhow::anyhow!("the payment service answered {status}").into()),
+        }
+    }
+}
+
+impl PaymentGateway for HttpPayments {
+    fn charge(
+        &self,
+        order: PaymentOrder,
+        correlation_id: String,
+    ) -> BoxFuture<'_, Result<PaymentState, PaymentFailure>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .post(format!("{}/internal/payments", self.base_url))
+                .header("x-request-id", correlation_id)
+                .json(&OrderMessage::from(order));
+            self.send(request)
+                .await?
+                .context("the payment service lost a payment it was asked to make")?
+                .state()
+        })
+    }
+
+    fn status(
+        &self,
+        booking_id: Uuid,
+    ) -> BoxFuture<'_, Result<Option<PaymentState>, PaymentFailure>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .get(format!("{}/internal/payments/{booking_id}", self.base_url));
+            self.send(request)
+                .await?
+                .map(|payment| payment.state())
+                .transpose()
+        })
+    }
+
+    fn void(
+        &self,
+        order: PaymentOrder,
+        correlation_id: String,
+    ) -> BoxFuture<'_, Result<(), PaymentFailure>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .post(format!(
+                    "{}/internal/payments/{}/void",
+                    self.base_url, order.booking_id
+                ))
+                .header("x-request-id", correlation_id)
+                .json(&OrderMessage::from(order));
+            self.send(request).await?;
+            Ok(())
+        })
+    }
+}

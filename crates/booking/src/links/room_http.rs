@@ -1,0 +1,63 @@
+//! The room context over HTTP, for when it runs in another process: its public room read.
+
+use anyhow::Context;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::domain::RoomSnapshot;
+use crate::ports::{BoxFuture, RoomCatalog};
+
+pub struct HttpRooms {
+    client: reqwest::Client,
+    base_url: String,
+}
+
+#[derive(Deserialize)]
+struct RoomMessage {
+    id: Uuid,
+    name: String,
+    host: Uuid,
+    price: i64,
+    capacity: u32,
+}
+
+impl HttpRooms {
+    /// `base_url` is the room service's address, e.g. `http://room:8080`.
+    pub fn new(client: reqwest::Client, base_url: &str) -> Self {
+        HttpRooms {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+impl RoomCatalog for HttpRooms {
+    fn snapshot(&self, room_id: Uuid) -> BoxFuture<'_, anyhow::Result<Option<RoomSnapshot>>> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .get(format!("{}/rooms/{room_id}", self.base_url))
+                .send()
+                .await
+                .context("asking the room service for a room")?;
+            match response.status() {
+                StatusCode::OK => {
+                    let room: RoomMessage = response
+                        .json()
+                        .await
+                        .context("reading the room service's answer")?;
+                    Ok(Some(RoomSnapshot {
+                        id: room.id,
+                        name: room.name,
+                        host_id: room.host,
+                        price: room.price,
+                        capacity: room.capacity,
+                    }))
+                }
+                StatusCode::NOT_FOUND => Ok(None),
+                status => anyhow::bail!("the room service answered {status}"),
+            }
+        })
+    }
+}

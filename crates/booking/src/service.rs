@@ -1,0 +1,281 @@
+//! The booking use cases: book and pay, read, list, cancel, and reconcile what a timeout or a
+//! crash left undecided.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use mybnb_platform::db::now;
+use uuid::Uuid;
+
+use crate::domain::{Booking, BookingError, BookingStatus, DatesDraft, Rejection, StayDates};
+use crate::ports::{
+    BookingRepository, Claim, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState,
+    RoomCatalog,
+};
+
+/// A booking as a guest asked for it.
+#[derive(Debug, Clone)]
+pub struct BookingDraft {
+    pub room_id: Uuid,
+    pub dates: DatesDraft,
+    pub guests: Option<u32>,
+}
+
+/// How the service treats undecided bookings.
+#[derive(Debug, Clone, Copy)]
+pub struct BookingPolicy {
+    /// A PENDING booking older than this is no longer being handled by its request: the
+    /// reconciler decides it. Longer than the payment timeout.
+    pub stale_after: Duration,
+}
+
+/// What one reconciliation round decided.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reconciled {
+    pub confirmed: usize,
+    pub rejected: usize,
+    pub voided: usize,
+    pub left_for_later: usize,
+}
+
+pub struct BookingService<R> {
+    bookings: R,
+    rooms: Arc<dyn RoomCatalog>,
+    payments: Arc<dyn PaymentGateway>,
+    policy: BookingPolicy,
+}
+
+/// The calendar date against which "in the past" and "already begun" are judged.
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+impl<R: BookingRepository> BookingService<R> {
+    pub fn new(
+        bookings: R,
+        rooms: Arc<dyn RoomCatalog>,
+        payments: Arc<dyn PaymentGateway>,
+        policy: BookingPolicy,
+    ) -> Self {
+        BookingService {
+            bookings,
+            rooms,
+            payments,
+            policy,
+        }
+    }
+
+    /// Claims the nights, charges the guest, and confirms — or releases the nights and says
+    /// why not. Never leaves a confirmed booking unpaid.
+    #[tracing::instrument(skip_all, fields(room_id = %draft.room_id, booking_id))]
+    pub async fn book(
+        &self,
+        guest_id: Uuid,
+        draft: BookingDraft,
+        idempotency_key: Option<&str>,
+        correlation_id: &str,
+    ) -> Result<Booking, BookingError> {
+        if let Some(key) = idempotency_key {
+            check_idempotency_key(key)?;
+        }
+        let stay = StayDates::parse(&draft.dates, today())?;
+        let room = self
+            .rooms
+            .snapshot(draft.room_id)
+            .await?
+            .ok_or(BookingError::RoomNotFound(draft.room_id))?;
+        let mut booking =
+            Booking::request(Uuid::now_v7(), guest_id, room, stay, draft.guests, now())?;
+        tracing::Span::current().record("booking_id", tracing::field::display(booking.id));
+        match self.bookings.claim(&booking, idempotency_key).await? {
+            Claim::Claimed => {}
+            Claim::NightsTaken => return Err(BookingError::NightsTaken),
+            Claim::KeyUsed(first) => return replay(first),
+        }
+        let order = PaymentOrder::from(&booking);
+        match self.payments.charge(order, correlation_id.to_owned()).await {
+            Ok(PaymentState::Approved { payment_id }) => {
+                let event = booking.confirm(payment_id, now());
+                if self
+                    .bookings
+                    .confirm(&booking, &event, correlation_id)
+                    .await?
+                {
+                    tracing::info!(%payment_id, "booking confirmed");
+                    Ok(booking)
+                } else {
+                    self.decided_elsewhere(booking.id).await
+                }
+            }
+            Ok(PaymentState::NotCharged | PaymentState::Returned) => {
+                booking.reject(Rejection::NotCharged, now());
+                self.bookings.reject(&booking).await?;
+                tracing::info!("payment declined");
+                Err(BookingError::PaymentDeclined)
+            }
+            Err(failure) => {
+                let (rejection, retry_after) = match &failure {
+                    // Nothing was sent: nothing can have been charged.
+                    PaymentFailure::CircuitOpen { retry_after } => {
+                        (Rejection::NotCharged, *retry_after)
+                    }
+                    PaymentFailure::Saturated => (Rejection::NotCharged, Duration::from_secs(1)),
+                    _ => (Rejection::ChargeUncertain, Duration::from_secs(1)),
+                };
+                booking.reject(rejection, now());
+                self.bookings.reject(&booking).await?;
+                tracing::warn!(error = %failure, "payment unavailable; booking rejected");
+                Err(BookingError::PaymentUnavailable { retry_after })
+            }
+        }
+    }
+
+    /// The booking, for its guest or its room's host; anyone else is told it does not exist.
+    pub async fn get(&self, user_id: Uuid, id: Uuid) -> Result<Booking, BookingError> {
+        self.bookings
+            .find(id)
+            .await?
+            .filter(|booking| booking.is_visible_to(user_id))
+            .ok_or(BookingError::NotFound(id))
+    }
+
+    /// The guest's own bookings, newest first.
+    pub async fn list(&self, guest_id: Uuid) -> Result<Vec<Booking>, BookingError> {
+        Ok(self.bookings.list_for_guest(guest_id).await?)
+    }
+
+    /// The guest cancels a confirmed stay that has not begun; the refund follows by event.
+    #[tracing::instrument(skip_all, fields(booking_id = %id))]
+    pub async fn cancel(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        correlation_id: &str,
+    ) -> Result<Booking, BookingError> {
+        let mut booking = self.get(user_id, id).await?;
+        let event = booking.cancel(user_id, today(), now())?;
+        if !self
+            .bookings
+            .cancel(&booking, &event, correlation_id)
+            .await?
+        {
+            return Err(BookingError::NotCancellable(
+                "it changed meanwhile; read it again",
+            ));
+        }
+        tracing::info!("booking cancelled");
+        Ok(booking)
+    }
+
+    /// Rooms with a night held in `[from, to)`, for search.
+    pub async fn rooms_taken(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Uuid>, BookingError> {
+        Ok(self.bookings.rooms_taken(from, to).await?)
+    }
+
+    /// Decides what requests could not: PENDING bookings whose request died (crash, lost
+    /// connection) are confirmed if their payment went through and rejected otherwise; rejected
+    /// bookings whose charge may exist get it voided. Safe to run anywhere, any time.
+    #[tracing::instrument(skip_all)]
+    pub async fn reconcile(&self, correlation_id: &str) -> Result<Reconciled, BookingError> {
+        let stale_before = now() - self.policy.stale_after;
+        let mut reconciled = Reconciled::default();
+        for mut booking in self.bookings.unsettled(stale_before).await? {
+            let order = PaymentOrder::from(&booking);
+            let outcome = match booking.status {
+                BookingStatus::Pending => {
+                    self.decide_pending(&mut booking, correlation_id, &mut reconciled)
+                        .await
+                }
+                _ => match self.payments.void(order, correlation_id.to_owned()).await {
+                    Ok(()) => {
+                        self.bookings.mark_payment_settled(booking.id).await?;
+                        reconciled.voided += 1;
+                        Ok(())
+                    }
+                    Err(failure) => Err(failure),
+                },
+            };
+            if let Err(failure) = outcome {
+                tracing::warn!(booking_id = %booking.id, error = %failure, "cannot reconcile yet");
+                reconciled.left_for_later += 1;
+            }
+        }
+        if reconciled != Reconciled::default() {
+            tracing::info!(?reconciled, "reconciled bookings");
+        }
+        Ok(reconciled)
+    }
+
+    async fn decide_pending(
+        &self,
+        booking: &mut Booking,
+        correlation_id: &str,
+        reconciled: &mut Reconciled,
+    ) -> Result<(), PaymentFailure> {
+        match self.payments.status(booking.id).await? {
+            Some(PaymentState::Approved { payment_id }) => {
+                let event = booking.confirm(payment_id, now());
+                if self
+                    .bookings
+                    .confirm(booking, &event, correlation_id)
+                    .await?
+                {
+                    reconciled.confirmed += 1;
+                }
+            }
+            state => {
+                if state.is_none() {
+                    // Refuse a charge that may still be on its way before giving up the nights.
+                    self.payments
+                        .void(PaymentOrder::from(&*booking), correlation_id.to_owned())
+                        .await?;
+                }
+                booking.reject(Rejection::NotCharged, now());
+                if self.bookings.reject(booking).await? {
+                    reconciled.rejected += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The request lost a race with the reconciler: answer what was decided.
+    async fn decided_elsewhere(&self, id: Uuid) -> Result<Booking, BookingError> {
+        let booking = self
+            .bookings
+            .find(id)
+            .await?
+            .ok_or(BookingError::NotFound(id))?;
+        match booking.status {
+            BookingStatus::Confirmed | BookingStatus::Cancelled => Ok(booking),
+            BookingStatus::Rejected => Err(BookingError::PaymentUnavailable {
+                retry_after: Duration::from_secs(1),
+            }),
+            BookingStatus::Pending => Err(BookingError::RequestInProgress),
+        }
+    }
+}
+
+/// A request repeated with a used Idempotency-Key gets the first request's booking.
+fn replay(first: Booking) -> Result<Booking, BookingError> {
+    match first.status {
+        BookingStatus::Pending => Err(BookingError::RequestInProgress),
+        _ => Ok(first),
+    }
+}
+
+fn check_idempotency_key(key: &str) -> Result<(), BookingError> {
+    let printable = key.bytes().all(|byte| byte.is_ascii_graphic());
+    if key.is_empty() || key.len() > 255 || !printable {
+        return Err(BookingError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 255 printable ASCII characters",
+        ));
+    }
+    Ok(())
+}

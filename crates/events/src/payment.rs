@@ -1,0 +1,56 @@
+//! Events published by the payment context.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::IntegrationEvent;
+
+/// A booking's payment went through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentApproved {
+    pub payment_id: Uuid,
+    pub booking_id: Uuid,
+    pub guest_id: Uuid,
+    pub host_id: Uuid,
+    /// In whole won.
+    pub amount: i64,
+}
+
+/// Why an approved payment was given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CancellationReason {
+    /// The booking was cancelled.
+    Refund,
+    /// The booking never came to be (payment answered too late, or the booking failed after
+    /// the charge): the charge is voided.
+    Void,
+}
+
+/// An approved payment was given back to the guest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentCancelled {
+    pub payment_id: Uuid,
+    pub booking_id: Uuid,
+    pub guest_id: Uuid,
+    pub amount: i64,
+    pub reason: CancellationReason,
+}
+
+impl IntegrationEvent for PaymentApproved {
+    const TYPE: &'static str = "PaymentApproved";
+    const VERSION: u16 = 1;
+    fn aggregate_id(&self) -> String {
+        self.payment_id.to_string()
+    }
+}
+
+impl IntegrationEvent for PaymentCancelled {
+    const TYPE: &'static str = "PaymentCancelled";
+    const VERSION: u16 = 1;
+    fn aggregate_id(&self) -> String {
+        self.payment_id.to_string()
+    }
+}

@@ -1,0 +1,29 @@
+//! # Payment context
+//!
+//! The stand-in for a third-party payment gateway. It charges a booking's guest exactly once
+//! per booking (the booking id is the idempotency key), approves or declines, voids charges
+//! whose booking never came to be, and refunds. Its card network is simulated with a
+//! configurable latency, decline rate and failure rate, so that tests, demos and benchmarks can
+//! reproduce a slow or failing provider.
+//!
+//! Publishes `PaymentApproved` and `PaymentCancelled` (through its outbox).
+//!
+//! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs;
+//! [`service`] runs the use cases; [`http`], [`store`] and [`simulation`] are the adapters.
+
+pub mod domain;
+pub mod http;
+pub mod ports;
+pub mod service;
+pub mod simulation;
+pub mod store;
+
+use mybnb_platform::db::Migrations;
+
+/// Payment's tables use only types both backends share, so one folder serves both.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The payment database's migrations, outbox included.
+pub fn migrations() -> Migrations {
+    Migrations::portable(&MIGRATOR).and(mybnb_platform::outbox::migrations())
+}

@@ -1,0 +1,111 @@
+//! The payment use cases: charge (idempotent per booking), look up, void, refund.
+
+use mybnb_platform::db::now;
+use uuid::Uuid;
+
+use crate::domain::{Payment, PaymentError, PaymentOrder};
+use crate::ports::{CardNetwork, PaymentRepository, Recorded};
+
+pub struct PaymentService<R, N> {
+    payments: R,
+    network: N,
+}
+
+impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
+    pub fn new(payments: R, network: N) -> Self {
+        PaymentService { payments, network }
+    }
+
+    /// Charges the order once: a repeated order for the same booking returns the first
+    /// payment (approved, declined or voided) without charging again.
+    #[tracing::instrument(skip_all, fields(booking_id = %order.booking_id))]
+    pub async fn charge(
+        &self,
+        order: PaymentOrder,
+        correlation_id: &str,
+    ) -> Result<Payment, PaymentError> {
+        if let Some(existing) = self.payments.find_by_booking(order.booking_id).await? {
+            existing.check_same_order(&order)?;
+            return Ok(existing);
+        }
+        let authorization = self
+            .network
+            .authorize(&order)
+            .await
+            .map_err(|_| PaymentError::Unavailable)?;
+        let (payment, event) = Payment::authorized(Uuid::now_v7(), order, authorization, now());
+        match self
+            .payments
+            .insert(&payment, event.as_ref(), correlation_id)
+            .await?
+        {
+            Recorded::Created => {
+                tracing::info!(payment_id = %payment.id, status = payment.status.as_str(), "payment recorded");
+                Ok(payment)
+            }
+            Recorded::Existing(existing) => {
+                existing.check_same_order(&order)?;
+                Ok(existing)
+            }
+        }
+    }
+
+    pub async fn find(&self, booking_id: Uuid) -> Result<Payment, PaymentError> {
+        self.payments
+            .find_by_booking(booking_id)
+            .await?
+            .ok_or(PaymentError::NotFound(booking_id))
+    }
+
+    /// Makes sure the booking is not charged: voids an approved charge, or records a void in
+    /// advance so that a charge still on its way is refused. Idempotent.
+    #[tracing::instrument(skip_all, fields(booking_id = %order.booking_id))]
+    pub async fn void(
+        &self,
+        order: PaymentOrder,
+        correlation_id: &str,
+    ) -> Result<Payment, PaymentError> {
+        let Some(mut payment) = self.payments.find_by_booking(order.booking_id).await? else {
+            let void = Payment::void_in_advance(Uuid::now_v7(), order, now());
+            return match self.payments.insert(&void, None, correlation_id).await? {
+                Recorded::Created => Ok(void),
+                // A charge got in first: void that one.
+                Recorded::Existing(_) => Box::pin(self.void(order, correlation_id)).await,
+            };
+        };
+        if let Some(event) = payment.void(now()) {
+            self.payments
+                .update_status(&payment, Some(&event), correlation_id)
+                .await?;
+            tracing::info!(payment_id = %payment.id, "charge voided");
+        }
+        Ok(payment)
+    }
+
+    /// Refunds the booking's payment. Idempotent.
+    #[tracing::instrument(skip_all, fields(%booking_id))]
+    pub async fn refund(
+        &self,
+        booking_id: Uuid,
+        correlation_id: &str,
+    ) -> Result<Payment, PaymentError> {
+        let mut payment = self.find(booking_id).await?;
+        if let Some(event) = payment.refund(now())? {
+            self.payments
+                .update_status(&payment, Some(&event), correlation_id)
+                .await?;
+            tracing::info!(payment_id = %payment.id, "payment refunded");
+        }
+        Ok(payment)
+    }
+
+    /// The booking's payment, for its guest or host only; anyone else is told it does not exist.
+    pub async fn find_for(&self, user_id: Uuid, booking_id: Uuid) -> Result<Payment, PaymentError> {
+        let payment = self.find(booking_id).await?;
+        if payment.order.guest_id == user_id || payment.order.host_id == user_id {
+            Ok(payment)
+        } else {
+            Err(PaymentError::NotFound(booking_id))
+        }
+    }
+}

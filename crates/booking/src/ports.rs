@@ -6,15 +6,13 @@
 //! object-safe traits returning boxed futures. The repository is chosen at compile time.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
+pub use mybnb_platform::BoxFuture;
 use uuid::Uuid;
 
 use crate::domain::{Booking, RoomSnapshot};
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The room context, asked synchronously for a room as it is now.
 pub trait RoomCatalog: Send + Sync + 'static {

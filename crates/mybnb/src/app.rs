@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::links::{InProcessPayments, InProcessRooms};
+use crate::links::{InProcessAvailability, InProcessPayments, InProcessRooms};
 use crate::openapi;
 use crate::services::Service;
 use crate::settings::Settings;
@@ -327,6 +327,9 @@ impl Wiring<'_> {
                 stale_after: settings.reconcile_stale_after,
             },
         ));
+        if let Some(rooms) = &self.rooms {
+            rooms.attach_availability(Arc::new(InProcessAvailability(bookings.clone())));
+        }
         self.background.spawn(reconcile_periodically(
             bookings.clone(),
             settings.reconcile_interval,

@@ -1,9 +1,12 @@
 //! In-process links between contexts that share this process: booking calls the room and
-//! payment services directly, through the same ports its HTTP adapters implement.
+//! payment services directly, through the same ports its HTTP adapters implement, and room
+//! search asks booking which rooms are taken.
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use mybnb_booking::domain::RoomSnapshot;
+use mybnb_booking::http::Bookings;
 use mybnb_booking::ports::{
     BoxFuture, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState, RoomCatalog,
 };
@@ -11,6 +14,7 @@ use mybnb_payment::domain::{PaymentError, PaymentStatus};
 use mybnb_payment::http::Payments;
 use mybnb_room::domain::{RoomError, RoomId};
 use mybnb_room::http::Rooms;
+use mybnb_room::ports::Availability;
 use uuid::Uuid;
 
 pub struct InProcessRooms(pub Arc<Rooms>);
@@ -105,5 +109,17 @@ impl PaymentGateway for InProcessPayments {
                 .map_err(failure)?;
             Ok(())
         })
+    }
+}
+
+pub struct InProcessAvailability(pub Arc<Bookings>);
+
+impl Availability for InProcessAvailability {
+    fn rooms_taken(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> BoxFuture<'_, anyhow::Result<Vec<Uuid>>> {
+        Box::pin(async move { Ok(self.0.rooms_taken(from, to).await?) })
     }
 }

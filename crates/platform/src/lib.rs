@@ -11,3 +11,6 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod outbox;
+
+/// A boxed, sendable future: what object-safe ports return, for adapters chosen at run time.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -1,17 +1,29 @@
 //! The room use cases: register, read, delete, search.
 
+use std::sync::{Arc, OnceLock};
+
 use uuid::Uuid;
 
 use crate::domain::{Host, ListingDraft, Room, RoomError, RoomId, SearchDraft, SearchResults};
-use crate::ports::RoomRepository;
+use crate::ports::{Availability, RoomRepository};
 
 pub struct RoomService<R> {
     rooms: R,
+    /// Set once the booking context is wired (it is built after rooms, which it calls).
+    availability: OnceLock<Arc<dyn Availability>>,
 }
 
 impl<R: RoomRepository> RoomService<R> {
     pub fn new(rooms: R) -> Self {
-        RoomService { rooms }
+        RoomService {
+            rooms,
+            availability: OnceLock::new(),
+        }
+    }
+
+    /// Lets search filter by dates. Only the first call has an effect.
+    pub fn attach_availability(&self, availability: Arc<dyn Availability>) {
+        let _first_wins = self.availability.set(availability);
     }
 
     #[tracing::instrument(skip_all, fields(host_id = %host.id))]
@@ -54,7 +66,18 @@ impl<R: RoomRepository> RoomService<R> {
     }
 
     pub async fn search(&self, draft: SearchDraft) -> Result<SearchResults, RoomError> {
-        let criteria = draft.parse()?;
+        let mut criteria = draft.parse()?;
+        if let Some(nights) = criteria.free_nights {
+            let availability = self
+                .availability
+                .get()
+                .ok_or(RoomError::AvailabilityUnknown(
+                    "the booking service does not run in this process",
+                ))?;
+            criteria.excluded = availability
+                .rooms_taken(nights.check_in, nights.check_out)
+                .await?;
+        }
         Ok(self.rooms.search(&criteria).await?)
     }
 }

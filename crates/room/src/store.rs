@@ -167,6 +167,9 @@ impl From<&SearchCriteria> for SearchFilter {
         if let Some(guests) = criteria.guests {
             add("capacity >= ?", SearchArgument::Integer(i64::from(guests)));
         }
+        for room in &criteria.excluded {
+            add("id <> ?", SearchArgument::Text(room.to_string()));
+        }
         SearchFilter {
             condition: clauses.join(" AND "),
             arguments,

@@ -8,4 +8,4 @@ mod search;
 pub use error::RoomError;
 pub use listing::{Capacity, Listing, ListingDraft, Price};
 pub use room::{Host, Room, RoomId};
-pub use search::{Page, SearchCriteria, SearchDraft, SearchResults};
+pub use search::{FreeNights, Page, SearchCriteria, SearchDraft, SearchResults};

@@ -1,6 +1,9 @@
 //! What a room search asks, checked: lowercased words, a city, inclusive price bounds, a
 //! number of guests, and a page.
 
+use chrono::NaiveDate;
+use uuid::Uuid;
+
 use super::{Price, Room, RoomError};
 
 /// A page of results: `number` from 1, `size` from 1 to [`Page::MAX_SIZE`].
@@ -52,8 +55,17 @@ pub struct SearchDraft {
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
     pub guests: Option<u32>,
+    pub check_in: Option<String>,
+    pub check_out: Option<String>,
     pub page: Option<u32>,
     pub size: Option<u32>,
+}
+
+/// Nights a room must be free on: from `check_in` up to, not including, `check_out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeNights {
+    pub check_in: NaiveDate,
+    pub check_out: NaiveDate,
 }
 
 /// A valid search. A room matches when every word appears in its searchable text, its city is
@@ -65,6 +77,9 @@ pub struct SearchCriteria {
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
     pub guests: Option<u32>,
+    pub free_nights: Option<FreeNights>,
+    /// Rooms to leave out: those booked on some of the free nights asked for.
+    pub excluded: Vec<Uuid>,
     pub page: Page,
 }
 
@@ -77,6 +92,8 @@ pub struct SearchResults {
 }
 
 const MAX_WORDS: usize = 10;
+/// The longest stay a date search asks about.
+const MAX_NIGHTS: i64 = 90;
 
 impl SearchDraft {
     pub fn parse(self) -> Result<SearchCriteria, RoomError> {
@@ -109,6 +126,36 @@ impl SearchDraft {
         if self.guests == Some(0) {
             return Err(RoomError::invalid("guests", "must be at least 1"));
         }
+        let free_nights = match (self.check_in.as_deref(), self.check_out.as_deref()) {
+            (None, None) => None,
+            (Some(check_in), Some(check_out)) => {
+                let date = |field, text: &str| {
+                    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .map_err(|_| RoomError::invalid(field, "must be a date, YYYY-MM-DD"))
+                };
+                let (check_in, check_out) =
+                    (date("checkIn", check_in)?, date("checkOut", check_out)?);
+                if check_out <= check_in {
+                    return Err(RoomError::invalid("checkOut", "must be after checkIn"));
+                }
+                if (check_out - check_in).num_days() > MAX_NIGHTS {
+                    return Err(RoomError::invalid(
+                        "checkOut",
+                        format!("at most {MAX_NIGHTS} nights after checkIn"),
+                    ));
+                }
+                Some(FreeNights {
+                    check_in,
+                    check_out,
+                })
+            }
+            _ => {
+                return Err(RoomError::invalid(
+                    "checkIn",
+                    "checkIn and checkOut go together",
+                ));
+            }
+        };
         Ok(SearchCriteria {
             words,
             city_key: self
@@ -118,6 +165,8 @@ impl SearchDraft {
             min_price: self.min_price,
             max_price: self.max_price,
             guests: self.guests,
+            free_nights,
+            excluded: Vec::new(),
             page: Page::parse(self.page, self.size)?,
         })
     }
@@ -148,6 +197,30 @@ mod tests {
         assert_eq!((page.size(), page.offset()), (100, 200));
         assert!(Page::parse(Some(0), None).is_err());
         assert!(Page::parse(None, Some(0)).is_err());
+    }
+
+    #[test]
+    fn dates_come_in_pairs_and_in_order() {
+        let stay = |check_in: Option<&str>, check_out: Option<&str>| SearchDraft {
+            check_in: check_in.map(str::to_owned),
+            check_out: check_out.map(str::to_owned),
+            ..SearchDraft::default()
+        };
+        let criteria = stay(Some("2026-12-24"), Some("2026-12-27"))
+            .parse()
+            .expect("valid");
+        assert!(criteria.free_nights.is_some());
+        assert!(stay(Some("2026-12-24"), None).parse().is_err());
+        assert!(
+            stay(Some("2026-12-24"), Some("2026-12-24"))
+                .parse()
+                .is_err()
+        );
+        assert!(
+            stay(Some("24/12/2026"), Some("2026-12-27"))
+                .parse()
+                .is_err()
+        );
     }
 
     #[test]

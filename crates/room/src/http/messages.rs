@@ -92,6 +92,10 @@ pub struct SearchRoomsQuery {
     pub max_price: Option<i64>,
     /// Rooms that sleep at least this many guests.
     pub guests: Option<u32>,
+    /// With `checkOut`: only rooms free on every night from `checkIn` (`YYYY-MM-DD`)…
+    pub check_in: Option<String>,
+    /// …up to, not including, `checkOut`.
+    pub check_out: Option<String>,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Page size, 20 by default; sizes above 100 are lowered to 100.
@@ -106,6 +110,8 @@ impl SearchRoomsQuery {
             min_price: self.min_price,
             max_price: self.max_price,
             guests: self.guests,
+            check_in: self.check_in,
+            check_out: self.check_out,
             page: self.page,
             size: self.size,
         }

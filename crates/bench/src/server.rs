@@ -1,0 +1,129 @@
+//! The system under test: the real `mybnb` binary, started on a free port and a fresh data
+//! directory, seeded with a host, rooms and guests.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+pub struct Server {
+    child: Child,
+    _data_dir: tempfile::TempDir,
+    pub base_url: String,
+    pub client: reqwest::Client,
+}
+
+impl Server {
+    pub async fn start(mybnb: &Path, settings: &[(&str, String)]) -> anyhow::Result<Server> {
+        let data_dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut command = Command::new(mybnb);
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .env("RUST_LOG", "warn")
+            .env("MYBNB_AUTH_RATE_LIMIT_PER_MINUTE", "1000000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (key, value) in settings {
+            command.env(key, value);
+        }
+        let child = command.spawn().with_context(|| {
+            format!(
+                "starting {} (build it with cargo build --release)",
+                mybnb.display()
+            )
+        })?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(512)
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        let server = Server {
+            child,
+            _data_dir: data_dir,
+            base_url: format!("http://127.0.0.1:{port}"),
+            client,
+        };
+        server.wait_until_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_until_ready(&self) -> anyhow::Result<()> {
+        for _ in 0..300 {
+            let ready = self.client.get(self.url("/health/ready")).send().await;
+            if ready.is_ok_and(|response| response.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("mybnb did not become ready within 30 s")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            bail!("POST {path} answered {status}: {body}");
+        }
+        Ok(body)
+    }
+
+    /// Signs up a user and returns their access token.
+    pub async fn user(&self, username: &str) -> anyhow::Result<String> {
+        let credentials = json!({ "username": username, "password": "benchmark password" });
+        self.post("/users", None, credentials.clone()).await?;
+        let token = self.post("/auth/token", None, credentials).await?;
+        token["accessToken"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no accessToken in the token answer")
+    }
+
+    /// Registers `count` rooms as one host and returns their ids.
+    pub async fn rooms(&self, host_token: &str, count: usize) -> anyhow::Result<Vec<String>> {
+        let mut ids = Vec::with_capacity(count);
+        for index in 0..count {
+            let room = json!({
+                "name": format!("Bench room {index}"),
+                "address": format!("{index} Bench-ro"),
+                "city": "Seoul",
+                "price": 50_000 + 100 * index,
+                "capacity": 4,
+            });
+            let room = self.post("/rooms", Some(host_token), room).await?;
+            ids.push(room["id"].as_str().context("no room id")?.to_owned());
+        }
+        Ok(ids)
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(pid) = self.child.id() {
+            // SIGTERM, as an operator would; the server drains and exits 0.
+            let status = Command::new("kill").arg(pid.to_string()).status().await?;
+            if !status.success() {
+                bail!("could not signal mybnb");
+            }
+        }
+        let exit = tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await??;
+        if !exit.success() {
+            bail!("mybnb exited with {exit}");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,214 @@
+//! Searching rooms: `GET /rooms` with every filter, paging, its cap, its order, and the
+//! parameters it refuses.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, ids, room};
+
+/// Query-string parameters.
+type Query = &'static [(&'static str, &'static str)];
+
+/// Registers `listings` in order under a new host; returns their ids in the same order.
+async fn seed(app: &TestApp, listings: &[Value]) -> Vec<String> {
+    let host = app.new_user("host").await;
+    let mut registered = Vec::new();
+    for listing in listings {
+        let room = app.register_room(&host.token, listing).await;
+        registered.push(room["id"].as_str().expect("an id").to_owned());
+    }
+    registered
+}
+
+/// The ids among `all` at `positions`, in that order.
+fn pick(all: &[String], positions: &[usize]) -> Vec<String> {
+    positions
+        .iter()
+        .map(|&position| all[position].clone())
+        .collect()
+}
+
+/// Four rooms whose words sit in different fields.
+fn text_listings() -> Vec<Value> {
+    vec![
+        json!({ "name": "Hanok with a garden", "address": "12 Bukchon-ro", "city": "Seoul",
+                "description": "Quiet courtyard", "price": 120_000 }),
+        json!({ "name": "Seaside loft", "address": "1 Haeundae-ro", "city": "Busan",
+                "description": "Ocean view, a garden terrace, far from Seoul", "price": 90_000 }),
+        json!({ "name": "Été à Jeju", "address": "3 Jungmun-ro", "city": "Seogwipo",
+                "price": 80_000 }),
+        json!({ "name": "City studio", "address": "77 Garden-daero", "city": "seoul",
+                "price": 60_000 }),
+    ]
+}
+
+api_tests! {
+    async fn every_word_of_q_must_appear_in_some_field(app) {
+        let rooms = seed(&app, &text_listings()).await;
+        let cases: [(&str, &[usize]); 8] = [
+            ("garden", &[0, 1, 3]),
+            ("garden seoul", &[0, 1, 3]),
+            ("courtyard hanok", &[0]),
+            ("GARDEN busan", &[1]),
+            ("garden jeju", &[]),
+            ("  hanok \t  garden  ", &[0]),
+            ("bukchon-ro", &[0]),
+            ("", &[0, 1, 2, 3]),
+        ];
+        for (q, expected) in cases {
+            let page = app.search(&[("q", q)]).await;
+            assert_eq!(ids(&page), pick(&rooms, expected), "q={q:?}");
+            assert_eq!(page["total"], json!(expected.len()), "q={q:?}");
+        }
+    }
+
+    /// Case is ignored beyond ASCII: "ÉTÉ" finds "Été".
+    async fn q_ignores_case_in_every_script(app) {
+        let rooms = seed(&app, &text_listings()).await;
+        for q in ["ÉTÉ", "été", "été JEJU", "à"] {
+            assert_eq!(ids(&app.search(&[("q", q)]).await), pick(&rooms, &[2]), "q={q:?}");
+        }
+        assert_eq!(ids(&app.search(&[("q", "ete")]).await), Vec::<String>::new(), "accents count");
+    }
+
+    /// The city matches whole and ignoring case; a city named only in a description does not.
+    async fn city_matches_exactly_ignoring_case(app) {
+        let rooms = seed(&app, &text_listings()).await;
+        let cases: [(&str, &[usize]); 5] = [
+            ("Seoul", &[0, 3]),
+            ("SEOUL", &[0, 3]),
+            ("busan", &[1]),
+            ("Seo", &[]),
+            ("Seoul Station", &[]),
+        ];
+        for (city, expected) in cases {
+            assert_eq!(ids(&app.search(&[("city", city)]).await), pick(&rooms, expected), "city={city:?}");
+        }
+        let both = app.search(&[("city", "seoul"), ("q", "garden")]).await;
+        assert_eq!(ids(&both), pick(&rooms, &[0, 3]));
+    }
+
+    async fn price_bounds_are_inclusive(app) {
+        let rooms = seed(&app, &[room("Budget", 50_000), room("Middle", 100_000), room("Luxury", 150_000)]).await;
+        let cases: [(Query, &[usize]); 6] = [
+            (&[("minPrice", "100000")], &[1, 2]),
+            (&[("maxPrice", "100000")], &[0, 1]),
+            (&[("minPrice", "100000"), ("maxPrice", "100000")], &[1]),
+            (&[("minPrice", "50001"), ("maxPrice", "149999")], &[1]),
+            (&[("minPrice", "0")], &[0, 1, 2]),
+            (&[("minPrice", "150001")], &[]),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(ids(&app.search(query).await), pick(&rooms, expected), "{query:?}");
+        }
+    }
+
+    async fn guests_must_fit_the_capacity(app) {
+        let listings: Vec<Value> = [1, 2, 4]
+            .into_iter()
+            .map(|capacity| {
+                let mut listing = room(&format!("Sleeps {capacity}"), 40_000);
+                listing["capacity"] = json!(capacity);
+                listing
+            })
+            .collect();
+        let rooms = seed(&app, &listings).await;
+        let cases: [(&str, &[usize]); 4] = [("1", &[0, 1, 2]), ("2", &[1, 2]), ("4", &[2]), ("5", &[])];
+        for (guests, expected) in cases {
+            assert_eq!(ids(&app.search(&[("guests", guests)]).await), pick(&rooms, expected), "guests={guests}");
+        }
+    }
+
+    async fn filters_combine(app) {
+        let mut big_garden = room("Garden villa", 200_000);
+        big_garden["city"] = json!("Seoul");
+        big_garden["capacity"] = json!(6);
+        let mut small_garden = room("Garden room", 70_000);
+        small_garden["city"] = json!("Seoul");
+        let mut far_garden = room("Garden cabin", 70_000);
+        far_garden["city"] = json!("Gangneung");
+        far_garden["capacity"] = json!(6);
+        let rooms = seed(&app, &[big_garden, small_garden, far_garden]).await;
+        let query = [("q", "garden"), ("city", "seoul"), ("guests", "3"), ("maxPrice", "250000")];
+        assert_eq!(ids(&app.search(&query).await), pick(&rooms, &[0]));
+        let cheaper = [("q", "garden"), ("city", "seoul"), ("guests", "3"), ("maxPrice", "199999")];
+        assert_eq!(app.search(&cheaper).await["total"], 0);
+    }
+
+    /// `%`, `_` and `\` in q are plain characters, not patterns.
+    async fn pattern_characters_in_q_match_literally(app) {
+        let rooms = seed(&app, &[
+            room("100% cotton sheets", 10_000),
+            room("100 cotton sheets", 10_000),
+            room("snake_case house", 10_000),
+            room("snakeXcase house", 10_000),
+            room(r"C:\temp house", 10_000),
+        ]).await;
+        let cases: [(&str, &[usize]); 6] = [
+            ("100%", &[0]),
+            ("%", &[0]),
+            ("snake_case", &[2]),
+            ("_", &[2]),
+            (r"\", &[4]),
+            (r"c:\temp", &[4]),
+        ];
+        for (q, expected) in cases {
+            assert_eq!(ids(&app.search(&[("q", q)]).await), pick(&rooms, expected), "q={q:?}");
+        }
+    }
+
+    /// Pages of a stable, oldest-first order: together they hold every room once.
+    async fn pages_split_the_results_in_registration_order(app) {
+        let listings: Vec<Value> = (1..=5).map(|n| room(&format!("Room {n}"), 10_000 * n)).collect();
+        let rooms = seed(&app, &listings).await;
+
+        let everything = app.search(&[]).await;
+        assert_eq!(ids(&everything), rooms, "oldest first");
+        assert_eq!((everything["page"].clone(), everything["size"].clone()), (json!(1), json!(20)), "the defaults");
+
+        let expected: [&[usize]; 4] = [&[0, 1], &[2, 3], &[4], &[]];
+        for (number, positions) in expected.into_iter().enumerate() {
+            let number = (number + 1).to_string();
+            let page = app.search(&[("size", "2"), ("page", &number)]).await;
+            assert_eq!(ids(&page), pick(&rooms, positions), "page {number}");
+            assert_eq!(page["total"], 5, "page {number}");
+            assert_eq!(page["page"], json!(number.parse::<u32>().expect("a number")));
+            assert_eq!(page["size"], 2);
+        }
+        assert_eq!(ids(&app.search(&[]).await), rooms, "the order does not change");
+    }
+
+    /// Sizes above 100 are lowered to 100, and the page holds 100 rooms.
+    async fn page_sizes_are_capped_at_100(app) {
+        let listings: Vec<Value> = (1..=101).map(|n| room(&format!("Room {n}"), 1_000 + n)).collect();
+        let rooms = seed(&app, &listings).await;
+        let page = app.search(&[("size", "1000")]).await;
+        assert_eq!(page["size"], 100);
+        assert_eq!(page["total"], 101);
+        assert_eq!(ids(&page), rooms[..100].to_vec());
+        let second = app.search(&[("size", "1000"), ("page", "2")]).await;
+        assert_eq!(ids(&second), rooms[100..].to_vec());
+    }
+
+    async fn invalid_parameters_are_refused(app) {
+        let queries: [Query; 12] = [
+            &[("size", "0")],
+            &[("page", "0")],
+            &[("minPrice", "200"), ("maxPrice", "100")],
+            &[("minPrice", "-1")],
+            &[("maxPrice", "-5")],
+            &[("page", "-1")],
+            &[("guests", "-1")],
+            &[("guests", "abc")],
+            &[("page", "x")],
+            &[("size", "ten")],
+            &[("minPrice", "1.5")],
+            &[("minPrice", "99999999999999999999")],
+        ];
+        for query in queries {
+            let response = app.search_raw(query).await;
+            let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert!(problem["detail"].is_string(), "{query:?}: {problem}");
+        }
+    }
+}

@@ -3,10 +3,12 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
-use mybnb_platform::db::{Database, instant_from_db, instant_to_db, is_unique_violation};
+use mybnb_platform::db::{
+    Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
+};
 use mybnb_platform::outbox;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::domain::{Booking, BookingStatus, RoomSnapshot, StayDates};
@@ -33,46 +35,61 @@ impl BookingRepository for SqlBookingRepository {
         booking: &Booking,
         idempotency_key: Option<&str>,
     ) -> anyhow::Result<Claim> {
-        let mut transaction = self.database.begin_write().await?;
-        insert_booking(&mut transaction, booking).await?;
-        if let Some(key) = idempotency_key {
-            let remembered = sqlx::query(
-                "INSERT INTO idempotency_keys (guest_id, idempotency_key, booking_id) VALUES ($1, $2, $3)",
-            )
-            .bind(booking.guest_id.to_string())
-            .bind(key)
-            .bind(booking.id.to_string())
-            .execute(&mut *transaction)
-            .await;
-            match remembered {
-                Ok(_) => {}
-                Err(error) if is_unique_violation(&error) => {
-                    drop(transaction);
-                    let first = self.find_by_key(booking.guest_id, key).await?.context(
-                        "the booking of an idempotency key vanished while it was being reused",
-                    )?;
-                    return Ok(Claim::KeyUsed(first));
-                }
-                Err(error) => return Err(error).context("remembering an idempotency key"),
+        let (booking, key) = (booking.clone(), idempotency_key.map(str::to_owned));
+        let guest_id = booking.guest_id;
+        let attempt = self
+            .database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    insert_booking(connection, &booking).await?;
+                    if let Some(key) = &key {
+                        let remembered = sqlx::query(
+                            "INSERT INTO idempotency_keys (guest_id, idempotency_key, booking_id) \
+                             VALUES ($1, $2, $3)",
+                        )
+                        .bind(booking.guest_id.to_string())
+                        .bind(key)
+                        .bind(booking.id.to_string())
+                        .execute(&mut *connection)
+                        .await;
+                        match remembered {
+                            Ok(_) => {}
+                            Err(error) if is_unique_violation(&error) => {
+                                return Ok(WriteOutcome::Undo(Attempt::KeyUsed(key.clone())));
+                            }
+                            Err(error) => return Err(error).context("remembering an idempotency key"),
+                        }
+                    }
+                    for night in booking.stay.each_night() {
+                        let claimed = sqlx::query(
+                            "INSERT INTO booking_nights (room_id, night, booking_id) VALUES ($1, $2, $3)",
+                        )
+                        .bind(booking.room.id.to_string())
+                        .bind(night.to_string())
+                        .bind(booking.id.to_string())
+                        .execute(&mut *connection)
+                        .await;
+                        match claimed {
+                            Ok(_) => {}
+                            Err(error) if is_unique_violation(&error) => {
+                                return Ok(WriteOutcome::Undo(Attempt::NightsTaken));
+                            }
+                            Err(error) => return Err(error).context("claiming a night"),
+                        }
+                    }
+                    Ok(WriteOutcome::Keep(Attempt::Claimed))
+                })
+            }))
+            .await?;
+        Ok(match attempt {
+            Attempt::Claimed => Claim::Claimed,
+            Attempt::NightsTaken => Claim::NightsTaken,
+            Attempt::KeyUsed(key) => {
+                Claim::KeyUsed(self.find_by_key(guest_id, &key).await?.context(
+                    "the booking of an idempotency key vanished while it was being reused",
+                )?)
             }
-        }
-        for night in booking.stay.each_night() {
-            let claimed = sqlx::query(
-                "INSERT INTO booking_nights (room_id, night, booking_id) VALUES ($1, $2, $3)",
-            )
-            .bind(booking.room.id.to_string())
-            .bind(night.to_string())
-            .bind(booking.id.to_string())
-            .execute(&mut *transaction)
-            .await;
-            match claimed {
-                Ok(_) => {}
-                Err(error) if is_unique_violation(&error) => return Ok(Claim::NightsTaken),
-                Err(error) => return Err(error).context("claiming a night"),
-            }
-        }
-        transaction.commit().await.context("committing a claim")?;
-        Ok(Claim::Claimed)
+        })
     }
 
     async fn confirm(
@@ -81,34 +98,39 @@ impl BookingRepository for SqlBookingRepository {
         event: &BookingConfirmed,
         correlation_id: &str,
     ) -> anyhow::Result<bool> {
-        let mut transaction = self.database.begin_write().await?;
-        if !move_status(&mut transaction, booking, BookingStatus::Pending).await? {
-            return Ok(false);
-        }
-        outbox::record(&mut transaction, event, correlation_id).await?;
-        transaction
-            .commit()
+        let (booking, event, correlation_id) =
+            (booking.clone(), event.clone(), correlation_id.to_owned());
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    if !move_status(connection, &booking, BookingStatus::Pending).await? {
+                        return Ok(WriteOutcome::Undo(false));
+                    }
+                    outbox::record(connection, &event, &correlation_id).await?;
+                    Ok(WriteOutcome::Keep(true))
+                })
+            }))
             .await
-            .context("committing a confirmation")?;
-        Ok(true)
     }
 
     async fn reject(&self, booking: &Booking) -> anyhow::Result<bool> {
-        let mut transaction = self.database.begin_write().await?;
-        if !move_status(&mut transaction, booking, BookingStatus::Pending).await? {
-            return Ok(false);
-        }
-        release_nights(&mut transaction, booking.id).await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE booking_id = $1")
-            .bind(booking.id.to_string())
-            .execute(&mut *transaction)
+        let booking = booking.clone();
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    if !move_status(connection, &booking, BookingStatus::Pending).await? {
+                        return Ok(WriteOutcome::Undo(false));
+                    }
+                    release_nights(connection, booking.id).await?;
+                    sqlx::query("DELETE FROM idempotency_keys WHERE booking_id = $1")
+                        .bind(booking.id.to_string())
+                        .execute(&mut *connection)
+                        .await
+                        .context("forgetting an idempotency key")?;
+                    Ok(WriteOutcome::Keep(true))
+                })
+            }))
             .await
-            .context("forgetting an idempotency key")?;
-        transaction
-            .commit()
-            .await
-            .context("committing a rejection")?;
-        Ok(true)
     }
 
     async fn cancel(
@@ -117,32 +139,38 @@ impl BookingRepository for SqlBookingRepository {
         event: &BookingCancelled,
         correlation_id: &str,
     ) -> anyhow::Result<bool> {
-        let mut transaction = self.database.begin_write().await?;
-        if !move_status(&mut transaction, booking, BookingStatus::Confirmed).await? {
-            return Ok(false);
-        }
-        release_nights(&mut transaction, booking.id).await?;
-        outbox::record(&mut transaction, event, correlation_id).await?;
-        transaction
-            .commit()
+        let (booking, event, correlation_id) =
+            (booking.clone(), event.clone(), correlation_id.to_owned());
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    if !move_status(connection, &booking, BookingStatus::Confirmed).await? {
+                        return Ok(WriteOutcome::Undo(false));
+                    }
+                    release_nights(connection, booking.id).await?;
+                    outbox::record(connection, &event, &correlation_id).await?;
+                    Ok(WriteOutcome::Keep(true))
+                })
+            }))
             .await
-            .context("committing a cancellation")?;
-        Ok(true)
     }
 
     async fn mark_payment_settled(&self, booking_id: Uuid) -> anyhow::Result<()> {
-        let mut transaction = self.database.begin_write().await?;
-        sqlx::query("UPDATE bookings SET payment_settled = 1, updated_at = $1 WHERE id = $2")
-            .bind(instant_to_db(mybnb_platform::db::now()))
-            .bind(booking_id.to_string())
-            .execute(&mut *transaction)
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE bookings SET payment_settled = 1, updated_at = $1 WHERE id = $2",
+                    )
+                    .bind(instant_to_db(mybnb_platform::db::now()))
+                    .bind(booking_id.to_string())
+                    .execute(&mut *connection)
+                    .await
+                    .context("settling a booking's payment")?;
+                    Ok(WriteOutcome::Keep(()))
+                })
+            }))
             .await
-            .context("settling a booking's payment")?;
-        transaction
-            .commit()
-            .await
-            .context("committing a settlement")?;
-        Ok(())
     }
 
     async fn find(&self, id: Uuid) -> anyhow::Result<Option<Booking>> {
@@ -209,10 +237,14 @@ impl SqlBookingRepository {
     }
 }
 
-async fn insert_booking(
-    transaction: &mut Transaction<'static, Any>,
-    booking: &Booking,
-) -> anyhow::Result<()> {
+/// How a claim went, inside its write unit.
+enum Attempt {
+    Claimed,
+    NightsTaken,
+    KeyUsed(String),
+}
+
+async fn insert_booking(connection: &mut AnyConnection, booking: &Booking) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO bookings (id, room_id, room_name, host_id, guest_id, check_in, check_out, \
          guests, nightly_price, capacity, total_price, status, payment_id, payment_settled, \
@@ -235,7 +267,7 @@ async fn insert_booking(
     .bind(i64::from(booking.payment_settled))
     .bind(instant_to_db(booking.created_at))
     .bind(instant_to_db(booking.updated_at))
-    .execute(&mut **transaction)
+    .execute(&mut *connection)
     .await
     .context("inserting a booking")?;
     Ok(())
@@ -243,7 +275,7 @@ async fn insert_booking(
 
 /// Writes the booking's new status, if it still has the status `from`.
 async fn move_status(
-    transaction: &mut Transaction<'static, Any>,
+    connection: &mut AnyConnection,
     booking: &Booking,
     from: BookingStatus,
 ) -> anyhow::Result<bool> {
@@ -257,19 +289,16 @@ async fn move_status(
     .bind(instant_to_db(booking.updated_at))
     .bind(booking.id.to_string())
     .bind(from.as_str())
-    .execute(&mut **transaction)
+    .execute(&mut *connection)
     .await
     .context("updating a booking's status")?;
     Ok(moved.rows_affected() == 1)
 }
 
-async fn release_nights(
-    transaction: &mut Transaction<'static, Any>,
-    booking_id: Uuid,
-) -> anyhow::Result<()> {
+async fn release_nights(connection: &mut AnyConnection, booking_id: Uuid) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM booking_nights WHERE booking_id = $1")
         .bind(booking_id.to_string())
-        .execute(&mut **transaction)
+        .execute(&mut *connection)
         .await
         .context("releasing nights")?;
     Ok(())

@@ -1,7 +1,9 @@
 //! The user repository on SQL (SQLite or PostgreSQL, one query text for both).
 
 use anyhow::Context;
-use mybnb_platform::db::{Database, instant_from_db, instant_to_db, is_unique_violation};
+use mybnb_platform::db::{
+    Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -22,30 +24,32 @@ impl SqlUserRepository {
 
 impl UserRepository for SqlUserRepository {
     async fn insert(&self, user: &User, password_hash: &str) -> anyhow::Result<Inserted> {
-        let mut transaction = self.database.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, username, display_name, email, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(user.id.to_string())
-        .bind(user.username.as_str())
-        .bind(user.display_name.as_str())
-        .bind(user.email.as_ref().map(Email::as_str))
-        .bind(password_hash)
-        .bind(instant_to_db(user.created_at))
-        .execute(&mut *transaction)
-        .await;
-        match inserted {
-            Ok(_) => {
-                transaction
-                    .commit()
-                    .await
-                    .context("committing a new user")?;
-                Ok(Inserted::Created)
-            }
-            Err(error) if is_unique_violation(&error) => Ok(Inserted::UsernameTaken),
-            Err(error) => Err(error).context("inserting a user"),
-        }
+        let (user, password_hash) = (user.clone(), password_hash.to_owned());
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    let inserted = sqlx::query(
+                        "INSERT INTO users (id, username, display_name, email, password_hash, \
+                         created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(user.id.to_string())
+                    .bind(user.username.as_str())
+                    .bind(user.display_name.as_str())
+                    .bind(user.email.as_ref().map(Email::as_str))
+                    .bind(password_hash)
+                    .bind(instant_to_db(user.created_at))
+                    .execute(&mut *connection)
+                    .await;
+                    match inserted {
+                        Ok(_) => Ok(WriteOutcome::Keep(Inserted::Created)),
+                        Err(error) if is_unique_violation(&error) => {
+                            Ok(WriteOutcome::Undo(Inserted::UsernameTaken))
+                        }
+                        Err(error) => Err(error).context("inserting a user"),
+                    }
+                })
+            }))
+            .await
     }
 
     async fn find_by_username(

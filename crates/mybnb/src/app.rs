@@ -199,13 +199,18 @@ impl Application {
     }
 }
 
-/// Decides undecided bookings on start — as soon as the database answers — and then every
+/// Decides undecided bookings on start — as soon as the database is migrated — and then every
 /// `interval`, until the application stops.
 async fn reconcile_periodically(
     bookings: Arc<Bookings>,
     interval: Duration,
+    readiness: Readiness,
     stop: CancellationToken,
 ) {
+    tokio::select! {
+        () = readiness.usable("booking.database") => {}
+        () = stop.cancelled() => return,
+    }
     let mut wait = Duration::ZERO;
     loop {
         tokio::select! {
@@ -333,6 +338,7 @@ impl Wiring<'_> {
         self.background.spawn(reconcile_periodically(
             bookings.clone(),
             settings.reconcile_interval,
+            self.readiness.clone(),
             self.stop.clone(),
         ));
         Ok(mybnb_booking::http::router(bookings, self.verifier.clone()))

@@ -1,7 +1,9 @@
 //! The payment repository on SQL (SQLite or PostgreSQL, one query text for both).
 
 use anyhow::Context;
-use mybnb_platform::db::{Database, instant_from_db, instant_to_db, is_unique_violation};
+use mybnb_platform::db::{
+    Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
+};
 use mybnb_platform::outbox;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -40,38 +42,49 @@ impl PaymentRepository for SqlPaymentRepository {
         event: Option<&mybnb_events::payment::PaymentApproved>,
         correlation_id: &str,
     ) -> anyhow::Result<Recorded> {
-        let mut transaction = self.database.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO payments (id, booking_id, guest_id, host_id, amount, status, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(payment.id.to_string())
-        .bind(payment.order.booking_id.to_string())
-        .bind(payment.order.guest_id.to_string())
-        .bind(payment.order.host_id.to_string())
-        .bind(payment.order.amount)
-        .bind(payment.status.as_str())
-        .bind(instant_to_db(payment.created_at))
-        .bind(instant_to_db(payment.updated_at))
-        .execute(&mut *transaction)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(error) if is_unique_violation(&error) => {
-                drop(transaction);
-                let existing = self
-                    .find_by_booking(payment.order.booking_id)
-                    .await?
-                    .context("a payment that collided has vanished")?;
-                return Ok(Recorded::Existing(existing));
-            }
-            Err(error) => return Err(error).context("inserting a payment"),
+        let (payment, event, correlation_id) =
+            (payment.clone(), event.cloned(), correlation_id.to_owned());
+        let booking_id = payment.order.booking_id;
+        let created = self
+            .database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    let inserted = sqlx::query(
+                        "INSERT INTO payments (id, booking_id, guest_id, host_id, amount, status, \
+                         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(payment.id.to_string())
+                    .bind(payment.order.booking_id.to_string())
+                    .bind(payment.order.guest_id.to_string())
+                    .bind(payment.order.host_id.to_string())
+                    .bind(payment.order.amount)
+                    .bind(payment.status.as_str())
+                    .bind(instant_to_db(payment.created_at))
+                    .bind(instant_to_db(payment.updated_at))
+                    .execute(&mut *connection)
+                    .await;
+                    match inserted {
+                        Ok(_) => {}
+                        Err(error) if is_unique_violation(&error) => {
+                            return Ok(WriteOutcome::Undo(false));
+                        }
+                        Err(error) => return Err(error).context("inserting a payment"),
+                    }
+                    if let Some(event) = event {
+                        outbox::record(connection, &event, &correlation_id).await?;
+                    }
+                    Ok(WriteOutcome::Keep(true))
+                })
+            }))
+            .await?;
+        if created {
+            return Ok(Recorded::Created);
         }
-        if let Some(event) = event {
-            outbox::record(&mut transaction, event, correlation_id).await?;
-        }
-        transaction.commit().await.context("committing a payment")?;
-        Ok(Recorded::Created)
+        let existing = self
+            .find_by_booking(booking_id)
+            .await?
+            .context("a payment that collided has vanished")?;
+        Ok(Recorded::Existing(existing))
     }
 
     async fn update_status(
@@ -80,22 +93,25 @@ impl PaymentRepository for SqlPaymentRepository {
         event: Option<&mybnb_events::payment::PaymentCancelled>,
         correlation_id: &str,
     ) -> anyhow::Result<()> {
-        let mut transaction = self.database.begin_write().await?;
-        sqlx::query("UPDATE payments SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(payment.status.as_str())
-            .bind(instant_to_db(payment.updated_at))
-            .bind(payment.id.to_string())
-            .execute(&mut *transaction)
+        let (payment, event, correlation_id) =
+            (payment.clone(), event.cloned(), correlation_id.to_owned());
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    sqlx::query("UPDATE payments SET status = $1, updated_at = $2 WHERE id = $3")
+                        .bind(payment.status.as_str())
+                        .bind(instant_to_db(payment.updated_at))
+                        .bind(payment.id.to_string())
+                        .execute(&mut *connection)
+                        .await
+                        .context("updating a payment")?;
+                    if let Some(event) = event {
+                        outbox::record(connection, &event, &correlation_id).await?;
+                    }
+                    Ok(WriteOutcome::Keep(()))
+                })
+            }))
             .await
-            .context("updating a payment")?;
-        if let Some(event) = event {
-            outbox::record(&mut transaction, event, correlation_id).await?;
-        }
-        transaction
-            .commit()
-            .await
-            .context("committing a payment update")?;
-        Ok(())
     }
 }
 

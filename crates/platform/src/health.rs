@@ -27,10 +27,22 @@ pub enum ComponentStatus {
 }
 
 /// The process's readiness, shared by the components that report into it.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Readiness {
     components: Arc<RwLock<BTreeMap<String, ComponentStatus>>>,
     draining: Arc<AtomicBool>,
+    /// Bumped on every change, so that tasks can await a component.
+    changes: Arc<tokio::sync::watch::Sender<()>>,
+}
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Readiness {
+            components: Arc::default(),
+            draining: Arc::default(),
+            changes: Arc::new(tokio::sync::watch::Sender::new(())),
+        }
+    }
 }
 
 /// The body of `/health/ready`.
@@ -51,6 +63,24 @@ impl Readiness {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         components.insert(component.to_owned(), status);
+        drop(components);
+        self.changes.send_replace(());
+    }
+
+    /// Resolves once the component is usable (ready or degraded).
+    pub async fn usable(&self, component: &str) {
+        let mut changes = self.changes.subscribe();
+        loop {
+            let usable = self
+                .components
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get(component)
+                .is_some_and(|status| !matches!(status, ComponentStatus::Starting(_)));
+            if usable || changes.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// True once every component is ready (whether or not the process is shutting down).

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use mybnb_platform::db::{Database, instant_from_db, instant_to_db};
+use mybnb_platform::db::{Database, WriteOutcome, instant_from_db, instant_to_db};
 use mybnb_platform::outbox;
 use sqlx::Arguments;
 use sqlx::any::{AnyArguments, AnyRow};
@@ -33,34 +33,37 @@ impl RoomRepository for SqlRoomRepository {
         event: &mybnb_events::room::RoomRegistered,
         correlation_id: &str,
     ) -> anyhow::Result<()> {
-        let listing = &room.listing;
-        let mut transaction = self.database.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO rooms (id, host_id, host_name, name, address, city, city_key, \
-             description, price, capacity, search_text, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(room.id.0.to_string())
-        .bind(room.host.id.to_string())
-        .bind(&room.host.name)
-        .bind(listing.name())
-        .bind(listing.address())
-        .bind(listing.city())
-        .bind(listing.city_key())
-        .bind(listing.description())
-        .bind(listing.price().won())
-        .bind(i64::from(listing.capacity().guests()))
-        .bind(listing.search_text())
-        .bind(instant_to_db(room.registered_at))
-        .execute(&mut *transaction)
-        .await
-        .context("inserting a room")?;
-        outbox::record(&mut transaction, event, correlation_id).await?;
-        transaction
-            .commit()
+        let (room, event, correlation_id) =
+            (room.clone(), event.clone(), correlation_id.to_owned());
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    let listing = &room.listing;
+                    sqlx::query(
+                        "INSERT INTO rooms (id, host_id, host_name, name, address, city, city_key, \
+                         description, price, capacity, search_text, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(room.id.0.to_string())
+                    .bind(room.host.id.to_string())
+                    .bind(&room.host.name)
+                    .bind(listing.name())
+                    .bind(listing.address())
+                    .bind(listing.city())
+                    .bind(listing.city_key())
+                    .bind(listing.description())
+                    .bind(listing.price().won())
+                    .bind(i64::from(listing.capacity().guests()))
+                    .bind(listing.search_text())
+                    .bind(instant_to_db(room.registered_at))
+                    .execute(&mut *connection)
+                    .await
+                    .context("inserting a room")?;
+                    outbox::record(connection, &event, &correlation_id).await?;
+                    Ok(WriteOutcome::Keep(()))
+                })
+            }))
             .await
-            .context("committing a new room")?;
-        Ok(())
     }
 
     async fn find(&self, id: RoomId) -> anyhow::Result<Option<Room>> {
@@ -79,24 +82,28 @@ impl RoomRepository for SqlRoomRepository {
         event: &mybnb_events::room::RoomDeleted,
         correlation_id: &str,
     ) -> anyhow::Result<bool> {
-        let mut transaction = self.database.begin_write().await?;
-        let deleted =
-            sqlx::query("UPDATE rooms SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
-                .bind(instant_to_db(mybnb_platform::db::now()))
-                .bind(id.0.to_string())
-                .execute(&mut *transaction)
-                .await
-                .context("deleting a room")?
-                .rows_affected()
-                == 1;
-        if deleted {
-            outbox::record(&mut transaction, event, correlation_id).await?;
-        }
-        transaction
-            .commit()
+        let (event, correlation_id) = (event.clone(), correlation_id.to_owned());
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    let deleted = sqlx::query(
+                        "UPDATE rooms SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+                    )
+                    .bind(instant_to_db(mybnb_platform::db::now()))
+                    .bind(id.0.to_string())
+                    .execute(&mut *connection)
+                    .await
+                    .context("deleting a room")?
+                    .rows_affected()
+                        == 1;
+                    if !deleted {
+                        return Ok(WriteOutcome::Undo(false));
+                    }
+                    outbox::record(connection, &event, &correlation_id).await?;
+                    Ok(WriteOutcome::Keep(true))
+                })
+            }))
             .await
-            .context("committing a room deletion")?;
-        Ok(deleted)
     }
 
     async fn search(&self, criteria: &SearchCriteria) -> anyhow::Result<SearchResults> {

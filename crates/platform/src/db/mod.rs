@@ -10,11 +10,17 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod group_commit;
+
+pub use group_commit::{WriteOutcome, WriteUnit};
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateError, Migration, Migrator};
-use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Transaction};
+use sqlx::{AnyPool, AssertSqlSafe, Executor};
+
+use group_commit::GroupCommitter;
 
 /// Where a context keeps its data.
 #[derive(Clone)]
@@ -68,16 +74,18 @@ impl Migrations {
     }
 }
 
-/// A context's connection pools.
+/// A context's database: a pool for reads, and [`Database::write`] for writes.
 ///
-/// On SQLite, writes go through a pool of one connection: SQLite allows one writer at a time,
-/// and queueing writers here (fairly, without sleeping) beats letting them collide in SQLite's
-/// busy handler, which backs off by sleeping and gives writes a long latency tail. Reads use
-/// the other pool concurrently (WAL). On PostgreSQL both are the same pool.
+/// On SQLite, writes go through one connection, fed by a group committer: SQLite allows one
+/// writer at a time, and queueing writers in the process (fairly, without sleeping) beats
+/// letting them collide in SQLite's busy handler; batching them makes one fsync serve many.
+/// Reads use the other pool concurrently (WAL). On PostgreSQL each write is its own
+/// transaction on the shared pool.
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: AnyPool,
     writer: AnyPool,
+    committer: Option<GroupCommitter>,
     backend: Backend,
     postgres_schema: Option<String>,
 }
@@ -143,9 +151,11 @@ impl Database {
                         })
                         .connect_lazy_with(options.clone())
                 };
+                let writer = open(1);
                 Database {
                     pool: open(max_connections),
-                    writer: open(1),
+                    committer: Some(GroupCommitter::start(writer.clone())),
+                    writer,
                     backend: Backend::Sqlite,
                     postgres_schema: None,
                 }
@@ -165,6 +175,7 @@ impl Database {
                     .connect_lazy_with(AnyConnectOptions::from_str(url.expose_secret())?);
                 Database {
                     writer: pool.clone(),
+                    committer: None,
                     pool,
                     backend: Backend::Postgres,
                     postgres_schema: Some(schema.clone()),
@@ -192,12 +203,24 @@ impl Database {
         self.backend
     }
 
-    /// Starts a transaction that will write. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`) on the writer connection.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.writer.begin().await,
+    /// Runs a write unit in a transaction and returns its answer once it is durable. The unit
+    /// should only run statements: on SQLite it shares its transaction with other units
+    /// (see [`group_commit`]), inside a savepoint of its own.
+    pub async fn write<T: Send + 'static>(&self, unit: WriteUnit<T>) -> anyhow::Result<T> {
+        if let Some(committer) = &self.committer {
+            return committer.write(unit).await;
+        }
+        let mut transaction = self.writer.begin().await?;
+        match unit(&mut transaction).await {
+            Ok(WriteOutcome::Keep(value)) => {
+                transaction.commit().await?;
+                Ok(value)
+            }
+            Ok(WriteOutcome::Undo(value)) => {
+                transaction.rollback().await?;
+                Ok(value)
+            }
+            Err(error) => Err(error),
         }
     }
 

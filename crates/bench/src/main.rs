@@ -2,7 +2,7 @@
 //! more. Each scenario starts the release `mybnb` binary on a fresh data directory with the
 //! scenario's settings, seeds rooms and guests over the API, then runs concurrent clients that
 //! each book distinct room-nights for a fixed time, printing progress every second. Results go
-//! to `docs/bench/bookings.json` and `docs/benchmarks-bookings.md`.
+//! to `docs/bench/bookings-<seconds>s.json` and `docs/benchmarks-bookings-<seconds>s.md`.
 //!
 //! Scenarios:
 //! - `original-610` / `original-1000`: payment latency uniform 400–620 ms, 100 clients, with

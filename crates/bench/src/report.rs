@@ -1,4 +1,5 @@
-//! Results as JSON (`bench/bookings.json`) and as the Markdown table the docs include.
+//! Results as JSON (`bench/bookings-<seconds>s.json`) and as the Markdown table the docs
+//! include (`benchmarks-bookings-<seconds>s.md`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -19,11 +20,10 @@ pub fn one_line(result: &RunResult) -> String {
 }
 
 pub fn write(out: &Path, results: &[RunResult], seconds: u64) -> anyhow::Result<()> {
+    let json = out.join(format!("bench/bookings-{seconds}s.json"));
+    let markdown = out.join(format!("benchmarks-bookings-{seconds}s.md"));
     std::fs::create_dir_all(out.join("bench"))?;
-    std::fs::write(
-        out.join("bench/bookings.json"),
-        serde_json::to_string_pretty(results)?,
-    )?;
+    std::fs::write(&json, serde_json::to_string_pretty(results)?)?;
     let mut table = String::from(
         "| scenario | clients | requests | booked | 503 fast | other | availability | bookings/s | p50 | p99 | max |\n\
          |---|---|---|---|---|---|---|---|---|---|---|\n",
@@ -62,11 +62,7 @@ pub fn write(out: &Path, results: &[RunResult], seconds: u64) -> anyhow::Result<
         chrono::Utc::now().format("%Y-%m-%d"),
         std::thread::available_parallelism().map_or(0, usize::from)
     )?;
-    std::fs::write(out.join("benchmarks-bookings.md"), table)?;
-    eprintln!(
-        "\nwrote {} and {}",
-        out.join("bench/bookings.json").display(),
-        out.join("benchmarks-bookings.md").display()
-    );
+    std::fs::write(&markdown, table)?;
+    eprintln!("\nwrote {} and {}", json.display(), markdown.display());
     Ok(())
 }

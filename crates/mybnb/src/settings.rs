@@ -155,8 +155,9 @@ pub struct Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// A value could not be read: named by key and origin, one line each.
     #[error("{0}")]
-    Source(#[from] Box<figment::Error>),
+    Source(String),
     #[error("invalid `{key}`: {reason}")]
     Invalid { key: &'static str, reason: String },
 }
@@ -190,7 +191,7 @@ impl Settings {
             .merge(Env::prefixed("MYBNB_").ignore(NOT_SETTINGS))
             .merge(Serialized::defaults(flags))
             .extract()
-            .map_err(Box::new)?;
+            .map_err(|error| SettingsError::Source(describe(error)))?;
         Settings::validate(raw)
     }
 
@@ -484,6 +485,44 @@ impl Settings {
         ]);
         described
     }
+}
+
+/// figment's errors in the terms of the README: the setting, where it was set, what is wrong.
+fn describe(errors: figment::Error) -> String {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|error| {
+            let origin = error
+                .metadata
+                .as_ref()
+                .map(|metadata| match &metadata.source {
+                    Some(source) => source.to_string(),
+                    None => metadata.name.to_string(),
+                });
+            let from_environment = origin
+                .as_deref()
+                .is_some_and(|name| name.contains("environment"));
+            let key = error.path.last().map(|key| key.to_lowercase());
+            let place = match (&key, from_environment, &origin) {
+                (Some(key), true, _) => format!(" (MYBNB_{})", key.to_uppercase()),
+                (_, false, Some(origin)) => format!(" (in {origin})"),
+                _ => String::new(),
+            };
+            match (&error.kind, key) {
+                (figment::error::Kind::UnknownField(field, _), _) => {
+                    format!("unknown setting `{field}`{place}; the README lists them all")
+                }
+                (kind, Some(key)) => format!("invalid `{key}`{place}: {}", kind.to_string().trim()),
+                (kind, None) => {
+                    format!(
+                        "cannot read the settings{place}: {}",
+                        kind.to_string().trim()
+                    )
+                }
+            }
+        })
+        .collect();
+    lines.join("; ")
 }
 
 fn check_http_url(key: &'static str, url: &str) -> Result<(), SettingsError> {

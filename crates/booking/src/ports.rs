@@ -94,6 +94,12 @@ pub trait PaymentGateway: Send + Sync + 'static {
         order: PaymentOrder,
         correlation_id: String,
     ) -> BoxFuture<'_, Result<(), PaymentFailure>>;
+
+    /// When charges are being refused outright (a circuit breaker is open), for how long yet:
+    /// a booking is then turned away before it claims anything. `None`: go ahead and charge.
+    fn refuses_charges(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// The outcome of claiming a booking's nights.

@@ -80,6 +80,9 @@ impl<R: BookingRepository> BookingService<R> {
             check_idempotency_key(key)?;
         }
         let stay = StayDates::parse(&draft.dates, today())?;
+        if let Some(retry_after) = self.payments.refuses_charges() {
+            return Err(BookingError::PaymentUnavailable { retry_after });
+        }
         let room = self
             .rooms
             .snapshot(draft.room_id)

@@ -46,7 +46,7 @@ struct RawSettings {
     payment_failure_rate: f64,
     payment_timeout_ms: u64,
     payment_max_concurrent: usize,
-    payment_breaker_window: usize,
+    payment_breaker_window_ms: u64,
     payment_breaker_minimum_calls: usize,
     payment_breaker_failure_rate: f64,
     payment_breaker_slow_call_ms: Option<u64>,
@@ -84,7 +84,7 @@ impl Default for RawSettings {
             payment_failure_rate: 0.0,
             payment_timeout_ms: 610,
             payment_max_concurrent: 256,
-            payment_breaker_window: 100,
+            payment_breaker_window_ms: 10_000,
             payment_breaker_minimum_calls: 20,
             payment_breaker_failure_rate: 0.5,
             payment_breaker_slow_call_ms: None,
@@ -310,7 +310,6 @@ impl Settings {
         }
         for (key, count) in [
             ("payment_max_concurrent", raw.payment_max_concurrent),
-            ("payment_breaker_window", raw.payment_breaker_window),
             (
                 "payment_breaker_minimum_calls",
                 raw.payment_breaker_minimum_calls,
@@ -327,7 +326,7 @@ impl Settings {
         let payment_breaker = BreakerSettings {
             timeout: payment_timeout,
             max_concurrent: raw.payment_max_concurrent,
-            window: raw.payment_breaker_window,
+            window: Duration::from_millis(raw.payment_breaker_window_ms),
             minimum_calls: raw.payment_breaker_minimum_calls,
             failure_rate: raw.payment_breaker_failure_rate,
             slow_call: raw
@@ -337,6 +336,9 @@ impl Settings {
             open_for: Duration::from_millis(raw.payment_breaker_open_ms),
             half_open_calls: raw.payment_breaker_half_open_calls,
         };
+        if raw.payment_breaker_window_ms == 0 {
+            return Err(invalid("payment_breaker_window_ms", "must be at least 1"));
+        }
         if raw.reconcile_interval_ms == 0 {
             return Err(invalid("reconcile_interval_ms", "must be at least 1"));
         }
@@ -435,8 +437,8 @@ impl Settings {
                 (
                     "payment_breaker".to_owned(),
                     format!(
-                        "window={} minimum_calls={} failure_rate={} slow_call_ms={} slow_call_rate={} open_ms={} half_open_calls={}",
-                        breaker.window,
+                        "window_ms={} minimum_calls={} failure_rate={} slow_call_ms={} slow_call_rate={} open_ms={} half_open_calls={}",
+                        breaker.window.as_millis(),
                         breaker.minimum_calls,
                         breaker.failure_rate,
                         breaker.slow_call.as_millis(),

@@ -2,17 +2,17 @@
 //! HTTP), outermost first:
 //!
 //! 1. a bulkhead: at most `max_concurrent` charges in flight; excess is refused at once;
-//! 2. a circuit breaker: over a sliding window of recent calls (once `minimum_calls` were
-//!    made), a failure rate or slow-call rate above the threshold opens it; while open, calls
-//!    fail at once; after `open_for` a few probe calls decide between closed and open again;
+//! 2. a circuit breaker: over the calls of the last `window` (once `minimum_calls` were made),
+//!    a failure rate or slow-call rate above its threshold opens it; while open, calls fail at
+//!    once; after `open_for` a few probe calls decide between closed and open again;
 //! 3. a time limit: the call is abandoned after `timeout` (its outcome is then reconciled);
 //! 4. a retry on connection refused only — nothing reached the provider, so it is safe — with
 //!    jittered exponential backoff, inside the time limit so it never extends it.
 //!
 //! The breaker's state is exported as metrics and in `/health/ready` (degraded, still ready).
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use mybnb_platform::health::{ComponentStatus, Readiness};
 use mybnb_platform::metrics::Metrics;
@@ -23,7 +23,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use tower::util::BoxCloneSyncService;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_resilience::bulkhead::{BulkheadLayer, BulkheadServiceError};
-use tower_resilience::circuitbreaker::{CircuitBreakerError, CircuitBreakerLayer, CircuitState};
+use tower_resilience::circuitbreaker::{
+    CircuitBreakerError, CircuitBreakerLayer, CircuitState, SlidingWindowType,
+};
 use tower_resilience::retry::{ExponentialRandomBackoff, RetryLayer};
 use tower_resilience::timelimiter::{TimeLimiterError, TimeLimiterLayer};
 use uuid::Uuid;
@@ -35,7 +37,8 @@ use crate::ports::{BoxFuture, PaymentFailure, PaymentGateway, PaymentOrder, Paym
 pub struct BreakerSettings {
     pub timeout: Duration,
     pub max_concurrent: usize,
-    pub window: usize,
+    /// The sliding window: calls of this recent past count.
+    pub window: Duration,
     pub minimum_calls: usize,
     pub failure_rate: f64,
     pub slow_call: Duration,
@@ -54,6 +57,9 @@ pub struct ResilientPayments {
     inner: Arc<dyn PaymentGateway>,
     charge: ChargeService,
     timeout: Duration,
+    open_for: Duration,
+    /// When the breaker last opened, while it is open.
+    opened_at: Arc<Mutex<Option<Instant>>>,
 }
 
 const COMPONENT: &str = "booking.payment";
@@ -93,9 +99,12 @@ impl ResilientPayments {
         );
         readiness.set(COMPONENT, ComponentStatus::Ready);
         let readiness = readiness.clone();
+        let opened_at = Arc::new(Mutex::new(None));
+        let opened = opened_at.clone();
         let breaker = CircuitBreakerLayer::builder()
             .name("payment")
-            .sliding_window_size(settings.window)
+            .sliding_window_type(SlidingWindowType::TimeBased)
+            .sliding_window_duration(settings.window)
             .minimum_number_of_calls(settings.minimum_calls)
             .failure_rate_threshold(settings.failure_rate)
             .slow_call_duration_threshold(settings.slow_call)
@@ -103,6 +112,10 @@ impl ResilientPayments {
             .wait_duration_in_open(settings.open_for)
             .permitted_calls_in_half_open(settings.half_open_calls)
             .on_state_transition(move |from, to| {
+                *opened
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                    (to == CircuitState::Open).then(Instant::now);
                 state.set(to as i64);
                 transitions
                     .get_or_create(&Transition {
@@ -158,6 +171,8 @@ impl ResilientPayments {
             inner,
             charge: BoxCloneSyncService::new(charge),
             timeout: settings.timeout,
+            open_for: settings.open_for,
+            opened_at,
         })
     }
 
@@ -199,6 +214,16 @@ impl PaymentGateway for ResilientPayments {
         correlation_id: String,
     ) -> BoxFuture<'_, Result<PaymentState, PaymentFailure>> {
         Box::pin(self.charge.clone().oneshot((order, correlation_id)))
+    }
+
+    /// While the breaker is open and its wait has not run out. Once it has, the next charge
+    /// goes through to the breaker, which lets it probe.
+    fn refuses_charges(&self) -> Option<Duration> {
+        let opened_at = *self
+            .opened_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        opened_at.and_then(|opened| self.open_for.checked_sub(opened.elapsed()))
     }
 
     fn status(

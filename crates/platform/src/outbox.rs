@@ -2,16 +2,18 @@
 //!
 //! A context that changes state appends the integration events it caused to its own `outbox`
 //! table in the same transaction as the change, so an event exists exactly when its change was
-//! committed. A relay (not part of this crate yet) publishes them in `position` order.
+//! committed. The relay (`mybnb_bus::Relay`) reads them back with [`pending`] in `position`
+//! order and marks them with [`mark_published`] once the bus has them.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use mybnb_events::IntegrationEvent;
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use crate::db::{Migrations, instant_to_db};
+use crate::db::{Database, Migrations, WriteOutcome, instant_from_db, instant_to_db};
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -77,7 +79,7 @@ async fn append(transaction: &mut AnyConnection, envelope: &EventEnvelope) -> sq
     )
     .bind(envelope.id.to_string())
     .bind(&envelope.event_type)
-    .bind(i32::from(envelope.version))
+    .bind(i64::from(envelope.version))
     .bind(&envelope.aggregate_id)
     .bind(&envelope.correlation_id)
     .bind(instant_to_db(envelope.occurred_at))
@@ -85,4 +87,51 @@ async fn append(transaction: &mut AnyConnection, envelope: &EventEnvelope) -> sq
     .execute(transaction)
     .await?;
     Ok(())
+}
+
+/// The oldest events not yet published, at most `limit`, in the order they were recorded.
+pub async fn pending(database: &Database, limit: i64) -> anyhow::Result<Vec<EventEnvelope>> {
+    let rows = sqlx::query(
+        "SELECT event_id, event_type, event_version, aggregate_id, correlation_id, occurred_at, \
+         payload FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(database.pool())
+    .await
+    .context("reading the outbox")?;
+    rows.iter().map(envelope_from_row).collect()
+}
+
+/// Marks the events published. Only events the bus has acknowledged may be marked.
+pub async fn mark_published(database: &Database, event_ids: Vec<Uuid>) -> anyhow::Result<()> {
+    database
+        .write(Box::new(move |connection| {
+            Box::pin(async move {
+                let published_at = instant_to_db(crate::db::now());
+                for event_id in event_ids {
+                    sqlx::query("UPDATE outbox SET published_at = $1 WHERE event_id = $2")
+                        .bind(&published_at)
+                        .bind(event_id.to_string())
+                        .execute(&mut *connection)
+                        .await
+                        .context("marking an event published")?;
+                }
+                Ok(WriteOutcome::Keep(()))
+            })
+        }))
+        .await
+}
+
+fn envelope_from_row(row: &AnyRow) -> anyhow::Result<EventEnvelope> {
+    let text = |column: &str| -> anyhow::Result<String> { Ok(row.try_get(column)?) };
+    let version: i64 = row.try_get("event_version")?;
+    Ok(EventEnvelope {
+        id: Uuid::parse_str(&text("event_id")?)?,
+        event_type: text("event_type")?,
+        version: u16::try_from(version)?,
+        occurred_at: instant_from_db(&text("occurred_at")?)?,
+        aggregate_id: text("aggregate_id")?,
+        correlation_id: text("correlation_id")?,
+        payload: serde_json::from_str(&text("payload")?)?,
+    })
 }

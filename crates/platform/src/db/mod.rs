@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 mod group_commit;
@@ -21,6 +22,7 @@ use sqlx::migrate::{MigrateError, Migration, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 use group_commit::GroupCommitter;
+use tokio::sync::Notify;
 
 /// Where a context keeps its data.
 #[derive(Clone)]
@@ -86,6 +88,8 @@ pub struct Database {
     pool: AnyPool,
     writer: AnyPool,
     committer: Option<GroupCommitter>,
+    /// Woken after every committed write, for tasks that follow the database (the relay).
+    committed: Arc<Notify>,
     backend: Backend,
     postgres_schema: Option<String>,
 }
@@ -155,6 +159,7 @@ impl Database {
                 Database {
                     pool: open(max_connections),
                     committer: Some(GroupCommitter::start(writer.clone())),
+                    committed: Arc::default(),
                     writer,
                     backend: Backend::Sqlite,
                     postgres_schema: None,
@@ -176,6 +181,7 @@ impl Database {
                 Database {
                     writer: pool.clone(),
                     committer: None,
+                    committed: Arc::default(),
                     pool,
                     backend: Backend::Postgres,
                     postgres_schema: Some(schema.clone()),
@@ -194,6 +200,11 @@ impl Database {
         migrations.migrator(self.backend).run(&self.writer).await
     }
 
+    /// Notified after every committed write.
+    pub fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
     /// The pool for reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -208,12 +219,15 @@ impl Database {
     /// (see [`group_commit`]), inside a savepoint of its own.
     pub async fn write<T: Send + 'static>(&self, unit: WriteUnit<T>) -> anyhow::Result<T> {
         if let Some(committer) = &self.committer {
-            return committer.write(unit).await;
+            let value = committer.write(unit).await?;
+            self.committed.notify_waiters();
+            return Ok(value);
         }
         let mut transaction = self.writer.begin().await?;
         match unit(&mut transaction).await {
             Ok(WriteOutcome::Keep(value)) => {
                 transaction.commit().await?;
+                self.committed.notify_waiters();
                 Ok(value)
             }
             Ok(WriteOutcome::Undo(value)) => {

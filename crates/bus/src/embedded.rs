@@ -1,0 +1,213 @@
+//! The embedded bus of the all-in-one mode: an append-only log of events in its own SQLite
+//! database, and each durable subscriber's position in it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mybnb_platform::BoxFuture;
+use mybnb_platform::db::{Database, Migrations, WriteOutcome, instant_to_db, now};
+use mybnb_platform::outbox::EventEnvelope;
+use sqlx::any::AnyArguments;
+use sqlx::{Arguments, AssertSqlSafe, Row};
+use tokio::sync::Notify;
+
+use crate::port::{Delivery, EventBus, Subscription};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How many events a subscriber reads at once.
+const BATCH: i64 = 256;
+
+/// A waiting subscriber looks again this often even without a wake-up, in case it missed one
+/// (another process appending to the same file, say).
+const RECHECK: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct EmbeddedLog {
+    database: Database,
+    appended: Arc<Notify>,
+}
+
+impl EmbeddedLog {
+    /// The log in `database`, which must be a SQLite database of its own.
+    pub fn new(database: Database) -> Self {
+        EmbeddedLog {
+            appended: database.committed(),
+            database,
+        }
+    }
+
+    /// The log's tables.
+    pub fn migrations() -> Migrations {
+        Migrations::portable(&MIGRATOR)
+    }
+}
+
+impl EventBus for EmbeddedLog {
+    fn publish<'a>(&'a self, events: &'a [EventEnvelope]) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let rows = events
+                .iter()
+                .map(|envelope| {
+                    Ok((
+                        envelope.id.to_string(),
+                        envelope.event_type.clone(),
+                        serde_json::to_string(envelope)?,
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            self.database
+                .write(Box::new(move |connection| {
+                    Box::pin(async move {
+                        let published_at = instant_to_db(now());
+                        for (event_id, event_type, envelope) in rows {
+                            sqlx::query(
+                                "INSERT INTO events (event_id, event_type, envelope, published_at) \
+                                 VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+                            )
+                            .bind(event_id)
+                            .bind(event_type)
+                            .bind(envelope)
+                            .bind(&published_at)
+                            .execute(&mut *connection)
+                            .await
+                            .context("appending to the event log")?;
+                        }
+                        Ok(WriteOutcome::Keep(()))
+                    })
+                }))
+                .await
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        subscriber: &'a str,
+        event_types: &'a [&'a str],
+    ) -> BoxFuture<'a, anyhow::Result<Box<dyn Subscription>>> {
+        Box::pin(async move {
+            let name = subscriber.to_owned();
+            self.database
+                .write(Box::new(move |connection| {
+                    Box::pin(async move {
+                        sqlx::query(
+                            "INSERT INTO subscribers (name, position) VALUES ($1, 0) \
+                             ON CONFLICT (name) DO NOTHING",
+                        )
+                        .bind(name)
+                        .execute(&mut *connection)
+                        .await
+                        .context("registering a subscriber")?;
+                        Ok(WriteOutcome::Keep(()))
+                    })
+                }))
+                .await?;
+            let position: i64 =
+                sqlx::query_scalar("SELECT position FROM subscribers WHERE name = $1")
+                    .bind(subscriber)
+                    .fetch_one(self.database.pool())
+                    .await
+                    .context("reading a subscriber's position")?;
+            let subscription: Box<dyn Subscription> = Box::new(EmbeddedSubscription {
+                log: self.clone(),
+                name: subscriber.to_owned(),
+                event_types: event_types
+                    .iter()
+                    .map(|&event_type| event_type.to_owned())
+                    .collect(),
+                delivered: position,
+                buffer: VecDeque::new(),
+            });
+            Ok(subscription)
+        })
+    }
+}
+
+struct EmbeddedSubscription {
+    log: EmbeddedLog,
+    name: String,
+    event_types: Vec<String>,
+    /// The position of the last event handed out.
+    delivered: i64,
+    buffer: VecDeque<Delivery>,
+}
+
+impl EmbeddedSubscription {
+    async fn fill(&mut self) -> anyhow::Result<()> {
+        let placeholders: Vec<String> = (0..self.event_types.len())
+            .map(|index| format!("${}", index + 2))
+            .collect();
+        let sql = format!(
+            "SELECT position, envelope FROM events WHERE position > $1 AND event_type IN ({}) \
+             ORDER BY position LIMIT {BATCH}",
+            placeholders.join(", ")
+        );
+        let mut arguments = AnyArguments::default();
+        arguments
+            .add(self.delivered)
+            .map_err(|error| anyhow::anyhow!(error))?;
+        for event_type in &self.event_types {
+            arguments
+                .add(event_type.clone())
+                .map_err(|error| anyhow::anyhow!(error))?;
+        }
+        // Only placeholders are interpolated; the values are bound.
+        let rows = sqlx::query_with(AssertSqlSafe(sql), arguments)
+            .fetch_all(self.log.database.pool())
+            .await
+            .context("reading the event log")?;
+        for row in rows {
+            let envelope: String = row.try_get("envelope")?;
+            self.buffer.push_back(Delivery {
+                envelope: serde_json::from_str(&envelope)
+                    .context("an unreadable event in the log")?,
+                position: row.try_get("position")?,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Subscription for EmbeddedSubscription {
+    fn next(&mut self) -> BoxFuture<'_, anyhow::Result<Delivery>> {
+        Box::pin(async move {
+            loop {
+                if let Some(delivery) = self.buffer.pop_front() {
+                    self.delivered = delivery.position;
+                    return Ok(delivery);
+                }
+                // Listen before looking, so that an append between the two is not missed.
+                let appended = self.log.appended.clone();
+                let woken = appended.notified();
+                tokio::pin!(woken);
+                woken.as_mut().enable();
+                self.fill().await?;
+                if self.buffer.is_empty() {
+                    let _ = tokio::time::timeout(RECHECK, woken).await;
+                }
+            }
+        })
+    }
+
+    fn ack(&mut self, delivery: &Delivery) -> BoxFuture<'_, anyhow::Result<()>> {
+        let (name, position) = (self.name.clone(), delivery.position);
+        Box::pin(async move {
+            self.log
+                .database
+                .write(Box::new(move |connection| {
+                    Box::pin(async move {
+                        sqlx::query("UPDATE subscribers SET position = $1 WHERE name = $2 AND position < $1")
+                            .bind(position)
+                            .bind(name)
+                            .execute(&mut *connection)
+                            .await
+                            .context("recording a subscriber's position")?;
+                        Ok(WriteOutcome::Keep(()))
+                    })
+                }))
+                .await
+        })
+    }
+}

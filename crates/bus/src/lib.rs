@@ -1,0 +1,19 @@
+//! # Event transport
+//!
+//! How integration events travel from the context that caused them to every subscriber:
+//!
+//! - [`EventBus`] is the port: publish envelopes, subscribe durably by name.
+//! - [`EmbeddedLog`] is the all-in-one bus: an append-only log in its own SQLite database,
+//!   de-duplicated by event id, with each subscriber's position kept beside it, so that
+//!   nothing is lost across restarts.
+//! - [`Relay`] moves a context's outbox onto the bus in commit order and marks events sent
+//!   only once the bus has acknowledged them: an event is published at least once if and only
+//!   if its state change was committed.
+
+mod embedded;
+mod port;
+mod relay;
+
+pub use embedded::EmbeddedLog;
+pub use port::{Delivery, EventBus, Subscription};
+pub use relay::Relay;

@@ -1,0 +1,177 @@
+//! The embedded log and the relay, on real SQLite files.
+
+use std::sync::Arc;
+
+use mybnb_bus::{EmbeddedLog, EventBus, Relay};
+use mybnb_platform::db::{Database, DatabaseLocation, Migrations, WriteOutcome};
+use mybnb_platform::outbox::{self, EventEnvelope};
+use uuid::Uuid;
+
+async fn database(directory: &tempfile::TempDir, name: &str, migrations: Migrations) -> Database {
+    let location = DatabaseLocation::Sqlite {
+        path: directory.path().join(format!("{name}.db")),
+    };
+    let database = Database::connect_lazy(&location, 4).expect("a database");
+    database.migrate(&migrations).await.expect("migrated");
+    database
+}
+
+async fn log(directory: &tempfile::TempDir) -> EmbeddedLog {
+    EmbeddedLog::new(database(directory, "events", EmbeddedLog::migrations()).await)
+}
+
+fn event(event_type: &str, aggregate: &str) -> EventEnvelope {
+    EventEnvelope {
+        id: Uuid::now_v7(),
+        event_type: event_type.to_owned(),
+        version: 1,
+        occurred_at: mybnb_platform::db::now(),
+        aggregate_id: aggregate.to_owned(),
+        correlation_id: "test".to_owned(),
+        payload: serde_json::json!({ "aggregate": aggregate }),
+    }
+}
+
+#[tokio::test]
+async fn subscribers_get_their_types_in_order_once() {
+    let directory = tempfile::tempdir().expect("a directory");
+    let log = log(&directory).await;
+    let events = [event("A", "1"), event("B", "2"), event("A", "3")];
+    log.publish(&events).await.expect("published");
+    log.publish(&events[..1]).await.expect("published again");
+
+    let mut subscription = log.subscribe("only-a", &["A"]).await.expect("subscribed");
+    let first = subscription.next().await.expect("an event");
+    let second = subscription.next().await.expect("an event");
+    assert_eq!(
+        (first.envelope.id, second.envelope.id),
+        (events[0].id, events[2].id)
+    );
+
+    let mut everything = log.subscribe("all", &["A", "B"]).await.expect("subscribed");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(everything.next().await.expect("an event").envelope.id);
+    }
+    assert_eq!(ids, events.iter().map(|event| event.id).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_subscriber_resumes_after_what_it_acknowledged_even_after_a_restart() {
+    let directory = tempfile::tempdir().expect("a directory");
+    let events = [event("A", "1"), event("A", "2"), event("A", "3")];
+    {
+        let log = log(&directory).await;
+        log.publish(&events).await.expect("published");
+        let mut subscription = log.subscribe("worker", &["A"]).await.expect("subscribed");
+        let first = subscription.next().await.expect("an event");
+        subscription.ack(&first).await.expect("acknowledged");
+        // The second is delivered but not acknowledged: it must come again.
+        subscription.next().await.expect("an event");
+    }
+    let log = log(&directory).await;
+    let mut subscription = log
+        .subscribe("worker", &["A"])
+        .await
+        .expect("subscribed again");
+    let next = subscription.next().await.expect("an event");
+    assert_eq!(next.envelope.id, events[1].id);
+}
+
+#[tokio::test]
+async fn a_waiting_subscriber_wakes_when_an_event_is_published() {
+    let directory = tempfile::tempdir().expect("a directory");
+    let log = log(&directory).await;
+    let mut subscription = log.subscribe("waiter", &["A"]).await.expect("subscribed");
+    let waiting = tokio::spawn(async move {
+        subscription
+            .next()
+            .await
+            .map(|delivery| delivery.envelope.id)
+    });
+    let published = event("A", "1");
+    log.publish(std::slice::from_ref(&published))
+        .await
+        .expect("published");
+    let received = waiting
+        .await
+        .expect("the subscriber ran")
+        .expect("an event");
+    assert_eq!(received, published.id);
+}
+
+async fn record(outbox_database: &Database, envelope: &EventEnvelope) {
+    let envelope = envelope.clone();
+    outbox_database
+        .write(Box::new(move |connection| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO outbox (event_id, event_type, event_version, aggregate_id, \
+                     correlation_id, occurred_at, payload) VALUES ($1, $2, 1, $3, $4, $5, $6)",
+                )
+                .bind(envelope.id.to_string())
+                .bind(&envelope.event_type)
+                .bind(&envelope.aggregate_id)
+                .bind(&envelope.correlation_id)
+                .bind(mybnb_platform::db::instant_to_db(envelope.occurred_at))
+                .bind(envelope.payload.to_string())
+                .execute(&mut *connection)
+                .await?;
+                Ok(WriteOutcome::Keep(()))
+            })
+        }))
+        .await
+        .expect("recorded");
+}
+
+#[tokio::test]
+async fn the_relay_publishes_the_outbox_in_order_and_marks_it() {
+    let directory = tempfile::tempdir().expect("a directory");
+    let outbox_database = database(&directory, "context", outbox::migrations()).await;
+    let log = Arc::new(log(&directory).await);
+    let events = [event("A", "1"), event("A", "1"), event("A", "2")];
+    for envelope in &events {
+        record(&outbox_database, envelope).await;
+    }
+    let relay = Relay::new("context", outbox_database.clone(), log.clone());
+    assert_eq!(relay.relay_pending().await.expect("relayed"), 3);
+    assert_eq!(relay.relay_pending().await.expect("relayed"), 0);
+    assert!(
+        outbox::pending(&outbox_database, 10)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+
+    let mut subscription = log.subscribe("reader", &["A"]).await.expect("subscribed");
+    for expected in &events {
+        let delivery = subscription.next().await.expect("an event");
+        assert_eq!(delivery.envelope, *expected);
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_publishing_and_marking_publishes_nothing_twice() {
+    let directory = tempfile::tempdir().expect("a directory");
+    let outbox_database = database(&directory, "context", outbox::migrations()).await;
+    let log = Arc::new(log(&directory).await);
+    let recorded = event("A", "1");
+    record(&outbox_database, &recorded).await;
+    // The bus got the event, then the process died before marking it.
+    let pending = outbox::pending(&outbox_database, 10).await.expect("read");
+    log.publish(&pending).await.expect("published");
+
+    let relay = Relay::new("context", outbox_database.clone(), log.clone());
+    assert_eq!(relay.relay_pending().await.expect("relayed again"), 1);
+    let later = event("A", "2");
+    log.publish(std::slice::from_ref(&later))
+        .await
+        .expect("published");
+    let mut subscription = log.subscribe("reader", &["A"]).await.expect("subscribed");
+    let first = subscription.next().await.expect("an event");
+    let second = subscription.next().await.expect("an event");
+    assert_eq!(
+        (first.envelope.id, second.envelope.id),
+        (recorded.id, later.id)
+    );
+}

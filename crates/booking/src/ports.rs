@@ -109,6 +109,8 @@ pub enum Claim {
     NightsTaken,
     /// The guest already used this idempotency key: the booking it made.
     KeyUsed(Booking),
+    /// The key was in use, but its booking was rejected meanwhile, which frees it: try again.
+    KeyReleased,
 }
 
 /// Where bookings and the nights they hold are kept. The database refuses a second claim of a
@@ -148,6 +150,13 @@ pub trait BookingRepository: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     fn find(&self, id: Uuid) -> impl Future<Output = anyhow::Result<Option<Booking>>> + Send;
+
+    /// The booking the guest's earlier request with this idempotency key made.
+    fn find_by_key(
+        &self,
+        guest_id: Uuid,
+        key: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<Booking>>> + Send;
 
     fn list_for_guest(
         &self,

@@ -78,6 +78,12 @@ impl<R: BookingRepository> BookingService<R> {
     ) -> Result<Booking, BookingError> {
         if let Some(key) = idempotency_key {
             check_idempotency_key(key)?;
+            // A repeated request gets the first one's booking, whatever changed since.
+            if let Some(first) = self.bookings.find_by_key(guest_id, key).await?
+                && first.status != BookingStatus::Rejected
+            {
+                return replay(first);
+            }
         }
         let stay = StayDates::parse(&draft.dates, today())?;
         if let Some(retry_after) = self.payments.refuses_charges() {
@@ -86,15 +92,17 @@ impl<R: BookingRepository> BookingService<R> {
         let room = self
             .rooms
             .snapshot(draft.room_id)
-            .await?
+            .await
+            .map_err(|error| {
+                tracing::warn!(error = format!("{error:#}"), "cannot read the room");
+                BookingError::RoomsUnavailable
+            })?
             .ok_or(BookingError::RoomNotFound(draft.room_id))?;
         let mut booking =
             Booking::request(Uuid::now_v7(), guest_id, room, stay, draft.guests, now())?;
         tracing::Span::current().record("booking_id", tracing::field::display(booking.id));
-        match self.bookings.claim(&booking, idempotency_key).await? {
-            Claim::Claimed => {}
-            Claim::NightsTaken => return Err(BookingError::NightsTaken),
-            Claim::KeyUsed(first) => return replay(first),
+        if let Some(first) = self.claim(&booking, idempotency_key).await? {
+            return replay(first);
         }
         let order = PaymentOrder::from(&booking);
         match self.payments.charge(order, correlation_id.to_owned()).await {
@@ -113,7 +121,9 @@ impl<R: BookingRepository> BookingService<R> {
             }
             Ok(PaymentState::NotCharged | PaymentState::Returned) => {
                 booking.reject(Rejection::NotCharged, now());
-                self.bookings.reject(&booking).await?;
+                if !self.bookings.reject(&booking).await? {
+                    return self.decided_elsewhere(booking.id).await;
+                }
                 tracing::info!("payment declined");
                 Err(BookingError::PaymentDeclined)
             }
@@ -127,11 +137,32 @@ impl<R: BookingRepository> BookingService<R> {
                     _ => (Rejection::ChargeUncertain, Duration::from_secs(1)),
                 };
                 booking.reject(rejection, now());
-                self.bookings.reject(&booking).await?;
+                if !self.bookings.reject(&booking).await? {
+                    return self.decided_elsewhere(booking.id).await;
+                }
                 tracing::warn!(error = %failure, "payment unavailable; booking rejected");
                 Err(BookingError::PaymentUnavailable { retry_after })
             }
         }
+    }
+
+    /// Claims the booking's nights; `Some` is the booking an earlier request with the same
+    /// idempotency key made. A key freed by a rejection meanwhile is claimed again.
+    async fn claim(
+        &self,
+        booking: &Booking,
+        idempotency_key: Option<&str>,
+    ) -> Result<Option<Booking>, BookingError> {
+        // A key is freed at most once per competing request; a few rounds settle any race.
+        for _ in 0..3 {
+            match self.bookings.claim(booking, idempotency_key).await? {
+                Claim::Claimed => return Ok(None),
+                Claim::NightsTaken => return Err(BookingError::NightsTaken),
+                Claim::KeyUsed(first) => return Ok(Some(first)),
+                Claim::KeyReleased => continue,
+            }
+        }
+        Err(BookingError::RequestInProgress)
     }
 
     /// The booking, for its guest or its room's host; anyone else is told it does not exist.
@@ -232,15 +263,24 @@ impl<R: BookingRepository> BookingService<R> {
                 }
             }
             state => {
-                if state.is_none() {
-                    // Refuse a charge that may still be on its way before giving up the nights.
+                // Take the booking before touching its payment, so that its request can no
+                // longer confirm it; a charge that may exist is then voided.
+                let rejection = if state.is_none() {
+                    Rejection::ChargeUncertain
+                } else {
+                    Rejection::NotCharged
+                };
+                booking.reject(rejection, now());
+                if !self.bookings.reject(booking).await? {
+                    return Ok(());
+                }
+                reconciled.rejected += 1;
+                if rejection == Rejection::ChargeUncertain {
                     self.payments
                         .void(PaymentOrder::from(&*booking), correlation_id.to_owned())
                         .await?;
-                }
-                booking.reject(Rejection::NotCharged, now());
-                if self.bookings.reject(booking).await? {
-                    reconciled.rejected += 1;
+                    self.bookings.mark_payment_settled(booking.id).await?;
+                    reconciled.voided += 1;
                 }
             }
         }
@@ -264,11 +304,13 @@ impl<R: BookingRepository> BookingService<R> {
     }
 }
 
-/// A request repeated with a used Idempotency-Key gets the first request's booking.
+/// A request repeated with a used Idempotency-Key gets the first request's booking. Rejected
+/// bookings free their key, so they never come here.
 fn replay(first: Booking) -> Result<Booking, BookingError> {
     match first.status {
-        BookingStatus::Pending => Err(BookingError::RequestInProgress),
-        _ => Ok(first),
+        BookingStatus::Confirmed => Ok(first),
+        BookingStatus::Cancelled => Err(BookingError::KeyOfCancelledBooking(first.id)),
+        BookingStatus::Pending | BookingStatus::Rejected => Err(BookingError::RequestInProgress),
     }
 }
 

@@ -84,11 +84,12 @@ impl BookingRepository for SqlBookingRepository {
         Ok(match attempt {
             Attempt::Claimed => Claim::Claimed,
             Attempt::NightsTaken => Claim::NightsTaken,
-            Attempt::KeyUsed(key) => {
-                Claim::KeyUsed(self.find_by_key(guest_id, &key).await?.context(
-                    "the booking of an idempotency key vanished while it was being reused",
-                )?)
-            }
+            // Read after the claim's transaction: the key's booking may have been rejected (and
+            // the key deleted with it) in between.
+            Attempt::KeyUsed(key) => match self.find_by_key(guest_id, &key).await? {
+                Some(first) if first.status != BookingStatus::Rejected => Claim::KeyUsed(first),
+                _ => Claim::KeyReleased,
+            },
         })
     }
 
@@ -184,6 +185,21 @@ impl BookingRepository for SqlBookingRepository {
         row.as_ref().map(booking_from_row).transpose()
     }
 
+    async fn find_by_key(&self, guest_id: Uuid, key: &str) -> anyhow::Result<Option<Booking>> {
+        let booking_id: Option<String> = sqlx::query_scalar(
+            "SELECT booking_id FROM idempotency_keys WHERE guest_id = $1 AND idempotency_key = $2",
+        )
+        .bind(guest_id.to_string())
+        .bind(key)
+        .fetch_optional(self.database.pool())
+        .await
+        .context("reading an idempotency key")?;
+        match booking_id {
+            Some(id) => self.find(Uuid::parse_str(&id)?).await,
+            None => Ok(None),
+        }
+    }
+
     async fn list_for_guest(&self, guest_id: Uuid) -> anyhow::Result<Vec<Booking>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {BOOKING_COLUMNS} FROM bookings WHERE guest_id = $1 ORDER BY id DESC"
@@ -198,7 +214,8 @@ impl BookingRepository for SqlBookingRepository {
     async fn unsettled(&self, stale_before: DateTime<Utc>) -> anyhow::Result<Vec<Booking>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {BOOKING_COLUMNS} FROM bookings WHERE payment_settled = 0 \
-             AND (status <> 'PENDING' OR created_at < $1) ORDER BY created_at LIMIT 500"
+             AND (status <> 'PENDING' OR created_at < $1) \
+             ORDER BY CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END, created_at LIMIT 500"
         )))
         .bind(instant_to_db(stale_before))
         .fetch_all(self.database.pool())
@@ -217,23 +234,6 @@ impl BookingRepository for SqlBookingRepository {
         .await
         .context("listing rooms with nights taken")?;
         rows.iter().map(|id| Ok(Uuid::parse_str(id)?)).collect()
-    }
-}
-
-impl SqlBookingRepository {
-    async fn find_by_key(&self, guest_id: Uuid, key: &str) -> anyhow::Result<Option<Booking>> {
-        let booking_id: Option<String> = sqlx::query_scalar(
-            "SELECT booking_id FROM idempotency_keys WHERE guest_id = $1 AND idempotency_key = $2",
-        )
-        .bind(guest_id.to_string())
-        .bind(key)
-        .fetch_optional(self.database.pool())
-        .await
-        .context("reading an idempotency key")?;
-        match booking_id {
-            Some(id) => self.find(Uuid::parse_str(&id)?).await,
-            None => Ok(None),
-        }
     }
 }
 

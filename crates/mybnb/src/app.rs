@@ -218,7 +218,12 @@ async fn reconcile_periodically(
             () = stop.cancelled() => return,
         }
         let correlation_id = format!("reconcile-{}", uuid::Uuid::now_v7());
-        wait = match bookings.reconcile(&correlation_id).await {
+        let reconciled = tokio::select! {
+            reconciled = bookings.reconcile(&correlation_id) => reconciled,
+            // Every step of a round is a compare-and-set or idempotent: stopping midway is safe.
+            () = stop.cancelled() => return,
+        };
+        wait = match reconciled {
             Ok(_) => interval,
             Err(error) => {
                 tracing::warn!(

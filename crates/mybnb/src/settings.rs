@@ -41,7 +41,7 @@ struct RawSettings {
     service_token: Option<SecretString>,
     payment_service_url: Option<String>,
     room_service_url: Option<String>,
-    payment_latency_ms: String,
+    payment_latency_ms: LatencySetting,
     payment_decline_rate: f64,
     payment_failure_rate: f64,
     payment_timeout_ms: u64,
@@ -79,7 +79,7 @@ impl Default for RawSettings {
             service_token: None,
             payment_service_url: None,
             room_service_url: None,
-            payment_latency_ms: "0".to_owned(),
+            payment_latency_ms: LatencySetting::Millis(0),
             payment_decline_rate: 0.0,
             payment_failure_rate: 0.0,
             payment_timeout_ms: 610,
@@ -113,6 +113,24 @@ struct FlagOverrides<'a> {
     data_dir: Option<&'a PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     services: Option<&'a String>,
+}
+
+/// `payment_latency_ms` as written: `500` arrives as a number (from TOML or an environment
+/// variable), `400..620` as text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum LatencySetting {
+    Millis(u64),
+    Text(String),
+}
+
+impl std::fmt::Display for LatencySetting {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LatencySetting::Millis(millis) => write!(formatter, "{millis}"),
+            LatencySetting::Text(text) => formatter.write_str(text),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -236,15 +254,31 @@ impl Settings {
         if raw.database_max_connections == 0 {
             return Err(invalid("database_max_connections", "must be at least 1"));
         }
-        if let Some(secret) = &raw.jwt_secret
-            && secret.expose_secret().len() < mybnb_platform::auth::MIN_SECRET_BYTES
+        for (key, secret) in [
+            ("jwt_secret", &raw.jwt_secret),
+            ("service_token", &raw.service_token),
+        ] {
+            if let Some(secret) = secret
+                && secret.expose_secret().len() < mybnb_platform::auth::MIN_SECRET_BYTES
+            {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "must be at least {} bytes",
+                        mybnb_platform::auth::MIN_SECRET_BYTES
+                    ),
+                ));
+            }
+        }
+        if let Some(token) = &raw.service_token
+            && !token
+                .expose_secret()
+                .bytes()
+                .all(|byte| byte.is_ascii_graphic())
         {
             return Err(invalid(
-                "jwt_secret",
-                format!(
-                    "must be at least {} bytes",
-                    mybnb_platform::auth::MIN_SECRET_BYTES
-                ),
+                "service_token",
+                "must be printable ASCII (it travels in a header)",
             ));
         }
         if raw.token_ttl_secs == 0 {
@@ -283,6 +317,7 @@ impl Settings {
         let payment_network = SimulatedNetwork {
             latency: raw
                 .payment_latency_ms
+                .to_string()
                 .parse()
                 .map_err(|reason| invalid("payment_latency_ms", reason))?,
             decline_rate: Rate::parse(raw.payment_decline_rate)
@@ -347,6 +382,16 @@ impl Settings {
             payment_timeout * 2 + Duration::from_secs(30),
             Duration::from_millis,
         );
+        // A request still waiting for payment must never be overtaken by the reconciler.
+        if reconcile_stale_after <= payment_timeout {
+            return Err(invalid(
+                "reconcile_stale_after_ms",
+                format!(
+                    "must be longer than payment_timeout_ms ({})",
+                    payment_timeout.as_millis()
+                ),
+            ));
+        }
         Ok(Settings {
             listen,
             data_dir: raw.data_dir,
@@ -489,6 +534,11 @@ impl Settings {
     }
 }
 
+/// Settings whose values are never shown: secrets, and URLs that may hold passwords.
+fn is_secret(key: &str) -> bool {
+    key == "jwt_secret" || key == "service_token" || key.ends_with("database_url")
+}
+
 /// figment's errors in the terms of the README: the setting, where it was set, what is wrong.
 fn describe(errors: figment::Error) -> String {
     let lines: Vec<String> = errors
@@ -513,6 +563,10 @@ fn describe(errors: figment::Error) -> String {
             match (&error.kind, key) {
                 (figment::error::Kind::UnknownField(field, _), _) => {
                     format!("unknown setting `{field}`{place}; the README lists them all")
+                }
+                // A secret's value must not be echoed, even when it is malformed.
+                (_, Some(key)) if is_secret(&key) => {
+                    format!("invalid `{key}`{place}: not a valid value (not shown: it is a secret)")
                 }
                 (kind, Some(key)) => format!("invalid `{key}`{place}: {}", kind.to_string().trim()),
                 (kind, None) => {

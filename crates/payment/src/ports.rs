@@ -30,12 +30,14 @@ pub trait PaymentRepository: Send + Sync + 'static {
         correlation_id: &str,
     ) -> impl Future<Output = anyhow::Result<Recorded>> + Send;
 
-    fn update_status(
+    /// Gives back an approved payment: stores its new status (voided or refunded) with its
+    /// event, if it is still APPROVED — `false` when another void or refund got there first.
+    fn give_back(
         &self,
         payment: &Payment,
-        event: Option<&PaymentCancelled>,
+        event: &PaymentCancelled,
         correlation_id: &str,
-    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 
 /// The card network behind the gateway.

@@ -74,9 +74,13 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
             };
         };
         if let Some(event) = payment.void(now()) {
-            self.payments
-                .update_status(&payment, Some(&event), correlation_id)
-                .await?;
+            if !self
+                .payments
+                .give_back(&payment, &event, correlation_id)
+                .await?
+            {
+                return self.find(order.booking_id).await;
+            }
             tracing::info!(payment_id = %payment.id, "charge voided");
         }
         Ok(payment)
@@ -91,9 +95,13 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
     ) -> Result<Payment, PaymentError> {
         let mut payment = self.find(booking_id).await?;
         if let Some(event) = payment.refund(now())? {
-            self.payments
-                .update_status(&payment, Some(&event), correlation_id)
-                .await?;
+            if !self
+                .payments
+                .give_back(&payment, &event, correlation_id)
+                .await?
+            {
+                return self.find(booking_id).await;
+            }
             tracing::info!(payment_id = %payment.id, "payment refunded");
         }
         Ok(payment)

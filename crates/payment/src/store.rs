@@ -87,28 +87,34 @@ impl PaymentRepository for SqlPaymentRepository {
         Ok(Recorded::Existing(existing))
     }
 
-    async fn update_status(
+    async fn give_back(
         &self,
         payment: &Payment,
-        event: Option<&mybnb_events::payment::PaymentCancelled>,
+        event: &mybnb_events::payment::PaymentCancelled,
         correlation_id: &str,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let (payment, event, correlation_id) =
-            (payment.clone(), event.cloned(), correlation_id.to_owned());
+            (payment.clone(), event.clone(), correlation_id.to_owned());
         self.database
             .write(Box::new(move |connection| {
                 Box::pin(async move {
-                    sqlx::query("UPDATE payments SET status = $1, updated_at = $2 WHERE id = $3")
-                        .bind(payment.status.as_str())
-                        .bind(instant_to_db(payment.updated_at))
-                        .bind(payment.id.to_string())
-                        .execute(&mut *connection)
-                        .await
-                        .context("updating a payment")?;
-                    if let Some(event) = event {
-                        outbox::record(connection, &event, &correlation_id).await?;
+                    let given_back = sqlx::query(
+                        "UPDATE payments SET status = $1, updated_at = $2 \
+                         WHERE id = $3 AND status = 'APPROVED'",
+                    )
+                    .bind(payment.status.as_str())
+                    .bind(instant_to_db(payment.updated_at))
+                    .bind(payment.id.to_string())
+                    .execute(&mut *connection)
+                    .await
+                    .context("giving back a payment")?
+                    .rows_affected()
+                        == 1;
+                    if !given_back {
+                        return Ok(WriteOutcome::Undo(false));
                     }
-                    Ok(WriteOutcome::Keep(()))
+                    outbox::record(connection, &event, &correlation_id).await?;
+                    Ok(WriteOutcome::Keep(true))
                 })
             }))
             .await

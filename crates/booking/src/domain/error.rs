@@ -21,6 +21,11 @@ pub enum BookingError {
     /// The payment provider is slow, down or shedding load; nothing was booked.
     #[error("payment is unavailable right now; try again shortly")]
     PaymentUnavailable { retry_after: Duration },
+    /// The room context could not be asked; nothing was booked.
+    #[error("rooms cannot be read right now; try again shortly")]
+    RoomsUnavailable,
+    #[error("the booking made with this Idempotency-Key, {0}, has since been cancelled")]
+    KeyOfCancelledBooking(Uuid),
     #[error("a request with this Idempotency-Key is still being handled")]
     RequestInProgress,
     #[error("this booking cannot be cancelled: {0}")]

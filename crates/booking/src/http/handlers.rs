@@ -40,14 +40,21 @@ pub async fn book(
                 .map_err(|_| ApiError::validation("`Idempotency-Key` must be printable ASCII"))
         })
         .transpose()?;
-    let booking = bookings
-        .book(
-            caller.user_id,
-            request.into_draft(),
-            idempotency_key,
-            &request_id,
-        )
-        .await?;
+    let idempotency_key = idempotency_key.map(str::to_owned);
+    // In a task of its own: once nights are claimed and payment is called, the booking is
+    // decided even if the client goes away or the request times out meanwhile.
+    let booking = tokio::spawn(async move {
+        bookings
+            .book(
+                caller.user_id,
+                request.into_draft(),
+                idempotency_key.as_deref(),
+                &request_id,
+            )
+            .await
+    })
+    .await
+    .map_err(|error| ApiError::internal(anyhow::anyhow!("the booking task failed: {error}")))??;
     let location = format!("/bookings/{}", booking.id);
     Ok((
         StatusCode::CREATED,

@@ -41,8 +41,10 @@ impl From<BookingError> for ApiError {
             BookingError::OwnRoom => ApiError::forbidden(error.to_string()),
             BookingError::NightsTaken
             | BookingError::RequestInProgress
+            | BookingError::KeyOfCancelledBooking(_)
             | BookingError::NotCancellable(_) => ApiError::conflict(error.to_string()),
             BookingError::PaymentDeclined => ApiError::payment_required(error.to_string()),
+            BookingError::RoomsUnavailable => ApiError::service_unavailable(error.to_string(), 1),
             BookingError::PaymentUnavailable { retry_after } => {
                 ApiError::service_unavailable(error.to_string(), retry_after.as_secs().max(1))
             }

@@ -144,7 +144,10 @@ impl PaymentGateway for HttpPayments {
                 ))
                 .header("x-request-id", correlation_id)
                 .json(&OrderMessage::from(order));
-            self.send(request).await?;
+            // The void endpoint always answers the payment; a 404 means a wrong address.
+            self.send(request)
+                .await?
+                .context("the payment service has no void endpoint at this address")?;
             Ok(())
         })
     }

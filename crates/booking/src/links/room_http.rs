@@ -1,5 +1,7 @@
 //! The room context over HTTP, for when it runs in another process: its public room read.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -7,6 +9,9 @@ use uuid::Uuid;
 
 use crate::domain::RoomSnapshot;
 use crate::ports::{BoxFuture, RoomCatalog};
+
+/// A room read is quick; one that is not is treated as the room service being unavailable.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct HttpRooms {
     client: reqwest::Client,
@@ -38,6 +43,7 @@ impl RoomCatalog for HttpRooms {
             let response = self
                 .client
                 .get(format!("{}/rooms/{room_id}", self.base_url))
+                .timeout(LOOKUP_TIMEOUT)
                 .send()
                 .await
                 .context("asking the room service for a room")?;

@@ -1,20 +1,21 @@
 //! The harness: [`spawn_app_with`] starts mybnb in this process on a free port with fresh
-//! storage and hands back a [`TestApp`] that speaks the API through typed helpers.
+//! storage and hands back a [`TestApp`] that speaks the API through typed helpers;
+//! [`spawn_app_on`] starts one on existing [`Storage`], as a restarted or a second process.
 
 use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use mybnb::settings::LogFormat;
 use mybnb::{Application, Settings, ShutdownHandle};
 use reqwest::{Response, StatusCode};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 pub use crate::database::Backend;
-use crate::database::TestDatabase;
+pub use crate::storage::Storage;
 
 /// How long the harness waits for the application to become ready before giving up.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -22,17 +23,31 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 /// The password every helper-made user has.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// A running application and a client for it. Dropping it stops the application and removes
-/// its storage.
+/// A running application and a client for it (its [`ApiClient`], through `Deref`). Dropping it
+/// stops the application; its storage goes once nothing else holds it.
 pub struct TestApp {
+    api: ApiClient,
+    shutdown: ShutdownHandle,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    storage: Arc<Storage>,
+}
+
+/// Speaks the API of a mybnb process at `address`, in this test process or not.
+pub struct ApiClient {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     /// The token-signing secret the application was given, for forging tokens.
     pub jwt_secret: String,
-    shutdown: ShutdownHandle,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-    _data_dir: TempDir,
-    _database: Option<TestDatabase>,
+    /// The credential of the internal APIs the application was given.
+    pub service_token: String,
+}
+
+impl Deref for TestApp {
+    type Target = ApiClient;
+
+    fn deref(&self) -> &ApiClient {
+        &self.api
+    }
 }
 
 /// A signed-up user with a token.
@@ -50,36 +65,41 @@ pub async fn spawn_app_with(
     backend: Backend,
     configure: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
-    let database = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDatabase::create().await?),
-    };
-    let app = start(database, configure).await;
-    app.wait_until_ready().await;
-    Some(app)
+    let storage = Storage::create(backend).await?;
+    Some(spawn_app_on(&storage, configure).await)
 }
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// Starts the application on `storage` — fresh, or left by an application that has stopped —
+/// with test settings changed by `configure`, and waits until it is ready.
+pub async fn spawn_app_on(
+    storage: &Arc<Storage>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let app = start(storage.clone(), configure).await;
+    app.wait_until_ready().await;
+    app
+}
+
 /// Starts the application on SQLite with test settings, changed by `configure`, without
 /// waiting for it to become ready.
 pub async fn spawn_app_unready(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    start(None, configure).await
+    let storage = Storage::create(Backend::Sqlite)
+        .await
+        .expect("SQLite storage is always available");
+    start(storage, configure).await
 }
 
-async fn start(database: Option<TestDatabase>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+async fn start(storage: Arc<Storage>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         mybnb::telemetry::init(LogFormat::Text);
     }
-    let data_dir = tempfile::tempdir().expect("a temporary data directory");
-    let jwt_secret = format!("test-secret-{}", Uuid::new_v4().simple());
     let mut settings = Settings::defaults().expect("the default settings are valid");
     settings.listen = "127.0.0.1:0".parse().expect("a socket address");
-    settings.data_dir = data_dir.path().to_path_buf();
-    settings.database_url = database.as_ref().map(TestDatabase::url);
-    settings.jwt_secret = Some(SecretString::from(jwt_secret.clone()));
+    storage.apply(&mut settings);
     // Tests sign up many users from one address; the rate-limit test sets its own limit.
     settings.auth_rate_limit_per_minute = 10_000.try_into().expect("non-zero");
     configure(&mut settings);
@@ -91,13 +111,10 @@ async fn start(database: Option<TestDatabase>, configure: impl FnOnce(&mut Setti
     let shutdown = application.shutdown_handle();
     let server = tokio::spawn(application.run_until_stopped());
     TestApp {
-        address,
-        client: client(),
-        jwt_secret,
+        api: ApiClient::new(address, &storage),
         shutdown,
         server: Some(server),
-        _data_dir: data_dir,
-        _database: database,
+        storage,
     }
 }
 
@@ -118,11 +135,35 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The storage the application runs on, to start another application on it.
+    pub fn storage(&self) -> Arc<Storage> {
+        self.storage.clone()
+    }
+
+    /// Asks the application to stop and waits until it has, returning how it ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.shutdown();
+        let server = self.server.take().expect("the server task, once");
+        server.await.expect("the server task does not panic")
+    }
+}
+
+impl ApiClient {
+    /// A client for the process at `address` that was given `storage`'s secrets.
+    pub fn new(address: SocketAddr, storage: &Storage) -> ApiClient {
+        ApiClient {
+            address,
+            client: client(),
+            jwt_secret: storage.jwt_secret.clone(),
+            service_token: storage.service_token.clone(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
 
-    async fn wait_until_ready(&self) {
+    pub async fn wait_until_ready(&self) {
         let mut poll = tokio::time::interval(Duration::from_millis(20));
         let outcome = tokio::time::timeout(READY_WITHIN, async {
             loop {
@@ -142,13 +183,6 @@ impl TestApp {
             };
             panic!("the application was not ready within {READY_WITHIN:?}: {report}");
         }
-    }
-
-    /// Asks the application to stop and waits until it has, returning how it ended.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        self.shutdown.shutdown();
-        let server = self.server.take().expect("the server task, once");
-        server.await.expect("the server task does not panic")
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -326,4 +360,26 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     }
     assert_eq!(problem["status"], json!(status.as_u16()), "{problem}");
     problem
+}
+
+/// How long a test waits for what the application does in the background (reconciliation,
+/// a circuit's recovery, a process's recovery) before it fails.
+pub const SETTLED_WITHIN: Duration = Duration::from_secs(30);
+
+/// Polls `probe` until it answers `Ok`, for at most [`SETTLED_WITHIN`]; fails naming `what` and
+/// the probe's last reason otherwise.
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+    let deadline = tokio::time::Instant::now() + SETTLED_WITHIN;
+    let mut poll = tokio::time::interval(Duration::from_millis(25));
+    loop {
+        poll.tick().await;
+        let reason = match probe().await {
+            Ok(value) => return value,
+            Err(reason) => reason,
+        };
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {SETTLED_WITHIN:?}; last seen: {reason}"
+        );
+    }
 }

@@ -11,7 +11,8 @@
 
 use std::sync::Arc;
 
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::BoxFuture;
@@ -33,21 +34,31 @@ pub type WriteUnit<T> = Box<
 /// Delivers a unit's result once its batch is committed (or not).
 type Finisher = Box<dyn FnOnce(Result<(), Arc<anyhow::Error>>) + Send>;
 
+/// What running a unit left behind: how to answer it, and whether the batch's transaction is
+/// still whole (a failed savepoint command means SQLite rolled the transaction back itself).
+struct Ran {
+    finish: Finisher,
+    transaction_intact: bool,
+}
+
 /// A unit with its result channel, its type erased so units of any type share one queue.
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Finisher> + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Ran> + Send>;
 
 /// The most units committed together.
 const MAX_BATCH: usize = 512;
 
+/// Units waiting for the writer beyond this make writers wait to queue (back-pressure).
+const QUEUE: usize = 8192;
+
 #[derive(Clone, Debug)]
 pub struct GroupCommitter {
-    queue: mpsc::UnboundedSender<Job>,
+    queue: mpsc::Sender<Job>,
 }
 
 impl GroupCommitter {
     /// Starts the writer task on `writer`, a pool of one connection.
     pub fn start(writer: AnyPool) -> GroupCommitter {
-        let (queue, jobs) = mpsc::unbounded_channel();
+        let (queue, jobs) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(writer, jobs));
         GroupCommitter { queue }
     }
@@ -56,8 +67,17 @@ impl GroupCommitter {
         let (answer, result) = oneshot::channel();
         let job: Job = Box::new(move |connection| {
             Box::pin(async move {
-                let outcome = run_in_savepoint(connection, unit).await;
-                let finisher: Finisher = Box::new(move |committed| {
+                // A caller that gave up (its request was cancelled) must not have its write
+                // made after all.
+                if answer.is_closed() {
+                    let finish: Finisher = Box::new(|_| {});
+                    return Ran {
+                        finish,
+                        transaction_intact: true,
+                    };
+                }
+                let (outcome, transaction_intact) = run_in_savepoint(connection, unit).await;
+                let finish: Finisher = Box::new(move |committed| {
                     let result = match committed {
                         Ok(()) => outcome,
                         Err(error) => Err(anyhow::anyhow!("the batch did not commit: {error:#}")),
@@ -65,11 +85,15 @@ impl GroupCommitter {
                     // The caller may have given up waiting; then nobody needs the answer.
                     let _ = answer.send(result);
                 });
-                finisher
+                Ran {
+                    finish,
+                    transaction_intact,
+                }
             })
         });
         self.queue
             .send(job)
+            .await
             .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
         result
             .await
@@ -77,29 +101,31 @@ impl GroupCommitter {
     }
 }
 
+/// Runs the unit inside a savepoint; says whether the transaction is still whole.
 async fn run_in_savepoint<T>(
     connection: &mut AnyConnection,
     unit: WriteUnit<T>,
-) -> anyhow::Result<T> {
-    connection.execute("SAVEPOINT unit").await?;
-    let outcome = unit(connection).await;
-    match outcome {
-        Ok(WriteOutcome::Keep(value)) => {
-            connection.execute("RELEASE unit").await?;
-            Ok(value)
-        }
-        Ok(WriteOutcome::Undo(value)) => {
-            connection.execute("ROLLBACK TO unit; RELEASE unit").await?;
-            Ok(value)
-        }
-        Err(error) => {
-            connection.execute("ROLLBACK TO unit; RELEASE unit").await?;
-            Err(error)
-        }
+) -> (anyhow::Result<T>, bool) {
+    if let Err(error) = connection.execute("SAVEPOINT unit").await {
+        return (Err(error.into()), false);
+    }
+    let (outcome, keep) = match unit(connection).await {
+        Ok(WriteOutcome::Keep(value)) => (Ok(value), true),
+        Ok(WriteOutcome::Undo(value)) => (Ok(value), false),
+        Err(error) => (Err(error), false),
+    };
+    let closing = if keep {
+        "RELEASE unit"
+    } else {
+        "ROLLBACK TO unit; RELEASE unit"
+    };
+    match connection.execute(closing).await {
+        Ok(_) => (outcome, true),
+        Err(error) => (Err(error.into()), false),
     }
 }
 
-async fn write_batches(writer: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+async fn write_batches(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -133,12 +159,25 @@ async fn commit_batch(
     let mut connection = writer.acquire().await?;
     connection.execute("BEGIN IMMEDIATE").await?;
     for job in batch {
-        finishers.push(job(&mut connection).await);
+        let ran = job(&mut connection).await;
+        finishers.push(ran.finish);
+        if !ran.transaction_intact {
+            // Later units would run outside any transaction: give the whole batch up. The
+            // units not yet run are dropped, and their callers told so.
+            abandon(&mut connection).await;
+            anyhow::bail!("a write unit broke the batch's transaction");
+        }
     }
     if let Err(error) = connection.execute("COMMIT").await {
-        // Leave the connection usable for the next batch.
-        let _ = connection.execute("ROLLBACK").await;
+        abandon(&mut connection).await;
         return Err(error.into());
     }
     Ok(())
+}
+
+/// Rolls the batch back; a connection that cannot even do that is closed, not reused.
+async fn abandon(connection: &mut PoolConnection<Any>) {
+    if connection.execute("ROLLBACK").await.is_err() {
+        connection.close_on_drop();
+    }
 }

@@ -1,0 +1,255 @@
+//! The booking and payment APIs as typed helpers on [`ApiClient`], the dates bookings take, and
+//! the operator's view (metrics, readiness) that shows the payment circuit.
+
+use chrono::{Days, NaiveDate, Utc};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+use tokio::task::JoinSet;
+
+use crate::helpers::{ApiClient, TestUser, header, ids};
+
+/// The date `days` days after today in UTC, the calendar bookings are judged by.
+pub fn day(days: u64) -> NaiveDate {
+    Utc::now().date_naive() + Days::new(days)
+}
+
+/// A booking request for `nights` nights from `from` days after today.
+pub fn stay(room_id: &str, from: u64, nights: u64) -> Value {
+    json!({
+        "roomId": room_id,
+        "checkIn": day(from).to_string(),
+        "checkOut": day(from + nights).to_string(),
+    })
+}
+
+/// A host and one room of theirs.
+pub struct Listing {
+    pub host: TestUser,
+    pub id: String,
+    pub name: String,
+    pub price: i64,
+    pub capacity: u32,
+}
+
+impl Listing {
+    /// A request to book this room for `nights` nights from `from` days after today.
+    pub fn stay(&self, from: u64, nights: u64) -> Value {
+        stay(&self.id, from, nights)
+    }
+}
+
+/// The value of the sample `name` whose labels include `labels`, in Prometheus text.
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        let (found, value) = match rest.strip_prefix('{') {
+            Some(labelled) => labelled.rsplit_once("} ")?,
+            None => ("", rest.strip_prefix(' ')?),
+        };
+        let found: Vec<&str> = found.split(',').collect();
+        let matches = labels
+            .iter()
+            .all(|(key, value)| found.contains(&format!("{key}=\"{value}\"").as_str()));
+        matches.then(|| value.trim().parse().ok()).flatten()
+    })
+}
+
+/// One `POST /bookings` of many sent at once.
+pub struct BookingRequest {
+    pub token: String,
+    pub body: Value,
+    /// The `Idempotency-Key`, if any.
+    pub key: Option<String>,
+}
+
+/// How a request was answered: its status, content type and JSON body.
+pub type Answer = (StatusCode, String, Value);
+
+/// The booking's id.
+pub fn id_of(booking: &Value) -> String {
+    booking["id"].as_str().expect("id is a string").to_owned()
+}
+
+impl ApiClient {
+    /// A new host with a room of `price` won a night that sleeps 4.
+    pub async fn listing(&self, price: i64) -> Listing {
+        let host = self.new_user("host").await;
+        let name = format!("Hanok at {price}");
+        let body = json!({ "name": name, "address": "12 Bukchon-ro, Jongno-gu", "city": "Seoul",
+                           "price": price, "capacity": 4 });
+        let room = self.register_room(&host.token, &body).await;
+        Listing {
+            host,
+            id: room["id"].as_str().expect("an id").to_owned(),
+            name,
+            price,
+            capacity: 4,
+        }
+    }
+
+    pub async fn book_raw(&self, token: &str, body: &Value, key: Option<&str>) -> Response {
+        let mut request = self
+            .client
+            .post(self.url("/bookings"))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        request.send().await.expect("the request is answered")
+    }
+
+    /// Books as the holder of `token`; the booking must be made. Returns it.
+    pub async fn book(&self, token: &str, body: &Value) -> Value {
+        let response = self.book_raw(token, body, None).await;
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert_eq!(status, StatusCode::CREATED, "booking {body}: {text}");
+        serde_json::from_str(&text).expect("a booking as JSON")
+    }
+
+    /// Sends every request at once; returns the answers in sending order.
+    pub async fn book_all_at_once(&self, requests: Vec<BookingRequest>) -> Vec<Answer> {
+        let mut flights = JoinSet::new();
+        for (index, request) in requests.into_iter().enumerate() {
+            let mut sending = self
+                .client
+                .post(self.url("/bookings"))
+                .bearer_auth(request.token);
+            if let Some(key) = request.key {
+                sending = sending.header("idempotency-key", key);
+            }
+            let sending = sending.json(&request.body).send();
+            flights.spawn(async move {
+                let response = sending.await.expect("the request is answered");
+                let status = response.status();
+                let content_type = header(&response, reqwest::header::CONTENT_TYPE);
+                let body: Value = response.json().await.expect("a JSON body");
+                (index, (status, content_type, body))
+            });
+        }
+        let mut answers = flights.join_all().await;
+        answers.sort_by_key(|(index, _)| *index);
+        answers.into_iter().map(|(_, answer)| answer).collect()
+    }
+
+    pub async fn booking_raw(&self, token: &str, id: &str) -> Response {
+        let request = self.client.get(self.url(&format!("/bookings/{id}")));
+        request
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    /// The booking as the holder of `token` sees it; it must be visible to them.
+    pub async fn booking(&self, token: &str, id: &str) -> Value {
+        let response = self.booking_raw(token, id).await;
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert_eq!(status, StatusCode::OK, "reading booking {id}: {text}");
+        serde_json::from_str(&text).expect("a booking as JSON")
+    }
+
+    /// `GET /bookings`: the bookings of the holder of `token`, as guest.
+    pub async fn bookings(&self, token: &str) -> Vec<Value> {
+        let request = self.client.get(self.url("/bookings")).bearer_auth(token);
+        let response = request.send().await.expect("the request is answered");
+        assert_eq!(response.status(), StatusCode::OK, "listing bookings");
+        let list: Value = response.json().await.expect("a list as JSON");
+        list["items"].as_array().expect("items is an array").clone()
+    }
+
+    pub async fn cancel_raw(&self, token: &str, id: &str) -> Response {
+        let request = self
+            .client
+            .post(self.url(&format!("/bookings/{id}/cancel")));
+        request
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    /// `GET /payments?bookingId=`, as the holder of `token`.
+    pub async fn payments_raw(&self, token: &str, booking_id: &str) -> Response {
+        let request = self
+            .client
+            .get(self.url("/payments"))
+            .query(&[("bookingId", booking_id)]);
+        request
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    /// A request to the internal payment API with `token` (the service token when `None`).
+    pub async fn internal_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> Response {
+        let token = token.unwrap_or(&self.service_token);
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("the request is answered")
+    }
+
+    /// The booking's payment as the internal API shows it; `None` when it has none.
+    pub async fn internal_payment(&self, booking_id: &str) -> Option<Value> {
+        let path = format!("/internal/payments/{booking_id}");
+        let response = self.internal_raw(Method::GET, &path, None, None).await;
+        match response.status() {
+            StatusCode::NOT_FOUND => None,
+            StatusCode::OK => Some(response.json().await.expect("a payment as JSON")),
+            status => panic!(
+                "the payment of {booking_id}: {status} {}",
+                response.text().await.unwrap_or_default()
+            ),
+        }
+    }
+
+    /// Charges `order` through the internal API; the charge must be answered 200.
+    pub async fn internal_charge(&self, order: &Value) -> Value {
+        let response = self
+            .internal_raw(Method::POST, "/internal/payments", Some(order), None)
+            .await;
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert_eq!(status, StatusCode::OK, "charging {order}: {text}");
+        serde_json::from_str(&text).expect("a payment as JSON")
+    }
+
+    /// Ids of the rooms a search finds free on every night of `[check_in, check_out)`.
+    pub async fn free_rooms(&self, check_in: NaiveDate, check_out: NaiveDate) -> Vec<String> {
+        let (check_in, check_out) = (check_in.to_string(), check_out.to_string());
+        let query = [
+            ("checkIn", check_in.as_str()),
+            ("checkOut", check_out.as_str()),
+            ("size", "100"),
+        ];
+        ids(&self.search(&query).await)
+    }
+
+    pub async fn metrics(&self) -> String {
+        let response = self.get("/metrics").await;
+        assert_eq!(response.status(), StatusCode::OK, "/metrics");
+        response.text().await.expect("metrics text")
+    }
+
+    /// `/health/ready`: its status code and its report.
+    pub async fn readiness(&self) -> (StatusCode, Value) {
+        let response = self.get("/health/ready").await;
+        let status = response.status();
+        (status, response.json().await.expect("a readiness report"))
+    }
+}

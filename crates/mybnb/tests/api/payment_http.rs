@@ -1,0 +1,174 @@
+//! Booking and payment in two processes: booking charges over HTTP with the service token; a
+//! payment process that is down or too slow fails bookings fast and leaves nothing half-made;
+//! the internal payment API takes the service token and nothing else.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::booking_client::{day, id_of};
+use crate::helpers::{Backend, Storage, TestApp, assert_problem, eventually, header, spawn_app_on};
+use crate::ledger::await_settled;
+use crate::payment_settings::{booking_front, payment_only, provider, reconcile_quickly};
+
+/// Payment alone in one process (changed by `configure`), and identity, room and booking in
+/// another that reaches it over HTTP; they share their secrets, not their storage.
+async fn two_processes(
+    backend: Backend,
+    configure_payment: impl FnOnce(&mut mybnb::Settings),
+    configure_booking: impl FnOnce(&mut mybnb::Settings),
+) -> Option<(TestApp, TestApp)> {
+    let payment_storage = Storage::create(backend).await?;
+    let booking_storage = payment_storage.sibling().await?;
+    let payment = spawn_app_on(&payment_storage, |settings| {
+        payment_only(settings);
+        configure_payment(settings);
+    })
+    .await;
+    let booking = spawn_app_on(&booking_storage, |settings| {
+        booking_front(settings, &payment.url(""));
+        reconcile_quickly(settings);
+        configure_booking(settings);
+    })
+    .await;
+    Some((payment, booking))
+}
+
+api_tests! {
+    /// A booking made in the booking process is paid in the payment process, where its guest
+    /// and host can see the payment.
+    async fn a_booking_is_paid_in_the_payment_process(backend: Backend) {
+        let Some((payment, app)) = two_processes(backend, |_| {}, |_| {}).await else { return };
+        let listing = app.listing(120_000).await;
+        let guest = app.new_user("guest").await;
+        let booking = app.book(&guest.token, &listing.stay(10, 2)).await;
+        let id = id_of(&booking);
+        assert_eq!(booking["status"], "CONFIRMED");
+
+        let record = payment.internal_payment(&id).await.expect("the payment process has it");
+        assert_eq!(record, json!({ "id": booking["paymentId"], "bookingId": id, "guestId": guest.id,
+                                   "hostId": listing.host.id, "amount": 240_000, "status": "APPROVED" }));
+        for token in [&guest.token, &listing.host.token] {
+            let response = payment.payments_raw(token, &id).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let list: Value = response.json().await.expect("payments");
+            assert_eq!(list["items"][0]["id"], booking["paymentId"]);
+        }
+        assert_problem(app.payments_raw(&guest.token, &id).await, StatusCode::NOT_FOUND).await;
+        await_settled(&app.storage(), &payment.storage()).await;
+    }
+
+    /// With the payment process stopped, bookings fail at once with 503 (the refused
+    /// connection was retried a little), hold no nights, and once payment is back the
+    /// reconciler makes sure no charge exists.
+    async fn bookings_fail_fast_while_payment_is_down(backend: Backend) {
+        let Some((payment, app)) = two_processes(backend, |_| {}, |_| {}).await else { return };
+        let (payment_storage, payment_address) = (payment.storage(), payment.address);
+        let listing = app.listing(120_000).await;
+        let guest = app.new_user("guest").await;
+        payment.stop().await.expect("a clean stop");
+
+        let response = app.book_raw(&guest.token, &listing.stay(10, 2), None).await;
+        assert!(!header(&response, reqwest::header::RETRY_AFTER).is_empty(), "a 503 says when to retry");
+        assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+        let mine = app.bookings(&guest.token).await;
+        assert!(mine.iter().all(|booking| booking["status"] == "REJECTED"), "{mine:?}");
+        assert!(app.free_rooms(day(10), day(12)).await.contains(&listing.id), "the nights are free");
+
+        let payment = spawn_app_on(&payment_storage, |settings| {
+            payment_only(settings);
+            settings.listen = payment_address;
+        })
+        .await;
+        let ledger = await_settled(&app.storage(), &payment_storage).await;
+        let attempt = id_of(&mine[0]);
+        let payments: Vec<&str> = ledger.payments_of(&attempt).iter().map(|payment| payment.status.as_str()).collect();
+        assert_eq!(payments, ["VOIDED"], "a void stands in for the uncertain charge");
+        let booking = app.book(&guest.token, &listing.stay(10, 2)).await;
+        assert_eq!(payment.internal_payment(&id_of(&booking)).await.expect("paid")["status"], "APPROVED");
+    }
+
+    /// Payment over HTTP slower than booking's timeout: the charge completes in the payment
+    /// process after booking gave up, and the reconciler voids it.
+    async fn a_charge_that_completes_after_the_timeout_is_voided(backend: Backend) {
+        let slow = |settings: &mut mybnb::Settings| provider(settings, "300", 0.0, 0.0);
+        let short_timeout = |settings: &mut mybnb::Settings| settings.payment_breaker.timeout = Duration::from_millis(50);
+        let Some((payment, app)) = two_processes(backend, slow, short_timeout).await else { return };
+        let listing = app.listing(120_000).await;
+        let guest = app.new_user("guest").await;
+        let response = app.book_raw(&guest.token, &listing.stay(10, 2), None).await;
+        assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+        let [attempt] = app.bookings(&guest.token).await.try_into().expect("one attempt");
+        let id = id_of(&attempt);
+
+        eventually("the late charge is voided", async || {
+            match payment.internal_payment(&id).await {
+                Some(record) if record["status"] == "VOIDED" => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+        let ledger = await_settled(&app.storage(), &payment.storage()).await;
+        assert_eq!(ledger.booking(&id).status, "REJECTED");
+    }
+
+    /// Only the service token opens `/internal/payments`: a user's token, another token or
+    /// none is a 401 and charges nothing. With it, a charge is made once per booking.
+    async fn the_internal_payment_api_takes_only_the_service_token(backend: Backend) {
+        let Some((payment, app)) = two_processes(backend, |_| {}, |_| {}).await else { return };
+        let guest = app.new_user("guest").await;
+        let booking_id = Uuid::now_v7().to_string();
+        let order = json!({ "bookingId": booking_id, "guestId": guest.id, "hostId": Uuid::now_v7(), "amount": 10_000 });
+        let charge = "/internal/payments".to_owned();
+        let read = format!("/internal/payments/{booking_id}");
+        let void = format!("/internal/payments/{booking_id}/void");
+        let refund = format!("/internal/payments/{booking_id}/refund");
+        let wrong = format!("{}-not", payment.service_token);
+        for token in [guest.token.as_str(), wrong.as_str(), ""] {
+            for (method, path, body) in [
+                (Method::POST, &charge, Some(&order)),
+                (Method::GET, &read, None),
+                (Method::POST, &void, Some(&order)),
+                (Method::POST, &refund, None),
+            ] {
+                let response = payment.internal_raw(method.clone(), path, body, Some(token)).await;
+                assert_problem(response, StatusCode::UNAUTHORIZED).await;
+            }
+        }
+        let anonymous = payment.client.post(payment.url(&charge)).json(&order).send().await.expect("answered");
+        assert_problem(anonymous, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(payment.internal_payment(&booking_id).await, None, "nothing was charged");
+
+        let first = payment.internal_charge(&order).await;
+        assert_eq!((first["status"].as_str(), first["amount"].as_i64()), (Some("APPROVED"), Some(10_000)));
+        assert_eq!(payment.internal_charge(&order).await, first, "charged once");
+        let mut other_amount = order.clone();
+        other_amount["amount"] = json!(1);
+        let conflict = payment.internal_raw(Method::POST, &charge, Some(&other_amount), None).await;
+        assert_problem(conflict, StatusCode::CONFLICT).await;
+        let voided = payment.internal_raw(Method::POST, &void, Some(&order), None).await;
+        assert_eq!(voided.status(), StatusCode::OK);
+        assert_eq!(payment.internal_payment(&booking_id).await.expect("a payment")["status"], "VOIDED");
+        let refused = payment.internal_raw(Method::POST, &refund, None, None).await;
+        assert_problem(refused, StatusCode::CONFLICT).await;
+        let elsewhere = format!("/internal/payments/{}/void", Uuid::now_v7());
+        let mismatch = payment.internal_raw(Method::POST, &elsewhere, Some(&order), None).await;
+        assert_problem(mismatch, StatusCode::CONFLICT).await;
+
+        let paid_id = Uuid::now_v7().to_string();
+        let mut paid = order.clone();
+        paid["bookingId"] = json!(paid_id);
+        payment.internal_charge(&paid).await;
+        let refund_paid = format!("/internal/payments/{paid_id}/refund");
+        for _ in 0..2 {
+            let refunded = payment.internal_raw(Method::POST, &refund_paid, None, None).await;
+            assert_eq!(refunded.status(), StatusCode::OK, "a refund, and its repeat");
+            assert_eq!(refunded.json::<Value>().await.expect("a payment")["status"], "CANCELLED");
+        }
+        let unknown = format!("/internal/payments/{}/refund", Uuid::now_v7());
+        let nothing = payment.internal_raw(Method::POST, &unknown, None, None).await;
+        assert_problem(nothing, StatusCode::NOT_FOUND).await;
+    }
+}

@@ -57,7 +57,8 @@ pub struct PaymentView {
     pub id: Uuid,
     pub booking_id: Uuid,
     pub amount: i64,
-    /// `APPROVED`, then `CANCELLED` once refunded.
+    /// `APPROVED`, then `CANCELLED` once refunded; `DECLINED` or `VOIDED` for a booking that
+    /// never came to be.
     pub status: String,
 }
 

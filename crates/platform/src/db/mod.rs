@@ -147,7 +147,8 @@ impl Database {
                                 connection
                                     .execute(
                                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                                         PRAGMA wal_autocheckpoint = 0;",
                                     )
                                     .await?;
                                 Ok(())
@@ -156,8 +157,10 @@ impl Database {
                         .connect_lazy_with(options.clone())
                 };
                 let writer = open(1);
+                let pool = open(max_connections);
+                tokio::spawn(checkpoint_periodically(pool.clone()));
                 Database {
-                    pool: open(max_connections),
+                    pool,
                     committer: Some(GroupCommitter::start(writer.clone())),
                     committed: Arc::default(),
                     writer,
@@ -242,6 +245,27 @@ impl Database {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+    }
+}
+
+/// How often a SQLite database's write-ahead log is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Checkpoints the write-ahead log from outside the write path. Left to SQLite, the commit that
+/// fills the log runs the checkpoint (and its fsyncs) while every queued writer waits; here a
+/// reader connection does it in the background, without blocking writers (`PASSIVE`), until
+/// the database is closed.
+async fn checkpoint_periodically(pool: AnyPool) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::debug!(%error, "checkpoint skipped");
+        }
     }
 }
 

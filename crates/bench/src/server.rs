@@ -30,7 +30,9 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env("MYBNB_AUTH_RATE_LIMIT_PER_MINUTE", "1000000")
             .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(data_dir.path().join("server.log"))?))
+            .stderr(Stdio::from(std::fs::File::create(
+                data_dir.path().join("server.log"),
+            )?))
             .kill_on_drop(true);
         for (key, value) in settings {
             command.env(key, value);

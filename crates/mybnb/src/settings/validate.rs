@@ -1,0 +1,244 @@
+//! Turning the settings as written into values that are usable as they are.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use mybnb_booking::links::BreakerSettings;
+use mybnb_payment::simulation::{Rate, SimulatedNetwork};
+use mybnb_platform::db::redact_url;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::raw::RawSettings;
+use super::{Settings, SettingsError, invalid};
+use crate::services::{Service, ServiceSet};
+
+impl Settings {
+    pub(super) fn validate(raw: RawSettings) -> Result<Settings, SettingsError> {
+        let listen = raw.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("`{}` is not an IP address and port", raw.listen),
+            )
+        })?;
+        let services: ServiceSet = raw
+            .services
+            .parse()
+            .map_err(|reason| invalid("services", reason))?;
+        let mut context_database_urls = BTreeMap::new();
+        for (service, key, url) in [
+            (
+                Service::Identity,
+                "identity_database_url",
+                raw.identity_database_url,
+            ),
+            (Service::Room, "room_database_url", raw.room_database_url),
+            (
+                Service::Booking,
+                "booking_database_url",
+                raw.booking_database_url,
+            ),
+            (
+                Service::Payment,
+                "payment_database_url",
+                raw.payment_database_url,
+            ),
+        ] {
+            if let Some(url) = url {
+                check_postgres_url(key, &url)?;
+                context_database_urls.insert(service, url);
+            }
+        }
+        if let Some(url) = &raw.database_url {
+            check_postgres_url("database_url", url)?;
+        }
+        if raw.database_max_connections == 0 {
+            return Err(invalid("database_max_connections", "must be at least 1"));
+        }
+        for (key, secret) in [
+            ("jwt_secret", &raw.jwt_secret),
+            ("service_token", &raw.service_token),
+        ] {
+            if let Some(secret) = secret
+                && secret.expose_secret().len() < mybnb_platform::auth::MIN_SECRET_BYTES
+            {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "must be at least {} bytes",
+                        mybnb_platform::auth::MIN_SECRET_BYTES
+                    ),
+                ));
+            }
+        }
+        if let Some(token) = &raw.service_token
+            && !token
+                .expose_secret()
+                .bytes()
+                .all(|byte| byte.is_ascii_graphic())
+        {
+            return Err(invalid(
+                "service_token",
+                "must be printable ASCII (it travels in a header)",
+            ));
+        }
+        if raw.token_ttl_secs == 0 {
+            return Err(invalid("token_ttl_secs", "must be at least 1"));
+        }
+        let auth_rate_limit_per_minute = NonZeroU32::new(raw.auth_rate_limit_per_minute)
+            .ok_or_else(|| invalid("auth_rate_limit_per_minute", "must be at least 1"))?;
+        if raw.request_timeout_ms == 0 {
+            return Err(invalid("request_timeout_ms", "must be at least 1"));
+        }
+        for (key, url) in [
+            ("payment_service_url", &raw.payment_service_url),
+            ("room_service_url", &raw.room_service_url),
+        ] {
+            if let Some(url) = url {
+                check_http_url(key, url)?;
+            }
+        }
+        if services.contains(Service::Booking) {
+            for (needed, key, url) in [
+                (
+                    Service::Payment,
+                    "payment_service_url",
+                    &raw.payment_service_url,
+                ),
+                (Service::Room, "room_service_url", &raw.room_service_url),
+            ] {
+                if !services.contains(needed) && url.is_none() {
+                    return Err(invalid(
+                        key,
+                        format!("booking needs {needed}: run it in this process or set `{key}`"),
+                    ));
+                }
+            }
+        }
+        let payment_network = SimulatedNetwork {
+            latency: raw
+                .payment_latency_ms
+                .to_string()
+                .parse()
+                .map_err(|reason| invalid("payment_latency_ms", reason))?,
+            decline_rate: Rate::parse(raw.payment_decline_rate)
+                .map_err(|reason| invalid("payment_decline_rate", reason))?,
+            failure_rate: Rate::parse(raw.payment_failure_rate)
+                .map_err(|reason| invalid("payment_failure_rate", reason))?,
+        };
+        if raw.payment_timeout_ms == 0 {
+            return Err(invalid("payment_timeout_ms", "must be at least 1"));
+        }
+        let payment_timeout = Duration::from_millis(raw.payment_timeout_ms);
+        for (key, rate) in [
+            (
+                "payment_breaker_failure_rate",
+                raw.payment_breaker_failure_rate,
+            ),
+            (
+                "payment_breaker_slow_call_rate",
+                raw.payment_breaker_slow_call_rate,
+            ),
+        ] {
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(invalid(key, "must be above 0.0 and at most 1.0"));
+            }
+        }
+        for (key, count) in [
+            ("payment_max_concurrent", raw.payment_max_concurrent),
+            (
+                "payment_breaker_minimum_calls",
+                raw.payment_breaker_minimum_calls,
+            ),
+            (
+                "payment_breaker_half_open_calls",
+                raw.payment_breaker_half_open_calls,
+            ),
+        ] {
+            if count == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        let payment_breaker = BreakerSettings {
+            timeout: payment_timeout,
+            max_concurrent: raw.payment_max_concurrent,
+            window: Duration::from_millis(raw.payment_breaker_window_ms),
+            minimum_calls: raw.payment_breaker_minimum_calls,
+            failure_rate: raw.payment_breaker_failure_rate,
+            slow_call: raw
+                .payment_breaker_slow_call_ms
+                .map_or(payment_timeout, Duration::from_millis),
+            slow_call_rate: raw.payment_breaker_slow_call_rate,
+            open_for: Duration::from_millis(raw.payment_breaker_open_ms),
+            half_open_calls: raw.payment_breaker_half_open_calls,
+        };
+        if raw.payment_breaker_window_ms == 0 {
+            return Err(invalid("payment_breaker_window_ms", "must be at least 1"));
+        }
+        if raw.reconcile_interval_ms == 0 {
+            return Err(invalid("reconcile_interval_ms", "must be at least 1"));
+        }
+        // Past this, a PENDING booking's request has surely given up on payment.
+        let reconcile_stale_after = raw.reconcile_stale_after_ms.map_or(
+            payment_timeout * 2 + Duration::from_secs(30),
+            Duration::from_millis,
+        );
+        // A request still waiting for payment must never be overtaken by the reconciler.
+        if reconcile_stale_after <= payment_timeout {
+            return Err(invalid(
+                "reconcile_stale_after_ms",
+                format!(
+                    "must be longer than payment_timeout_ms ({})",
+                    payment_timeout.as_millis()
+                ),
+            ));
+        }
+        Ok(Settings {
+            listen,
+            data_dir: raw.data_dir,
+            services,
+            database_url: raw.database_url,
+            context_database_urls,
+            database_max_connections: raw.database_max_connections,
+            service_token: raw.service_token,
+            payment_service_url: raw.payment_service_url,
+            room_service_url: raw.room_service_url,
+            payment_network,
+            payment_breaker,
+            reconcile_interval: Duration::from_millis(raw.reconcile_interval_ms),
+            reconcile_stale_after,
+            jwt_secret: raw.jwt_secret,
+            token_lifetime: Duration::from_secs(raw.token_ttl_secs),
+            auth_rate_limit_per_minute,
+            request_timeout: Duration::from_millis(raw.request_timeout_ms),
+            drain_delay: Duration::from_millis(raw.drain_delay_ms),
+            shutdown_timeout: Duration::from_millis(raw.shutdown_timeout_ms),
+            log_format: raw.log_format,
+        })
+    }
+}
+
+fn check_http_url(key: &'static str, url: &str) -> Result<(), SettingsError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|error| invalid(key, format!("`{}` is not a URL: {error}", redact_url(url))))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(()),
+        scheme => Err(invalid(
+            key,
+            format!("`{scheme}:` is not supported; use an http:// URL"),
+        )),
+    }
+}
+
+fn check_postgres_url(key: &'static str, url: &SecretString) -> Result<(), SettingsError> {
+    let url = url.expose_secret();
+    let parsed = url::Url::parse(url)
+        .map_err(|error| invalid(key, format!("`{}` is not a URL: {error}", redact_url(url))))?;
+    match parsed.scheme() {
+        "postgres" | "postgresql" => Ok(()),
+        scheme => Err(invalid(
+            key,
+            format!("`{scheme}:` is not supported; use a postgres:// URL (SQLite needs no URL)"),
+        )),
+    }
+}

@@ -9,11 +9,14 @@
 //! - [`Relay`] moves a context's outbox onto the bus in commit order and marks events sent
 //!   only once the bus has acknowledged them: an event is published at least once if and only
 //!   if its state change was committed.
+//! - [`consume`] runs a subscriber: each event in order, handled, then acknowledged.
 
+mod consumer;
 mod embedded;
 mod port;
 mod relay;
 
+pub use consumer::{Handler, consume};
 pub use embedded::EmbeddedLog;
 pub use port::{Delivery, EventBus, Subscription};
 pub use relay::Relay;

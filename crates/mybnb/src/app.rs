@@ -13,9 +13,12 @@ use mybnb_booking::links::{HttpPayments, HttpRooms, ResilientPayments};
 use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
 use mybnb_booking::service::BookingPolicy;
 use mybnb_booking::store::SqlBookingRepository;
+use mybnb_bus::{EmbeddedLog, EventBus, Handler, Relay, consume};
+use mybnb_events::IntegrationEvent;
+use mybnb_events::booking::BookingCancelled;
 use mybnb_payment::http::Payments;
 use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier, token_keys};
-use mybnb_platform::db::{Database, Migrations};
+use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness, refuse_until_started};
 use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
 use mybnb_platform::metrics::Metrics;
@@ -67,6 +70,7 @@ struct Wiring<'a> {
     /// Services already wired, for the contexts that call them in-process.
     rooms: Option<Arc<Rooms>>,
     payments: Option<Arc<Payments>>,
+    event_log: Option<Arc<EmbeddedLog>>,
 }
 
 impl Application {
@@ -110,6 +114,7 @@ impl Application {
             stop: &stop,
             rooms: None,
             payments: None,
+            event_log: None,
         };
         let mut api = OpenApiRouter::new();
         for service in settings.services.iter() {
@@ -273,6 +278,7 @@ impl Wiring<'_> {
             }
             Service::Room => {
                 let database = self.database(service, mybnb_room::migrations())?;
+                self.relay(service, database.clone())?;
                 let rooms = Arc::new(mybnb_room::service::RoomService::new(
                     mybnb_room::store::SqlRoomRepository::new(database),
                 ));
@@ -281,11 +287,13 @@ impl Wiring<'_> {
             }
             Service::Payment => {
                 let database = self.database(service, mybnb_payment::migrations())?;
+                self.relay(service, database.clone())?;
                 let payments = Arc::new(mybnb_payment::service::PaymentService::new(
                     mybnb_payment::store::SqlPaymentRepository::new(database),
                     self.settings.payment_network,
                 ));
                 self.payments = Some(payments.clone());
+                self.refund_cancelled_bookings(payments.clone())?;
                 mybnb_payment::http::router(
                     payments,
                     self.verifier.clone(),
@@ -297,10 +305,27 @@ impl Wiring<'_> {
         Ok(router)
     }
 
+    /// The refund saga's first step: payment refunds the payment of every cancelled booking.
+    fn refund_cancelled_bookings(&mut self, payments: Arc<Payments>) -> anyhow::Result<()> {
+        let log: Arc<dyn EventBus> = self.event_log()?;
+        let handler: Handler = Arc::new(move |envelope| {
+            let payments = payments.clone();
+            Box::pin(async move { Ok(payments.on_booking_cancelled(&envelope).await?) })
+        });
+        let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
+        self.background.spawn(async move {
+            readiness.usable("payment.database").await;
+            readiness.usable("events.database").await;
+            consume(log, "payment", &[BookingCancelled::TYPE], handler, stop).await;
+        });
+        Ok(())
+    }
+
     /// Booking calls room and payment in-process when they run here, over HTTP otherwise;
     /// either way the payment call is guarded by the same resilience.
     fn booking_router(&mut self) -> anyhow::Result<OpenApiRouter> {
         let database = self.database(Service::Booking, mybnb_booking::migrations())?;
+        self.relay(Service::Booking, database.clone())?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()
@@ -349,18 +374,55 @@ impl Wiring<'_> {
         Ok(mybnb_booking::http::router(bookings, self.verifier.clone()))
     }
 
-    /// Opens the context's database lazily and migrates it in the background, retrying until
-    /// it is reachable; the context reports not-ready until then.
+    /// Opens the context's database (see [`Wiring::open`]).
     fn database(&mut self, service: Service, migrations: Migrations) -> anyhow::Result<Database> {
         let location = self.settings.database_location(service);
-        let database = Database::connect_lazy(&location, self.settings.database_max_connections)
+        self.open(service.name(), &location, migrations)
+    }
+
+    /// The embedded event log (`data_dir/events.db`), opened on first use.
+    fn event_log(&mut self) -> anyhow::Result<Arc<EmbeddedLog>> {
+        if let Some(log) = &self.event_log {
+            return Ok(log.clone());
+        }
+        let location = DatabaseLocation::Sqlite {
+            path: self.settings.data_dir.join("events.db"),
+        };
+        let log = Arc::new(EmbeddedLog::new(self.open(
+            "events",
+            &location,
+            EmbeddedLog::migrations(),
+        )?));
+        self.event_log = Some(log.clone());
+        Ok(log)
+    }
+
+    /// Moves the context's outbox onto the event log, once both databases are migrated.
+    fn relay(&mut self, service: Service, outbox: Database) -> anyhow::Result<()> {
+        let log = self.event_log()?;
+        let relay = Relay::new(service.name(), outbox, log);
+        let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
+        self.background.spawn(async move {
+            readiness.usable(&format!("{service}.database")).await;
+            readiness.usable("events.database").await;
+            relay.run(stop).await;
+        });
+        Ok(())
+    }
+
+    /// Opens a database lazily and migrates it in the background, retrying until it is
+    /// reachable; `<name>.database` reports not-ready until then.
+    fn open(
+        &mut self,
+        name: &str,
+        location: &DatabaseLocation,
+        migrations: Migrations,
+    ) -> anyhow::Result<Database> {
+        let database = Database::connect_lazy(location, self.settings.database_max_connections)
             .with_context(|| {
-                format!(
-                    "configuring the {service} database ({})",
-                    location.describe()
-                )
+                format!("configuring the {name} database ({})", location.describe())
             })?;
-        let component = format!("{service}.database");
+        let component = format!("{name}.database");
         self.readiness.set(
             &component,
             ComponentStatus::Starting("migrating".to_owned()),

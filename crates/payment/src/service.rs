@@ -1,6 +1,8 @@
 //! The payment use cases: charge (idempotent per booking), look up, void, refund.
 
+use mybnb_events::booking::BookingCancelled;
 use mybnb_platform::db::now;
+use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{Payment, PaymentError, PaymentOrder};
@@ -105,6 +107,26 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
             tracing::info!(payment_id = %payment.id, "payment refunded");
         }
         Ok(payment)
+    }
+
+    /// A booking was cancelled (`BookingCancelled`): refund its payment. Idempotent — a
+    /// repeated event finds the payment refunded already — so safe to deliver more than once.
+    #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
+    pub async fn on_booking_cancelled(&self, envelope: &EventEnvelope) -> Result<(), PaymentError> {
+        let event: BookingCancelled = serde_json::from_value(envelope.payload.clone())
+            .map_err(|error| PaymentError::Unexpected(error.into()))?;
+        match self
+            .refund(event.booking_id, &envelope.correlation_id)
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Nothing was charged, or nothing is left to give back: there is nothing to do.
+            Err(error @ (PaymentError::NotFound(_) | PaymentError::Conflict { .. })) => {
+                tracing::warn!(booking_id = %event.booking_id, %error, "no refund for a cancelled booking");
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// The booking's payment, for its guest or host only; anyone else is told it does not exist.

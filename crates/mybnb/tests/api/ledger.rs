@@ -1,6 +1,6 @@
 //! Invariant I1, read off the databases themselves: after quiescence every CONFIRMED booking has
 //! exactly one APPROVED payment of its total, and every APPROVED payment belongs to a CONFIRMED
-//! booking — or to a CANCELLED one, whose refund travels by event and comes with a later issue.
+//! booking (a cancelled booking's payment is refunded by event: CANCELLED).
 //! With it, what a settled booking store holds: no booking left PENDING, no rejected booking
 //! whose charge is still unsure, and nights held by exactly the CONFIRMED bookings.
 
@@ -207,10 +207,7 @@ impl Ledger {
                 .bookings
                 .iter()
                 .find(|booking| booking.id == payment.booking_id);
-            // A cancelled booking's refund follows by event; it is not checked here.
-            if !booking
-                .is_some_and(|booking| matches!(booking.status.as_str(), "CONFIRMED" | "CANCELLED"))
-            {
+            if booking.is_none_or(|booking| booking.status != "CONFIRMED") {
                 found.push(format!(
                     "APPROVED payment {payment:?} belongs to no CONFIRMED booking: {booking:?}"
                 ));

@@ -75,6 +75,7 @@ mod operations;
 mod payment_faults;
 mod payment_http;
 mod payment_simulation;
+mod refunds;
 mod room_link;
 mod rooms;
 mod search;

@@ -27,7 +27,11 @@ api_tests! {
         assert_eq!(app.room_count().await, 1);
 
         let report: Value = app.get("/health/ready").await.json().await.expect("a report");
-        assert_eq!(report["checks"], json!({ "room.database": "ready" }));
+        // The room context's own database, and the event log its outbox is relayed to.
+        assert_eq!(
+            report["checks"],
+            json!({ "events.database": "ready", "room.database": "ready" })
+        );
         let document: Value = app.get("/openapi.json").await.json().await.expect("a document");
         assert!(document["paths"]["/rooms"].is_object());
         assert!(document["paths"]["/users"].is_null(), "identity is not documented here");

@@ -58,23 +58,40 @@ impl EventBus for EmbeddedLog {
                     ))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            if rows.is_empty() {
+                return Ok(());
+            }
             self.database
                 .write(Box::new(move |connection| {
                     Box::pin(async move {
-                        let published_at = instant_to_db(now());
+                        // One statement per batch: (event_id, event_type, envelope, published_at).
+                        let values: Vec<String> = (0..rows.len())
+                            .map(|row| {
+                                let first = row * 3 + 2;
+                                format!("(${first}, ${}, ${}, $1)", first + 1, first + 2)
+                            })
+                            .collect();
+                        let sql = format!(
+                            "INSERT INTO events (event_id, event_type, envelope, published_at) \
+                             VALUES {} ON CONFLICT (event_id) DO NOTHING",
+                            values.join(", ")
+                        );
+                        let mut arguments = AnyArguments::default();
+                        arguments
+                            .add(instant_to_db(now()))
+                            .map_err(|error| anyhow::anyhow!(error))?;
                         for (event_id, event_type, envelope) in rows {
-                            sqlx::query(
-                                "INSERT INTO events (event_id, event_type, envelope, published_at) \
-                                 VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
-                            )
-                            .bind(event_id)
-                            .bind(event_type)
-                            .bind(envelope)
-                            .bind(&published_at)
+                            for value in [event_id, event_type, envelope] {
+                                arguments
+                                    .add(value)
+                                    .map_err(|error| anyhow::anyhow!(error))?;
+                            }
+                        }
+                        // Only placeholders are interpolated; the values are bound.
+                        sqlx::query_with(AssertSqlSafe(sql), arguments)
                             .execute(&mut *connection)
                             .await
                             .context("appending to the event log")?;
-                        }
                         Ok(WriteOutcome::Keep(()))
                     })
                 }))

@@ -16,6 +16,10 @@ const BATCH: i64 = 500;
 /// service may have written to the outbox).
 const RECHECK: Duration = Duration::from_millis(500);
 
+/// After a wake-up the relay lets this long pass, so that one round carries the events of many
+/// commits: under load, fewer and fuller rounds leave the database to the requests.
+const GATHER: Duration = Duration::from_millis(10);
+
 pub struct Relay {
     context: &'static str,
     outbox: Database,
@@ -65,6 +69,10 @@ impl Relay {
             tokio::select! {
                 _ = woken => {}
                 () = tokio::time::sleep(RECHECK) => {}
+                () = stop.cancelled() => return,
+            }
+            tokio::select! {
+                () = tokio::time::sleep(GATHER) => {}
                 () = stop.cancelled() => return,
             }
         }

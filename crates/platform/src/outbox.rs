@@ -9,8 +9,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use mybnb_events::IntegrationEvent;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{AnyConnection, Arguments, AssertSqlSafe, Row};
 use uuid::Uuid;
 
 use crate::db::{Database, Migrations, WriteOutcome, instant_from_db, instant_to_db};
@@ -102,20 +102,36 @@ pub async fn pending(database: &Database, limit: i64) -> anyhow::Result<Vec<Even
     rows.iter().map(envelope_from_row).collect()
 }
 
-/// Marks the events published. Only events the bus has acknowledged may be marked.
+/// Marks the events published, in one statement. Only events the bus has acknowledged may be
+/// marked. (By id, not by position range: on PostgreSQL a lower position can commit later.)
 pub async fn mark_published(database: &Database, event_ids: Vec<Uuid>) -> anyhow::Result<()> {
+    if event_ids.is_empty() {
+        return Ok(());
+    }
     database
         .write(Box::new(move |connection| {
             Box::pin(async move {
-                let published_at = instant_to_db(crate::db::now());
-                for event_id in event_ids {
-                    sqlx::query("UPDATE outbox SET published_at = $1 WHERE event_id = $2")
-                        .bind(&published_at)
-                        .bind(event_id.to_string())
-                        .execute(&mut *connection)
-                        .await
-                        .context("marking an event published")?;
+                let placeholders: Vec<String> = (2..event_ids.len() + 2)
+                    .map(|index| format!("${index}"))
+                    .collect();
+                let sql = format!(
+                    "UPDATE outbox SET published_at = $1 WHERE event_id IN ({})",
+                    placeholders.join(", ")
+                );
+                let mut arguments = AnyArguments::default();
+                arguments
+                    .add(instant_to_db(crate::db::now()))
+                    .map_err(|error| anyhow::anyhow!(error))?;
+                for event_id in &event_ids {
+                    arguments
+                        .add(event_id.to_string())
+                        .map_err(|error| anyhow::anyhow!(error))?;
                 }
+                // Only placeholders are interpolated; the values are bound.
+                sqlx::query_with(AssertSqlSafe(sql), arguments)
+                    .execute(&mut *connection)
+                    .await
+                    .context("marking events published")?;
                 Ok(WriteOutcome::Keep(()))
             })
         }))

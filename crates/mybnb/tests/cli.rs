@@ -518,9 +518,10 @@ async fn flags_beat_variables_which_beat_the_config_file() {
         .keys()
         .collect();
     checked.sort();
+    // The two services' databases, and the event log room's outbox is relayed to.
     assert_eq!(
         checked,
-        ["identity.database", "room.database"],
+        ["events.database", "identity.database", "room.database"],
         "services come from the variable"
     );
 

@@ -31,9 +31,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::links::{InProcessAvailability, InProcessPayments, InProcessRooms};
 use crate::openapi;
+use crate::secrets;
 use crate::services::Service;
 use crate::settings::Settings;
-use crate::signing_secret;
 
 pub struct Application {
     listener: TcpListener,
@@ -81,13 +81,13 @@ impl Application {
                 settings.data_dir.display()
             )
         })?;
-        let secret = signing_secret::load_or_generate(
+        let secret = secrets::load_or_generate(
             settings.jwt_secret.as_ref(),
             &settings.data_dir,
             "jwt-secret",
         )?;
         let (issuer, verifier) = token_keys(secret.expose_secret(), settings.token_lifetime)?;
-        let service_token = signing_secret::load_or_generate(
+        let service_token = secrets::load_or_generate(
             settings.service_token.as_ref(),
             &settings.data_dir,
             "service-token",

@@ -8,9 +8,9 @@ pub mod app;
 pub mod cli;
 mod links;
 mod openapi;
+mod secrets;
 pub mod services;
 pub mod settings;
-mod signing_secret;
 pub mod telemetry;
 
 pub use app::{Application, ShutdownHandle};

@@ -95,13 +95,6 @@ pub struct Database {
 }
 
 impl DatabaseLocation {
-    pub fn backend(&self) -> Backend {
-        match self {
-            DatabaseLocation::Sqlite { .. } => Backend::Sqlite,
-            DatabaseLocation::Postgres { .. } => Backend::Postgres,
-        }
-    }
-
     /// A description safe to log: paths as they are, URLs without their password.
     pub fn describe(&self) -> String {
         match self {
@@ -211,10 +204,6 @@ impl Database {
     /// The pool for reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Runs a write unit in a transaction and returns its answer once it is durable. The unit

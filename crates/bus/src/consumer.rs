@@ -1,58 +1,215 @@
-//! Running a subscriber: take each event in order, handle it, acknowledge it. A handler that
-//! fails is retried with growing pauses, never skipped, so that an outage of what it writes to
-//! delays events but loses none. Handlers must be idempotent: after a crash between handling
-//! and acknowledging, the event comes again.
+//! Running a subscriber: take each event, handle it, acknowledge it.
+//!
+//! A handler that fails is retried with growing pauses and never skipped, so an outage of what
+//! it writes to delays events but loses none. The one exception is an event the handler
+//! [`Rejected`]: one it can never handle (an unreadable payload, a version it does not know).
+//! After [`REJECTIONS_BEFORE_DEAD_LETTER`] rejections, or when the bus has delivered it
+//! [`MAX_DELIVERIES`] times, it goes to the bus's dead-letter place, counted in
+//! `mybnb_events_dead_lettered_total`, and the subscriber moves on.
+//!
+//! Handlers must be idempotent: after a crash between handling and acknowledging, the event
+//! comes again. `mybnb_platform::inbox` makes any effect so.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use mybnb_events::IntegrationEvent;
 use mybnb_platform::BoxFuture;
+use mybnb_platform::metrics::Metrics;
 use mybnb_platform::outbox::EventEnvelope;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
-use crate::port::EventBus;
+use crate::port::{Delivery, EventBus, Subscription};
 
-/// Handles one event; `Err` means "not handled, try again".
+/// Handles one event; `Err` means "not handled": retried, or dead-lettered if [`Rejected`].
 pub type Handler =
     Arc<dyn Fn(EventEnvelope) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
-/// Consumes `event_types` as the durable subscriber `name` until `stop`.
-pub async fn consume(
-    bus: Arc<dyn EventBus>,
-    name: &'static str,
-    event_types: &'static [&'static str],
-    handler: Handler,
-    stop: CancellationToken,
-) {
-    let mut pause = Duration::from_millis(100);
-    loop {
-        let run = run_subscription(bus.as_ref(), name, event_types, &handler);
-        tokio::select! {
-            result = run => {
-                if let Err(error) = result {
-                    tracing::warn!(subscriber = name, error = format!("{error:#}"), "consumer failed; resuming");
-                }
-            }
-            () = stop.cancelled() => return,
-        }
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            () = stop.cancelled() => return,
-        }
-        pause = (pause * 2).min(Duration::from_secs(10));
+/// A handler's verdict that an event can never be handled, however often it is retried.
+#[derive(Debug, thiserror::Error)]
+#[error("rejected: {0}")]
+pub struct Rejected(pub String);
+
+/// Rejections of one delivery before it is dead-lettered.
+pub const REJECTIONS_BEFORE_DEAD_LETTER: u32 = 3;
+
+/// Deliveries of one event (across crashes and restarts) before a failure dead-letters it.
+pub const MAX_DELIVERIES: u64 = 10;
+
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+
+/// The payload of `envelope` as `E`, or [`Rejected`] when it is another type, a newer version
+/// than this build knows, or unreadable.
+pub fn decode<E: IntegrationEvent + DeserializeOwned>(
+    envelope: &EventEnvelope,
+) -> Result<E, Rejected> {
+    if envelope.event_type != E::TYPE {
+        return Err(Rejected(format!(
+            "expected {}, got {}",
+            E::TYPE,
+            envelope.event_type
+        )));
+    }
+    if envelope.version > E::VERSION {
+        return Err(Rejected(format!(
+            "{} version {} is newer than the {} this service reads",
+            E::TYPE,
+            envelope.version,
+            E::VERSION
+        )));
+    }
+    serde_json::from_value(envelope.payload.clone())
+        .map_err(|error| Rejected(format!("unreadable {}: {error}", E::TYPE)))
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SubscriberLabels {
+    subscriber: String,
+}
+
+/// The counters every subscriber feeds; one set per application.
+#[derive(Clone)]
+pub struct ConsumerMetrics {
+    handled: Family<SubscriberLabels, Counter>,
+    dead_lettered: Family<SubscriberLabels, Counter>,
+}
+
+impl ConsumerMetrics {
+    pub fn register(metrics: &Metrics) -> ConsumerMetrics {
+        let consumer = ConsumerMetrics {
+            handled: Family::default(),
+            dead_lettered: Family::default(),
+        };
+        metrics.register(
+            "events_handled",
+            "Events a subscriber handled and acknowledged",
+            consumer.handled.clone(),
+        );
+        metrics.register(
+            "events_dead_lettered",
+            "Events a subscriber could not handle, set aside in the dead-letter place",
+            consumer.dead_lettered.clone(),
+        );
+        consumer
     }
 }
 
-async fn run_subscription(
-    bus: &dyn EventBus,
-    name: &'static str,
-    event_types: &'static [&'static str],
-    handler: &Handler,
-) -> anyhow::Result<()> {
-    let mut subscription = bus.subscribe(name, event_types).await?;
-    loop {
-        let delivery = subscription.next().await?;
-        handler(delivery.envelope.clone()).await?;
-        subscription.ack(&delivery).await?;
+/// One durable subscriber: its name, what it reads, and what it does with each event.
+pub struct Consumer {
+    pub name: &'static str,
+    pub event_types: &'static [&'static str],
+    pub handler: Handler,
+}
+
+impl Consumer {
+    /// Consumes from `bus` until `stop`; resubscribes after a failure of the bus.
+    pub async fn run(
+        self,
+        bus: Arc<dyn EventBus>,
+        metrics: ConsumerMetrics,
+        stop: CancellationToken,
+    ) {
+        let labels = SubscriberLabels {
+            subscriber: self.name.to_owned(),
+        };
+        let mut pause = FIRST_PAUSE;
+        loop {
+            let run = self.run_subscription(bus.as_ref(), &metrics, &labels, &stop);
+            tokio::select! {
+                result = run => {
+                    if let Err(error) = result {
+                        tracing::warn!(subscriber = self.name, error = format!("{error:#}"), "subscription failed; resuming");
+                    }
+                }
+                () = stop.cancelled() => return,
+            }
+            if !pause_or_stop(pause, &stop).await {
+                return;
+            }
+            pause = (pause * 2).min(LONGEST_PAUSE);
+        }
+    }
+
+    async fn run_subscription(
+        &self,
+        bus: &dyn EventBus,
+        metrics: &ConsumerMetrics,
+        labels: &SubscriberLabels,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let mut subscription = bus.subscribe(self.name, self.event_types).await?;
+        loop {
+            let delivery = subscription.next().await?;
+            match self.handle(subscription.as_mut(), &delivery, stop).await? {
+                Outcome::Handled => {
+                    subscription.ack(&delivery).await?;
+                    metrics.handled.get_or_create(labels).inc();
+                }
+                Outcome::DeadLettered(reason) => {
+                    tracing::error!(
+                        subscriber = self.name,
+                        event_id = %delivery.envelope.id,
+                        event_type = delivery.envelope.event_type,
+                        reason,
+                        "event dead-lettered"
+                    );
+                    subscription.dead_letter(&delivery, &reason).await?;
+                    metrics.dead_lettered.get_or_create(labels).inc();
+                }
+                Outcome::Stopped => return Ok(()),
+            }
+        }
+    }
+
+    /// Runs the handler until it succeeds, the event is to be dead-lettered, or `stop`.
+    async fn handle(
+        &self,
+        subscription: &mut dyn Subscription,
+        delivery: &Delivery,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<Outcome> {
+        let mut rejections = 0;
+        let mut pause = FIRST_PAUSE;
+        loop {
+            let error = match (self.handler)(delivery.envelope.clone()).await {
+                Ok(()) => return Ok(Outcome::Handled),
+                Err(error) => error,
+            };
+            let rejected = error.chain().any(|cause| cause.is::<Rejected>());
+            rejections += u32::from(rejected);
+            if rejections >= REJECTIONS_BEFORE_DEAD_LETTER || delivery.delivered >= MAX_DELIVERIES {
+                return Ok(Outcome::DeadLettered(format!("{error:#}")));
+            }
+            tracing::warn!(
+                subscriber = self.name,
+                event_id = %delivery.envelope.id,
+                error = format!("{error:#}"),
+                "handling an event failed; retrying"
+            );
+            if !pause_or_stop(pause, stop).await {
+                return Ok(Outcome::Stopped);
+            }
+            pause = (pause * 2).min(LONGEST_PAUSE);
+            subscription.in_progress(delivery).await?;
+        }
+    }
+}
+
+enum Outcome {
+    Handled,
+    DeadLettered(String),
+    Stopped,
+}
+
+/// Waits `pause`; false if `stop` came first.
+async fn pause_or_stop(pause: Duration, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(pause) => true,
+        () = stop.cancelled() => false,
     }
 }

@@ -1,5 +1,5 @@
 //! The embedded bus of the all-in-one mode: an append-only log of events in its own SQLite
-//! database, and each durable subscriber's position in it.
+//! database, each durable subscriber's position in it, and the dead letters.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{Arguments, AssertSqlSafe, Row};
 use tokio::sync::Notify;
 
-use crate::port::{Delivery, EventBus, Subscription};
+use crate::port::{Delivery, EventBus, Recorded, Subscription};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -134,12 +134,66 @@ impl EventBus for EmbeddedLog {
                     .iter()
                     .map(|&event_type| event_type.to_owned())
                     .collect(),
-                delivered: position,
+                delivered: u64::try_from(position)?,
                 buffer: VecDeque::new(),
             });
             Ok(subscription)
         })
     }
+
+    fn history<'a>(
+        &'a self,
+        event_types: &'a [&'a str],
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>> {
+        Box::pin(async move {
+            let types: Vec<String> = event_types.iter().map(|&name| name.to_owned()).collect();
+            read_after(&self.database, &types, after, i64::try_from(limit)?).await
+        })
+    }
+}
+
+/// Up to `limit` events of `event_types` after `position`, in log order.
+async fn read_after(
+    database: &Database,
+    event_types: &[String],
+    position: u64,
+    limit: i64,
+) -> anyhow::Result<Vec<Recorded>> {
+    let placeholders: Vec<String> = (0..event_types.len())
+        .map(|index| format!("${}", index + 2))
+        .collect();
+    let sql = format!(
+        "SELECT position, envelope FROM events WHERE position > $1 AND event_type IN ({}) \
+         ORDER BY position LIMIT {limit}",
+        placeholders.join(", ")
+    );
+    let mut arguments = AnyArguments::default();
+    arguments
+        .add(i64::try_from(position)?)
+        .map_err(|error| anyhow::anyhow!(error))?;
+    for event_type in event_types {
+        arguments
+            .add(event_type.clone())
+            .map_err(|error| anyhow::anyhow!(error))?;
+    }
+    // Only placeholders and a number are interpolated; the values are bound.
+    let rows = sqlx::query_with(AssertSqlSafe(sql), arguments)
+        .fetch_all(database.pool())
+        .await
+        .context("reading the event log")?;
+    rows.iter()
+        .map(|row| {
+            let envelope: String = row.try_get("envelope")?;
+            let position: i64 = row.try_get("position")?;
+            Ok(Recorded {
+                position: u64::try_from(position)?,
+                envelope: serde_json::from_str(&envelope)
+                    .context("an unreadable event in the log")?,
+            })
+        })
+        .collect()
 }
 
 struct EmbeddedSubscription {
@@ -147,44 +201,65 @@ struct EmbeddedSubscription {
     name: String,
     event_types: Vec<String>,
     /// The position of the last event handed out.
-    delivered: i64,
+    delivered: u64,
     buffer: VecDeque<Delivery>,
 }
 
 impl EmbeddedSubscription {
     async fn fill(&mut self) -> anyhow::Result<()> {
-        let placeholders: Vec<String> = (0..self.event_types.len())
-            .map(|index| format!("${}", index + 2))
-            .collect();
-        let sql = format!(
-            "SELECT position, envelope FROM events WHERE position > $1 AND event_type IN ({}) \
-             ORDER BY position LIMIT {BATCH}",
-            placeholders.join(", ")
-        );
-        let mut arguments = AnyArguments::default();
-        arguments
-            .add(self.delivered)
-            .map_err(|error| anyhow::anyhow!(error))?;
-        for event_type in &self.event_types {
-            arguments
-                .add(event_type.clone())
-                .map_err(|error| anyhow::anyhow!(error))?;
-        }
-        // Only placeholders are interpolated; the values are bound.
-        let rows = sqlx::query_with(AssertSqlSafe(sql), arguments)
-            .fetch_all(self.log.database.pool())
-            .await
-            .context("reading the event log")?;
-        for row in rows {
-            let envelope: String = row.try_get("envelope")?;
-            self.buffer.push_back(Delivery {
-                envelope: serde_json::from_str(&envelope)
-                    .context("an unreadable event in the log")?,
-                position: row.try_get("position")?,
-            });
-        }
+        let recorded =
+            read_after(&self.log.database, &self.event_types, self.delivered, BATCH).await?;
+        self.buffer
+            .extend(recorded.into_iter().map(|recorded| Delivery {
+                envelope: recorded.envelope,
+                delivered: 1,
+                position: recorded.position,
+            }));
         Ok(())
     }
+
+    /// Moves the subscriber's position up to `position`, in the same transaction as `also`.
+    async fn advance(&self, position: u64, also: Option<DeadLetter>) -> anyhow::Result<()> {
+        let name = self.name.clone();
+        let position = i64::try_from(position)?;
+        self.log
+            .database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    if let Some(letter) = also {
+                        sqlx::query(
+                            "INSERT INTO dead_letters (subscriber, event_id, envelope, reason, \
+                             failed_at) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (subscriber, event_id) DO NOTHING",
+                        )
+                        .bind(&name)
+                        .bind(letter.event_id)
+                        .bind(letter.envelope)
+                        .bind(letter.reason)
+                        .bind(instant_to_db(now()))
+                        .execute(&mut *connection)
+                        .await
+                        .context("setting an event aside as a dead letter")?;
+                    }
+                    sqlx::query(
+                        "UPDATE subscribers SET position = $1 WHERE name = $2 AND position < $1",
+                    )
+                    .bind(position)
+                    .bind(name)
+                    .execute(&mut *connection)
+                    .await
+                    .context("recording a subscriber's position")?;
+                    Ok(WriteOutcome::Keep(()))
+                })
+            }))
+            .await
+    }
+}
+
+struct DeadLetter {
+    event_id: String,
+    envelope: String,
+    reason: String,
 }
 
 impl Subscription for EmbeddedSubscription {
@@ -208,23 +283,27 @@ impl Subscription for EmbeddedSubscription {
         })
     }
 
-    fn ack(&mut self, delivery: &Delivery) -> BoxFuture<'_, anyhow::Result<()>> {
-        let (name, position) = (self.name.clone(), delivery.position);
+    fn ack<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(self.advance(delivery.position, None))
+    }
+
+    fn in_progress<'a>(&'a mut self, _delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
+        // Nothing to tell: the log hands an event out again only to a new subscription.
+        Box::pin(async { Ok(()) })
+    }
+
+    fn dead_letter<'a>(
+        &'a mut self,
+        delivery: &'a Delivery,
+        reason: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            self.log
-                .database
-                .write(Box::new(move |connection| {
-                    Box::pin(async move {
-                        sqlx::query("UPDATE subscribers SET position = $1 WHERE name = $2 AND position < $1")
-                            .bind(position)
-                            .bind(name)
-                            .execute(&mut *connection)
-                            .await
-                            .context("recording a subscriber's position")?;
-                        Ok(WriteOutcome::Keep(()))
-                    })
-                }))
-                .await
+            let letter = DeadLetter {
+                event_id: delivery.envelope.id.to_string(),
+                envelope: serde_json::to_string(&delivery.envelope)?,
+                reason: reason.to_owned(),
+            };
+            self.advance(delivery.position, Some(letter)).await
         })
     }
 }

@@ -9,14 +9,18 @@
 //! - [`Relay`] moves a context's outbox onto the bus in commit order and marks events sent
 //!   only once the bus has acknowledged them: an event is published at least once if and only
 //!   if its state change was committed.
-//! - [`consume`] runs a subscriber: each event in order, handled, then acknowledged.
+//! - [`Consumer`] runs a subscriber: each event handled, then acknowledged; an event it can
+//!   never handle goes to the dead-letter place.
 
 mod consumer;
 mod embedded;
 mod port;
 mod relay;
 
-pub use consumer::{Handler, consume};
+pub use consumer::{
+    Consumer, ConsumerMetrics, Handler, MAX_DELIVERIES, REJECTIONS_BEFORE_DEAD_LETTER, Rejected,
+    decode,
+};
 pub use embedded::EmbeddedLog;
-pub use port::{Delivery, EventBus, Subscription};
+pub use port::{Delivery, EventBus, Recorded, Subscription};
 pub use relay::Relay;

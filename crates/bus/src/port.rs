@@ -1,4 +1,4 @@
-//! The bus port, implemented by the embedded log (and, in distributed mode, NATS JetStream).
+//! The bus port, implemented by the embedded log and by NATS JetStream.
 
 use mybnb_platform::BoxFuture;
 use mybnb_platform::outbox::EventEnvelope;
@@ -7,8 +7,19 @@ use mybnb_platform::outbox::EventEnvelope;
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub envelope: EventEnvelope,
+    /// How many times the bus has handed this event to the subscriber, this time included
+    /// (more than 1 after a crash or a timeout before the acknowledgement).
+    pub delivered: u64,
     /// The bus's own mark of this delivery (a log position, a stream sequence).
-    pub(crate) position: i64,
+    pub(crate) position: u64,
+}
+
+/// An event from the bus's history, with where it stands in it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Increases along the history; pass the last one seen to read on.
+    pub position: u64,
+    pub envelope: EventEnvelope,
 }
 
 /// Carries integration events to their subscribers, at least once each.
@@ -18,19 +29,41 @@ pub trait EventBus: Send + Sync + 'static {
     fn publish<'a>(&'a self, events: &'a [EventEnvelope]) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// A durable subscription named `subscriber` to events of `event_types`: it resumes after
-    /// the last event it acknowledged, whenever it was created.
+    /// the last event it acknowledged, whenever it was created, and starts from the first event
+    /// ever published when it is new.
     fn subscribe<'a>(
         &'a self,
         subscriber: &'a str,
         event_types: &'a [&'a str],
     ) -> BoxFuture<'a, anyhow::Result<Box<dyn Subscription>>>;
+
+    /// Up to `limit` events of `event_types` published after `after` (0: from the first),
+    /// oldest first; fewer than `limit` means the end of the history so far. For rebuilding a
+    /// read model; it touches no subscription.
+    fn history<'a>(
+        &'a self,
+        event_types: &'a [&'a str],
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>>;
 }
 
-/// One subscriber's stream of events, in publication order.
+/// One subscriber's stream of events, in publication order (redeliveries aside).
 pub trait Subscription: Send {
     /// The next event; waits until there is one.
     fn next(&mut self) -> BoxFuture<'_, anyhow::Result<Delivery>>;
 
-    /// Marks the delivery (and every earlier one) handled: it will not be delivered again.
-    fn ack(&mut self, delivery: &Delivery) -> BoxFuture<'_, anyhow::Result<()>>;
+    /// Marks the delivery handled: it will not be delivered again.
+    fn ack<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>>;
+
+    /// Tells the bus the subscriber is still working on the delivery, so that it is not handed
+    /// out again meanwhile.
+    fn in_progress<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>>;
+
+    /// Sets the delivery aside in the bus's dead-letter place, with why, and acknowledges it.
+    fn dead_letter<'a>(
+        &'a mut self,
+        delivery: &'a Delivery,
+        reason: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
 }

@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 pub mod booking;
+pub mod identity;
 pub mod payment;
 pub mod room;
 

@@ -3,7 +3,7 @@
 //! Owns users and their credentials: sign-up, password checks (argon2id) and access tokens
 //! (signed JWTs that every other context verifies with `mybnb_platform::auth`).
 //!
-//! Publishes no events and consumes none.
+//! Publishes `UserRegistered` (through its outbox); consumes nothing.
 //!
 //! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs
 //! from the outside; [`service`] runs the use cases; [`http`], [`store`] and [`passwords`] are
@@ -21,7 +21,7 @@ use mybnb_platform::db::Migrations;
 /// Identity's tables use only types both backends share, so one folder serves both.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The identity database's migrations.
+/// The identity database's migrations, outbox included.
 pub fn migrations() -> Migrations {
-    Migrations::portable(&MIGRATOR)
+    Migrations::portable(&MIGRATOR).and(mybnb_platform::outbox::migrations())
 }

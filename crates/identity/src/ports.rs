@@ -19,6 +19,7 @@ pub trait UserRepository: Send + Sync + 'static {
         &self,
         user: &User,
         password_hash: &str,
+        correlation_id: &str,
     ) -> impl Future<Output = anyhow::Result<Inserted>> + Send;
 
     /// The user and their password hash.

@@ -18,10 +18,18 @@ impl<R: UserRepository> IdentityService<R> {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn sign_up(&self, draft: SignUpDraft) -> Result<User, IdentityError> {
+    pub async fn sign_up(
+        &self,
+        draft: SignUpDraft,
+        correlation_id: &str,
+    ) -> Result<User, IdentityError> {
         let new_user = draft.parse(Uuid::now_v7(), mybnb_platform::db::now())?;
         let password_hash = passwords::hash(new_user.password).await?;
-        match self.users.insert(&new_user.user, &password_hash).await? {
+        match self
+            .users
+            .insert(&new_user.user, &password_hash, correlation_id)
+            .await?
+        {
             Inserted::Created => {
                 tracing::info!(user_id = %new_user.user.id, "user signed up");
                 Ok(new_user.user)

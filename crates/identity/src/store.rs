@@ -1,9 +1,11 @@
 //! The user repository on SQL (SQLite or PostgreSQL, one query text for both).
 
 use anyhow::Context;
+use mybnb_events::identity::UserRegistered;
 use mybnb_platform::db::{
     Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
 };
+use mybnb_platform::outbox;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -23,8 +25,14 @@ impl SqlUserRepository {
 }
 
 impl UserRepository for SqlUserRepository {
-    async fn insert(&self, user: &User, password_hash: &str) -> anyhow::Result<Inserted> {
+    async fn insert(
+        &self,
+        user: &User,
+        password_hash: &str,
+        correlation_id: &str,
+    ) -> anyhow::Result<Inserted> {
         let (user, password_hash) = (user.clone(), password_hash.to_owned());
+        let correlation_id = correlation_id.to_owned();
         self.database
             .write(Box::new(move |connection| {
                 Box::pin(async move {
@@ -41,7 +49,16 @@ impl UserRepository for SqlUserRepository {
                     .execute(&mut *connection)
                     .await;
                     match inserted {
-                        Ok(_) => Ok(WriteOutcome::Keep(Inserted::Created)),
+                        Ok(_) => {
+                            let event = UserRegistered {
+                                user_id: user.id,
+                                username: user.username.as_str().to_owned(),
+                                display_name: user.display_name.as_str().to_owned(),
+                                email: user.email.as_ref().map(|email| email.as_str().to_owned()),
+                            };
+                            outbox::record(connection, &event, &correlation_id).await?;
+                            Ok(WriteOutcome::Keep(Inserted::Created))
+                        }
                         Err(error) if is_unique_violation(&error) => {
                             Ok(WriteOutcome::Undo(Inserted::UsernameTaken))
                         }

@@ -13,7 +13,7 @@ use mybnb_booking::links::{HttpPayments, HttpRooms, ResilientPayments};
 use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
 use mybnb_booking::service::BookingPolicy;
 use mybnb_booking::store::SqlBookingRepository;
-use mybnb_bus::{EmbeddedLog, EventBus, Handler, Relay, consume};
+use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, EventBus, Handler, Relay};
 use mybnb_events::IntegrationEvent;
 use mybnb_events::booking::BookingCancelled;
 use mybnb_payment::http::Payments;
@@ -71,6 +71,7 @@ struct Wiring<'a> {
     rooms: Option<Arc<Rooms>>,
     payments: Option<Arc<Payments>>,
     event_log: Option<Arc<EmbeddedLog>>,
+    consumer_metrics: ConsumerMetrics,
 }
 
 impl Application {
@@ -115,6 +116,7 @@ impl Application {
             rooms: None,
             payments: None,
             event_log: None,
+            consumer_metrics: ConsumerMetrics::register(&metrics),
         };
         let mut api = OpenApiRouter::new();
         for service in settings.services.iter() {
@@ -312,11 +314,17 @@ impl Wiring<'_> {
             let payments = payments.clone();
             Box::pin(async move { Ok(payments.on_booking_cancelled(&envelope).await?) })
         });
+        let consumer = Consumer {
+            name: "payment",
+            event_types: &[BookingCancelled::TYPE],
+            handler,
+        };
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
+        let metrics = self.consumer_metrics.clone();
         self.background.spawn(async move {
             readiness.usable("payment.database").await;
             readiness.usable("events.database").await;
-            consume(log, "payment", &[BookingCancelled::TYPE], handler, stop).await;
+            consumer.run(log, metrics, stop).await;
         });
         Ok(())
     }

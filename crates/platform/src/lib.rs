@@ -3,12 +3,13 @@
 //! It holds no business rules: only what each bounded context needs to plug into one process or
 //! run as its own service — HTTP plumbing and RFC 9457 errors ([`http`]), access tokens
 //! ([`auth`]), databases with per-context migrations ([`db`]), the transactional outbox and the
-//! event envelope ([`outbox`]), readiness ([`health`]) and Prometheus metrics ([`metrics`]).
+//! event envelope ([`outbox`]), exactly-once handling of events ([`inbox`]), readiness ([`health`]) and Prometheus metrics ([`metrics`]).
 
 pub mod auth;
 pub mod db;
 pub mod health;
 pub mod http;
+pub mod inbox;
 pub mod metrics;
 pub mod outbox;
 

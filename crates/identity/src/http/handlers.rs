@@ -3,7 +3,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use mybnb_platform::auth::Caller;
-use mybnb_platform::http::{ApiError, Json, ProblemDocument};
+use mybnb_platform::http::{ApiError, Json, ProblemDocument, RequestId};
 
 use super::Identity;
 use super::messages::{SignUpRequest, TokenRequest, TokenResponse, UserResponse};
@@ -18,9 +18,10 @@ use super::messages::{SignUpRequest, TokenRequest, TokenResponse, UserResponse};
     ))]
 pub async fn sign_up(
     State(identity): State<Arc<Identity>>,
+    RequestId(request_id): RequestId,
     Json(request): Json<SignUpRequest>,
 ) -> Result<(StatusCode, axum::Json<UserResponse>), ApiError> {
-    let user = identity.sign_up(request.into_draft()).await?;
+    let user = identity.sign_up(request.into_draft(), &request_id).await?;
     Ok((StatusCode::CREATED, axum::Json(user.into())))
 }
 

@@ -1,0 +1,49 @@
+//! The inbox: exactly-once effects from at-least-once delivery.
+//!
+//! A consumer calls [`first_handling`] in the transaction that applies an event's effect. The
+//! event id is recorded in the consumer's own database with the effect, so either both commit
+//! or neither does; when the id is already there, the event was handled before and the caller
+//! leaves everything as it is.
+
+use anyhow::Context;
+use sqlx::AnyConnection;
+use uuid::Uuid;
+
+use crate::db::{Migrations, instant_to_db, now};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/inbox");
+
+/// The inbox table, for the migrations of a context that consumes events.
+pub fn migrations() -> Migrations {
+    Migrations::portable(&MIGRATOR)
+}
+
+/// Records in this transaction that `consumer` handles `event_id`; `false` when it already
+/// has, in which case the caller must change nothing.
+pub async fn first_handling(
+    transaction: &mut AnyConnection,
+    consumer: &str,
+    event_id: Uuid,
+) -> anyhow::Result<bool> {
+    let recorded = sqlx::query(
+        "INSERT INTO inbox (consumer, event_id, handled_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (consumer, event_id) DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(event_id.to_string())
+    .bind(instant_to_db(now()))
+    .execute(transaction)
+    .await
+    .context("recording a handled event in the inbox")?;
+    Ok(recorded.rows_affected() == 1)
+}
+
+/// Forgets every event `consumer` handled, for a read model rebuilt from the whole history.
+pub async fn forget(transaction: &mut AnyConnection, consumer: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM inbox WHERE consumer = $1")
+        .bind(consumer)
+        .execute(transaction)
+        .await
+        .context("clearing the inbox")?;
+    Ok(())
+}

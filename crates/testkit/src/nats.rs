@@ -1,0 +1,1 @@
+//! A nats-server for one test (being written).

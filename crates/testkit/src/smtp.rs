@@ -1,0 +1,1 @@
+//! An SMTP sink for one test (being written).

@@ -7,7 +7,8 @@
 //! why. A reconciler decides what a timeout or a crash left undecided.
 //!
 //! Publishes `BookingConfirmed` and `BookingCancelled` (through its outbox). Calls the room
-//! context (a snapshot of the room) and the payment context (charge, status, void).
+//! context (a snapshot of the room) and the payment context (charge, status, void). Consumes
+//! `RoomDeleted`: a deleted room's upcoming bookings are cancelled, and so refunded.
 //!
 //! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs;
 //! [`service`] runs the use cases; [`http`] and [`store`] are the inbound and storage
@@ -26,7 +27,9 @@ use mybnb_platform::db::Migrations;
 /// Booking's tables use only types both backends share, so one folder serves both.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The booking database's migrations, outbox included.
+/// The booking database's migrations, outbox and inbox included.
 pub fn migrations() -> Migrations {
-    Migrations::portable(&MIGRATOR).and(mybnb_platform::outbox::migrations())
+    Migrations::portable(&MIGRATOR)
+        .and(mybnb_platform::outbox::migrations())
+        .and(mybnb_platform::inbox::migrations())
 }

@@ -10,6 +10,7 @@ use std::future::Future;
 use chrono::{DateTime, NaiveDate, Utc};
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 pub use mybnb_platform::BoxFuture;
+use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
 use crate::domain::{Booking, RoomSnapshot};
@@ -170,10 +171,21 @@ pub trait BookingRepository: Send + Sync + 'static {
         stale_before: DateTime<Utc>,
     ) -> impl Future<Output = anyhow::Result<Vec<Booking>>> + Send;
 
-    /// Rooms with at least one night held in `[from, to)`.
-    fn rooms_taken(
+    /// The room's CONFIRMED bookings whose stay begins after `today`.
+    fn upcoming_for_room(
         &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> impl Future<Output = anyhow::Result<Vec<Uuid>>> + Send;
+        room_id: Uuid,
+        today: NaiveDate,
+    ) -> impl Future<Output = anyhow::Result<Vec<Booking>>> + Send;
+
+    /// Cancels the bookings as [`BookingRepository::cancel`] does, all in one transaction that
+    /// also records `handling` in the inbox; a booking that is no longer CONFIRMED is left as it
+    /// is. Returns how many were cancelled: 0, changing nothing, when the event was handled
+    /// before.
+    fn cancel_for_event(
+        &self,
+        cancellations: Vec<(Booking, BookingCancelled)>,
+        handling: Handling,
+        correlation_id: &str,
+    ) -> impl Future<Output = anyhow::Result<usize>> + Send;
 }

@@ -5,7 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
+use mybnb_bus::decode;
+use mybnb_events::IntegrationEvent;
+use mybnb_events::room::RoomDeleted;
 use mybnb_platform::db::now;
+use mybnb_platform::inbox::Handling;
+use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{Booking, BookingError, BookingStatus, DatesDraft, Rejection, StayDates};
@@ -13,6 +18,12 @@ use crate::ports::{
     BookingRepository, Claim, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState,
     RoomCatalog,
 };
+
+/// The name booking subscribes and records handled events under.
+pub const CONSUMER: &str = "booking";
+
+/// The events booking reacts to.
+pub const SUBSCRIBES_TO: &[&str] = &[RoomDeleted::TYPE];
 
 /// A booking as a guest asked for it.
 #[derive(Debug, Clone)]
@@ -202,13 +213,33 @@ impl<R: BookingRepository> BookingService<R> {
         Ok(booking)
     }
 
-    /// Rooms with a night held in `[from, to)`, for search.
-    pub async fn rooms_taken(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<Uuid>, BookingError> {
-        Ok(self.bookings.rooms_taken(from, to).await?)
+    /// A room was deleted (`RoomDeleted`): its upcoming confirmed bookings are cancelled, each
+    /// with its `BookingCancelled`, so that payment refunds them and their guests are told.
+    /// Exactly once per event, through the inbox.
+    #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
+    pub async fn on_room_deleted(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
+        let deleted: RoomDeleted = decode(envelope)?;
+        let (today, now) = (today(), now());
+        let cancellations = self
+            .bookings
+            .upcoming_for_room(deleted.room_id, today)
+            .await?
+            .into_iter()
+            .filter_map(|mut booking| {
+                let event = booking.cancel_for_deleted_room(today, now)?;
+                Some((booking, event))
+            })
+            .collect();
+        let handling = Handling {
+            consumer: CONSUMER,
+            event_id: envelope.id,
+        };
+        let cancelled = self
+            .bookings
+            .cancel_for_event(cancellations, handling, &envelope.correlation_id)
+            .await?;
+        tracing::info!(room_id = %deleted.room_id, cancelled, "a deleted room's bookings cancelled");
+        Ok(())
     }
 
     /// Decides what requests could not: PENDING bookings whose request died (crash, lost

@@ -6,6 +6,7 @@ use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_platform::db::{
     Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
 };
+use mybnb_platform::inbox::Handling;
 use mybnb_platform::outbox;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -224,16 +225,48 @@ impl BookingRepository for SqlBookingRepository {
         rows.iter().map(booking_from_row).collect()
     }
 
-    async fn rooms_taken(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<Uuid>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT room_id FROM booking_nights WHERE night >= $1 AND night < $2",
-        )
-        .bind(from.to_string())
-        .bind(to.to_string())
+    async fn upcoming_for_room(
+        &self,
+        room_id: Uuid,
+        today: NaiveDate,
+    ) -> anyhow::Result<Vec<Booking>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings WHERE room_id = $1 AND status = 'CONFIRMED' \
+             AND check_in > $2 ORDER BY check_in"
+        )))
+        .bind(room_id.to_string())
+        .bind(today.to_string())
         .fetch_all(self.database.pool())
         .await
-        .context("listing rooms with nights taken")?;
-        rows.iter().map(|id| Ok(Uuid::parse_str(id)?)).collect()
+        .context("listing a room's upcoming bookings")?;
+        rows.iter().map(booking_from_row).collect()
+    }
+
+    async fn cancel_for_event(
+        &self,
+        cancellations: Vec<(Booking, BookingCancelled)>,
+        handling: Handling,
+        correlation_id: &str,
+    ) -> anyhow::Result<usize> {
+        let correlation_id = correlation_id.to_owned();
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    if !handling.first_time(connection).await? {
+                        return Ok(WriteOutcome::Undo(0));
+                    }
+                    let mut cancelled = 0;
+                    for (booking, event) in cancellations {
+                        if move_status(connection, &booking, BookingStatus::Confirmed).await? {
+                            release_nights(connection, booking.id).await?;
+                            outbox::record(connection, &event, &correlation_id).await?;
+                            cancelled += 1;
+                        }
+                    }
+                    Ok(WriteOutcome::Keep(cancelled))
+                })
+            }))
+            .await
     }
 }
 

@@ -6,6 +6,8 @@
 //! - [`EmbeddedLog`] is the all-in-one bus: an append-only log in its own SQLite database,
 //!   de-duplicated by event id, with each subscriber's position kept beside it, so that
 //!   nothing is lost across restarts.
+//! - [`JetStreamBus`] is the bus of services that run apart: NATS JetStream, a durable pull
+//!   consumer per subscriber, dead letters in a stream of their own.
 //! - [`Relay`] moves a context's outbox onto the bus in commit order and marks events sent
 //!   only once the bus has acknowledged them: an event is published at least once if and only
 //!   if its state change was committed.
@@ -14,6 +16,7 @@
 
 mod consumer;
 mod embedded;
+mod jetstream;
 mod port;
 mod relay;
 
@@ -22,5 +25,6 @@ pub use consumer::{
     decode,
 };
 pub use embedded::EmbeddedLog;
+pub use jetstream::JetStreamBus;
 pub use port::{Delivery, EventBus, Recorded, Subscription};
 pub use relay::Relay;

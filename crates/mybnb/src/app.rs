@@ -14,14 +14,15 @@ use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
 use mybnb_booking::service::BookingPolicy;
 use mybnb_booking::store::SqlBookingRepository;
 use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, EventBus, Handler, Relay};
-use mybnb_events::IntegrationEvent;
-use mybnb_events::booking::BookingCancelled;
+use mybnb_mypage::service::MyPageService;
+use mybnb_mypage::store::SqlMyPageRepository;
 use mybnb_payment::http::Payments;
 use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier, token_keys};
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness, refuse_until_started};
 use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
 use mybnb_platform::metrics::Metrics;
+use mybnb_platform::outbox::EventEnvelope;
 use mybnb_room::http::Rooms;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
@@ -29,7 +30,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::links::{InProcessAvailability, InProcessPayments, InProcessRooms};
+use crate::links::{InProcessPayments, InProcessRooms};
 use crate::openapi;
 use crate::secrets;
 use crate::services::Service;
@@ -243,6 +244,18 @@ async fn reconcile_periodically(
     }
 }
 
+/// A bus handler that calls `handle` on a shared `service` with each event.
+fn handler<S, F>(
+    service: Arc<S>,
+    handle: impl Fn(Arc<S>, EventEnvelope) -> F + Send + Sync + 'static,
+) -> Handler
+where
+    S: Send + Sync + 'static,
+    F: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    Arc::new(move |envelope| Box::pin(handle(service.clone(), envelope)))
+}
+
 /// Resolves on SIGTERM, SIGINT or a [`ShutdownHandle`].
 async fn stop_requested(stop: &CancellationToken) {
     let interrupt = tokio::signal::ctrl_c();
@@ -285,6 +298,17 @@ impl Wiring<'_> {
                     mybnb_room::store::SqlRoomRepository::new(database),
                 ));
                 self.rooms = Some(rooms.clone());
+                let handler = handler(rooms.clone(), |rooms, envelope| async move {
+                    rooms.on_booking_event(&envelope).await
+                });
+                self.subscribe(
+                    service,
+                    Consumer {
+                        name: mybnb_room::service::CONSUMER,
+                        event_types: mybnb_room::service::SUBSCRIBES_TO,
+                        handler,
+                    },
+                )?;
                 mybnb_room::http::router(rooms, self.verifier.clone())
             }
             Service::Payment => {
@@ -295,7 +319,17 @@ impl Wiring<'_> {
                     self.settings.payment_network,
                 ));
                 self.payments = Some(payments.clone());
-                self.refund_cancelled_bookings(payments.clone())?;
+                let handler = handler(payments.clone(), |payments, envelope| async move {
+                    payments.on_booking_cancelled(&envelope).await
+                });
+                self.subscribe(
+                    service,
+                    Consumer {
+                        name: mybnb_payment::service::CONSUMER,
+                        event_types: mybnb_payment::service::SUBSCRIBES_TO,
+                        handler,
+                    },
+                )?;
                 mybnb_payment::http::router(
                     payments,
                     self.verifier.clone(),
@@ -303,28 +337,42 @@ impl Wiring<'_> {
                 )
             }
             Service::Booking => self.booking_router()?,
+            Service::Notification => self.notification_router()?,
+            Service::Mypage => {
+                let database = self.database(service, mybnb_mypage::migrations())?;
+                let pages = Arc::new(MyPageService::new(SqlMyPageRepository::new(database)));
+                let handler = handler(pages.clone(), |pages, envelope| async move {
+                    pages.handle(&envelope).await
+                });
+                self.subscribe(
+                    service,
+                    Consumer {
+                        name: mybnb_mypage::service::CONSUMER,
+                        event_types: mybnb_mypage::service::SUBSCRIBES_TO,
+                        handler,
+                    },
+                )?;
+                mybnb_mypage::http::router(pages, self.verifier.clone())
+            }
         };
         Ok(router)
     }
 
-    /// The refund saga's first step: payment refunds the payment of every cancelled booking.
-    fn refund_cancelled_bookings(&mut self, payments: Arc<Payments>) -> anyhow::Result<()> {
-        let log: Arc<dyn EventBus> = self.event_log()?;
-        let handler: Handler = Arc::new(move |envelope| {
-            let payments = payments.clone();
-            Box::pin(async move { Ok(payments.on_booking_cancelled(&envelope).await?) })
-        });
-        let consumer = Consumer {
-            name: "payment",
-            event_types: &[BookingCancelled::TYPE],
-            handler,
-        };
+    /// Notification keeps each user's history, pushes it live, and mails it when an SMTP
+    /// server is configured.
+    fn notification_router(&mut self) -> anyhow::Result<OpenApiRouter> {
+        Ok(OpenApiRouter::new())
+    }
+
+    /// Runs `consumer` on the bus once the service's database and the bus are usable.
+    fn subscribe(&mut self, service: Service, consumer: Consumer) -> anyhow::Result<()> {
+        let bus: Arc<dyn EventBus> = self.event_log()?;
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
         let metrics = self.consumer_metrics.clone();
         self.background.spawn(async move {
-            readiness.usable("payment.database").await;
+            readiness.usable(&format!("{service}.database")).await;
             readiness.usable("events.database").await;
-            consumer.run(log, metrics, stop).await;
+            consumer.run(bus, metrics, stop).await;
         });
         Ok(())
     }
@@ -370,9 +418,17 @@ impl Wiring<'_> {
                 stale_after: settings.reconcile_stale_after,
             },
         ));
-        if let Some(rooms) = &self.rooms {
-            rooms.attach_availability(Arc::new(InProcessAvailability(bookings.clone())));
-        }
+        let handler = handler(bookings.clone(), |bookings, envelope| async move {
+            bookings.on_room_deleted(&envelope).await
+        });
+        self.subscribe(
+            Service::Booking,
+            Consumer {
+                name: mybnb_booking::service::CONSUMER,
+                event_types: mybnb_booking::service::SUBSCRIBES_TO,
+                handler,
+            },
+        )?;
         self.background.spawn(reconcile_periodically(
             bookings.clone(),
             settings.reconcile_interval,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "mybnb", version, about = "mybnb — a lodging-sharing platform", long_about = None)]
@@ -15,6 +15,24 @@ pub struct Cli {
 pub enum Command {
     /// Serve the chosen services (the default command: all of them, in one process).
     Serve(ServeArgs),
+    /// Throw a read model away and rebuild it from every event the bus holds.
+    Replay(ReplayArgs),
+}
+
+/// The read models `mybnb replay` rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadModel {
+    /// Every user's stays as guest and as host (`GET /mypage`).
+    Mypage,
+}
+
+/// Arguments of `mybnb replay`: the read model, and the same settings as `mybnb serve` (its
+/// database and the bus are found as the serving process finds them).
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    pub model: ReadModel,
+    #[command(flatten)]
+    pub settings: ServeArgs,
 }
 
 /// Flags of `mybnb serve`. Each overrides the same setting from `MYBNB_*` variables and the
@@ -28,7 +46,8 @@ pub struct ServeArgs {
     /// [default: ./mybnb-data]
     #[arg(long, env = "MYBNB_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Services to run: `all`, or a comma-separated list of identity, room [default: all]
+    /// Services to run: `all`, or a comma-separated list of identity, room, payment, booking,
+    /// notification, mypage [default: all]
     #[arg(long, env = "MYBNB_SERVICES", value_name = "LIST")]
     pub services: Option<String>,
     /// A TOML file of settings

@@ -2,12 +2,13 @@
 //!
 //! `main` parses the command line ([`cli`]), loads the settings ([`settings`]) and hands them
 //! to [`Application`], which wires each enabled context's adapters to its service and serves
-//! them all behind one HTTP listener.
+//! them all behind one HTTP listener. [`replay`] rebuilds a read model from the event history.
 
 pub mod app;
 pub mod cli;
 mod links;
 mod openapi;
+pub mod replay;
 mod secrets;
 pub mod services;
 pub mod settings;

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use mybnb_booking::domain::RoomSnapshot;
-use mybnb_booking::http::Bookings;
 use mybnb_booking::ports::{
     BoxFuture, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState, RoomCatalog,
 };
@@ -14,7 +12,6 @@ use mybnb_payment::domain::{PaymentError, PaymentStatus};
 use mybnb_payment::http::Payments;
 use mybnb_room::domain::{RoomError, RoomId};
 use mybnb_room::http::Rooms;
-use mybnb_room::ports::Availability;
 use uuid::Uuid;
 
 pub struct InProcessRooms(pub Arc<Rooms>);
@@ -109,17 +106,5 @@ impl PaymentGateway for InProcessPayments {
                 .map_err(failure)?;
             Ok(())
         })
-    }
-}
-
-pub struct InProcessAvailability(pub Arc<Bookings>);
-
-impl Availability for InProcessAvailability {
-    fn rooms_taken(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> BoxFuture<'_, anyhow::Result<Vec<Uuid>>> {
-        Box::pin(async move { Ok(self.0.rooms_taken(from, to).await?) })
     }
 }

@@ -1,19 +1,47 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mybnb::cli::{Cli, Command, ServeArgs};
-use mybnb::{Application, Settings, telemetry};
+use mybnb::cli::{Cli, Command, ReplayArgs, ServeArgs};
+use mybnb::{Application, Settings, replay, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Serve(args) = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
-    let settings = match Settings::load(&args) {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&args).await,
+        Command::Replay(args) => rebuild(&args).await,
+    }
+}
+
+fn load(args: &ServeArgs) -> Result<Settings, ExitCode> {
+    Settings::load(args).map_err(|error| {
+        eprintln!("mybnb: invalid settings: {error}");
+        ExitCode::from(2)
+    })
+}
+
+async fn rebuild(args: &ReplayArgs) -> ExitCode {
+    let settings = match load(&args.settings) {
         Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("mybnb: invalid settings: {error}");
-            return ExitCode::from(2);
+        Err(code) => return code,
+    };
+    telemetry::init(settings.log_format);
+    match replay::replay(&settings, args.model).await {
+        Ok(applied) => {
+            println!("replayed {applied} events");
+            ExitCode::SUCCESS
         }
+        Err(error) => {
+            eprintln!("mybnb: replay failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: &ServeArgs) -> ExitCode {
+    let settings = match load(args) {
+        Ok(settings) => settings,
+        Err(code) => return code,
     };
     telemetry::init(settings.log_format);
     let described: Vec<String> = settings

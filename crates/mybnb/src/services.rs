@@ -13,14 +13,18 @@ pub enum Service {
     Room,
     Payment,
     Booking,
+    Notification,
+    Mypage,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 6] = [
         Service::Identity,
         Service::Room,
         Service::Payment,
         Service::Booking,
+        Service::Notification,
+        Service::Mypage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -29,6 +33,8 @@ impl Service {
             Service::Room => "room",
             Service::Booking => "booking",
             Service::Payment => "payment",
+            Service::Notification => "notification",
+            Service::Mypage => "mypage",
         }
     }
 }

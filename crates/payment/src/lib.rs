@@ -23,7 +23,9 @@ use mybnb_platform::db::Migrations;
 /// Payment's tables use only types both backends share, so one folder serves both.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The payment database's migrations, outbox included.
+/// The payment database's migrations, outbox and inbox included.
 pub fn migrations() -> Migrations {
-    Migrations::portable(&MIGRATOR).and(mybnb_platform::outbox::migrations())
+    Migrations::portable(&MIGRATOR)
+        .and(mybnb_platform::outbox::migrations())
+        .and(mybnb_platform::inbox::migrations())
 }

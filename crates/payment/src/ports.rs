@@ -3,6 +3,7 @@
 use std::future::Future;
 
 use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
+use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
 use crate::domain::{Authorization, Payment, PaymentOrder};
@@ -31,12 +32,14 @@ pub trait PaymentRepository: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<Recorded>> + Send;
 
     /// Gives back an approved payment: stores its new status (voided or refunded) with its
-    /// event, if it is still APPROVED — `false` when another void or refund got there first.
+    /// event, if it is still APPROVED — `false` when another void or refund got there first,
+    /// or when the event that asked for it (`handling`) was handled before.
     fn give_back(
         &self,
         payment: &Payment,
         event: &PaymentCancelled,
         correlation_id: &str,
+        handling: Option<Handling>,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 }
 

@@ -1,12 +1,21 @@
 //! The payment use cases: charge (idempotent per booking), look up, void, refund.
 
+use mybnb_bus::decode;
+use mybnb_events::IntegrationEvent;
 use mybnb_events::booking::BookingCancelled;
 use mybnb_platform::db::now;
+use mybnb_platform::inbox::Handling;
 use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{Payment, PaymentError, PaymentOrder};
 use crate::ports::{CardNetwork, PaymentRepository, Recorded};
+
+/// The name payment subscribes and records handled events under.
+pub const CONSUMER: &str = "payment";
+
+/// The events payment reacts to.
+pub const SUBSCRIBES_TO: &[&str] = &[BookingCancelled::TYPE];
 
 pub struct PaymentService<R, N> {
     payments: R,
@@ -78,7 +87,7 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
         if let Some(event) = payment.void(now()) {
             if !self
                 .payments
-                .give_back(&payment, &event, correlation_id)
+                .give_back(&payment, &event, correlation_id, None)
                 .await?
             {
                 return self.find(order.booking_id).await;
@@ -89,17 +98,28 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
     }
 
     /// Refunds the booking's payment. Idempotent.
-    #[tracing::instrument(skip_all, fields(%booking_id))]
     pub async fn refund(
         &self,
         booking_id: Uuid,
         correlation_id: &str,
     ) -> Result<Payment, PaymentError> {
+        self.refund_for(booking_id, correlation_id, None).await
+    }
+
+    /// Refunds the booking's payment, recording `handling` (the event that asked for it) with
+    /// the refund when there is one.
+    #[tracing::instrument(skip_all, fields(%booking_id))]
+    async fn refund_for(
+        &self,
+        booking_id: Uuid,
+        correlation_id: &str,
+        handling: Option<Handling>,
+    ) -> Result<Payment, PaymentError> {
         let mut payment = self.find(booking_id).await?;
         if let Some(event) = payment.refund(now())? {
             if !self
                 .payments
-                .give_back(&payment, &event, correlation_id)
+                .give_back(&payment, &event, correlation_id, handling)
                 .await?
             {
                 return self.find(booking_id).await;
@@ -109,14 +129,17 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
         Ok(payment)
     }
 
-    /// A booking was cancelled (`BookingCancelled`): refund its payment. Idempotent — a
-    /// repeated event finds the payment refunded already — so safe to deliver more than once.
+    /// A booking was cancelled (`BookingCancelled`): refund its payment, exactly once per
+    /// event (the inbox), and only once per payment (compare-and-set on APPROVED).
     #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
-    pub async fn on_booking_cancelled(&self, envelope: &EventEnvelope) -> Result<(), PaymentError> {
-        let event: BookingCancelled = serde_json::from_value(envelope.payload.clone())
-            .map_err(|error| PaymentError::Unexpected(error.into()))?;
+    pub async fn on_booking_cancelled(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
+        let event: BookingCancelled = decode(envelope)?;
+        let handling = Handling {
+            consumer: CONSUMER,
+            event_id: envelope.id,
+        };
         match self
-            .refund(event.booking_id, &envelope.correlation_id)
+            .refund_for(event.booking_id, &envelope.correlation_id, Some(handling))
             .await
         {
             Ok(_) => Ok(()),
@@ -125,7 +148,7 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
                 tracing::warn!(booking_id = %event.booking_id, %error, "no refund for a cancelled booking");
                 Ok(())
             }
-            Err(error) => Err(error),
+            Err(error) => Err(error.into()),
         }
     }
 

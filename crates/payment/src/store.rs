@@ -4,6 +4,7 @@ use anyhow::Context;
 use mybnb_platform::db::{
     Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
 };
+use mybnb_platform::inbox::Handling;
 use mybnb_platform::outbox;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -92,12 +93,18 @@ impl PaymentRepository for SqlPaymentRepository {
         payment: &Payment,
         event: &mybnb_events::payment::PaymentCancelled,
         correlation_id: &str,
+        handling: Option<Handling>,
     ) -> anyhow::Result<bool> {
         let (payment, event, correlation_id) =
             (payment.clone(), event.clone(), correlation_id.to_owned());
         self.database
             .write(Box::new(move |connection| {
                 Box::pin(async move {
+                    if let Some(handling) = handling
+                        && !handling.first_time(connection).await?
+                    {
+                        return Ok(WriteOutcome::Undo(false));
+                    }
                     let given_back = sqlx::query(
                         "UPDATE payments SET status = $1, updated_at = $2 \
                          WHERE id = $3 AND status = 'APPROVED'",

@@ -18,6 +18,20 @@ pub fn migrations() -> Migrations {
     Migrations::portable(&MIGRATOR)
 }
 
+/// Which consumer handles which event: what a write unit needs to record it in the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handling {
+    pub consumer: &'static str,
+    pub event_id: Uuid,
+}
+
+impl Handling {
+    /// [`first_handling`] of this event by this consumer.
+    pub async fn first_time(&self, transaction: &mut AnyConnection) -> anyhow::Result<bool> {
+        first_handling(transaction, self.consumer, self.event_id).await
+    }
+}
+
 /// Records in this transaction that `consumer` handles `event_id`; `false` when it already
 /// has, in which case the caller must change nothing.
 pub async fn first_handling(

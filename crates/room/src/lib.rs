@@ -3,8 +3,10 @@
 //! Owns the rooms hosts register: their listing (name, address, city, description, nightly
 //! price, capacity), their deletion, and search over them.
 //!
-//! Publishes `RoomRegistered` and `RoomDeleted` (through its outbox). Consumes nothing yet;
-//! the booking events that make search date-aware arrive with the booking context.
+//! Publishes `RoomRegistered` and `RoomDeleted` (through its outbox). Consumes
+//! `BookingConfirmed` and `BookingCancelled` into its own projection of booked stays, so that
+//! search by dates asks no other service (and is, like every read model, eventually
+//! consistent).
 //!
 //! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs
 //! from the outside; [`service`] runs the use cases; [`http`] and [`store`] are the adapters.
@@ -20,7 +22,9 @@ use mybnb_platform::db::Migrations;
 /// Room's tables use only types both backends share, so one folder serves both.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The room database's migrations, outbox included.
+/// The room database's migrations, outbox and inbox included.
 pub fn migrations() -> Migrations {
-    Migrations::portable(&MIGRATOR).and(mybnb_platform::outbox::migrations())
+    Migrations::portable(&MIGRATOR)
+        .and(mybnb_platform::outbox::migrations())
+        .and(mybnb_platform::inbox::migrations())
 }

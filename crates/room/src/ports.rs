@@ -4,22 +4,9 @@ use std::future::Future;
 
 use mybnb_events::room::{RoomDeleted, RoomRegistered};
 
-use chrono::NaiveDate;
-use mybnb_platform::BoxFuture;
-use uuid::Uuid;
+use mybnb_platform::inbox::Handling;
 
-use crate::domain::{Room, RoomId, SearchCriteria, SearchResults};
-
-/// Which rooms are booked when: the booking context, asked at search time. Chosen at run
-/// time (in-process when booking runs here), so object-safe.
-pub trait Availability: Send + Sync + 'static {
-    /// Rooms with at least one night booked in `[from, to)`.
-    fn rooms_taken(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> BoxFuture<'_, anyhow::Result<Vec<Uuid>>>;
-}
+use crate::domain::{BookedStay, Room, RoomId, SearchCriteria, SearchResults};
 
 /// Where rooms are kept. Every method that changes a room also records the event it caused, in
 /// the same transaction, so the event is published if and only if the change is committed.
@@ -43,8 +30,18 @@ pub trait RoomRepository: Send + Sync + 'static {
         correlation_id: &str,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
+    /// Rooms matching the criteria; with free nights, only rooms no uncancelled booked stay
+    /// overlaps.
     fn search(
         &self,
         criteria: &SearchCriteria,
     ) -> impl Future<Output = anyhow::Result<SearchResults>> + Send;
+
+    /// Records a booked stay or its cancellation (a cancellation is never undone), with
+    /// `handling` in the inbox; nothing changes when the event was handled before.
+    fn record_stay(
+        &self,
+        stay: BookedStay,
+        handling: Handling,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

@@ -1,29 +1,30 @@
 //! The room use cases: register, read, delete, search.
 
-use std::sync::{Arc, OnceLock};
-
+use mybnb_bus::{Rejected, decode};
+use mybnb_events::IntegrationEvent;
+use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
+use mybnb_platform::inbox::Handling;
+use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
-use crate::domain::{Host, ListingDraft, Room, RoomError, RoomId, SearchDraft, SearchResults};
-use crate::ports::{Availability, RoomRepository};
+use crate::domain::{
+    BookedStay, Host, ListingDraft, Room, RoomError, RoomId, SearchDraft, SearchResults,
+};
+use crate::ports::RoomRepository;
+
+/// The name room subscribes and records handled events under.
+pub const CONSUMER: &str = "room";
+
+/// The events room reacts to: those that take and free nights.
+pub const SUBSCRIBES_TO: &[&str] = &[BookingConfirmed::TYPE, BookingCancelled::TYPE];
 
 pub struct RoomService<R> {
     rooms: R,
-    /// Set once the booking context is wired (it is built after rooms, which it calls).
-    availability: OnceLock<Arc<dyn Availability>>,
 }
 
 impl<R: RoomRepository> RoomService<R> {
     pub fn new(rooms: R) -> Self {
-        RoomService {
-            rooms,
-            availability: OnceLock::new(),
-        }
-    }
-
-    /// Lets search filter by dates. Only the first call has an effect.
-    pub fn attach_availability(&self, availability: Arc<dyn Availability>) {
-        let _first_wins = self.availability.set(availability);
+        RoomService { rooms }
     }
 
     #[tracing::instrument(skip_all, fields(host_id = %host.id))]
@@ -66,18 +67,41 @@ impl<R: RoomRepository> RoomService<R> {
     }
 
     pub async fn search(&self, draft: SearchDraft) -> Result<SearchResults, RoomError> {
-        let mut criteria = draft.parse()?;
-        if let Some(nights) = criteria.free_nights {
-            let availability = self
-                .availability
-                .get()
-                .ok_or(RoomError::AvailabilityUnknown(
-                    "the booking service does not run in this process",
-                ))?;
-            criteria.excluded = availability
-                .rooms_taken(nights.check_in, nights.check_out)
-                .await?;
-        }
+        let criteria = draft.parse()?;
         Ok(self.rooms.search(&criteria).await?)
+    }
+
+    /// Keeps the booked-stays projection: a confirmed booking takes its nights, a cancelled
+    /// one frees them. Exactly once per event, in any order.
+    #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
+    pub async fn on_booking_event(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
+        let stay = match envelope.event_type.as_str() {
+            BookingConfirmed::TYPE => {
+                let confirmed: BookingConfirmed = decode(envelope)?;
+                BookedStay {
+                    booking_id: confirmed.booking_id,
+                    room_id: confirmed.room_id,
+                    check_in: confirmed.check_in,
+                    check_out: confirmed.check_out,
+                    cancelled: false,
+                }
+            }
+            BookingCancelled::TYPE => {
+                let cancelled: BookingCancelled = decode(envelope)?;
+                BookedStay {
+                    booking_id: cancelled.booking_id,
+                    room_id: cancelled.room_id,
+                    check_in: cancelled.check_in,
+                    check_out: cancelled.check_out,
+                    cancelled: true,
+                }
+            }
+            other => return Err(Rejected(format!("room does not read {other}")).into()),
+        };
+        let handling = Handling {
+            consumer: CONSUMER,
+            event_id: envelope.id,
+        };
+        self.rooms.record_stay(stay, handling).await
     }
 }

@@ -3,13 +3,16 @@
 use anyhow::Context;
 
 use mybnb_platform::db::{Database, WriteOutcome, instant_from_db, instant_to_db};
+use mybnb_platform::inbox::Handling;
 use mybnb_platform::outbox;
 use sqlx::Arguments;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
-use crate::domain::{Host, Listing, ListingDraft, Room, RoomId, SearchCriteria, SearchResults};
+use crate::domain::{
+    BookedStay, Host, Listing, ListingDraft, Room, RoomId, SearchCriteria, SearchResults,
+};
 use crate::ports::RoomRepository;
 
 #[derive(Clone)]
@@ -106,6 +109,33 @@ impl RoomRepository for SqlRoomRepository {
             .await
     }
 
+    async fn record_stay(&self, stay: BookedStay, handling: Handling) -> anyhow::Result<()> {
+        self.database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    if !handling.first_time(connection).await? {
+                        return Ok(WriteOutcome::Undo(()));
+                    }
+                    sqlx::query(
+                        "INSERT INTO booked_stays (booking_id, room_id, check_in, check_out, \
+                         cancelled) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (booking_id) \
+                         DO UPDATE SET cancelled = CASE WHEN excluded.cancelled = 1 \
+                         THEN 1 ELSE booked_stays.cancelled END",
+                    )
+                    .bind(stay.booking_id.to_string())
+                    .bind(stay.room_id.to_string())
+                    .bind(stay.check_in.to_string())
+                    .bind(stay.check_out.to_string())
+                    .bind(i64::from(stay.cancelled))
+                    .execute(&mut *connection)
+                    .await
+                    .context("recording a booked stay")?;
+                    Ok(WriteOutcome::Keep(()))
+                })
+            }))
+            .await
+    }
+
     async fn search(&self, criteria: &SearchCriteria) -> anyhow::Result<SearchResults> {
         let filter = SearchFilter::from(criteria);
         let count_sql = format!("SELECT COUNT(*) FROM rooms WHERE {}", filter.condition);
@@ -152,30 +182,46 @@ impl From<&SearchCriteria> for SearchFilter {
     fn from(criteria: &SearchCriteria) -> Self {
         let mut clauses = vec!["deleted_at IS NULL".to_owned()];
         let mut arguments = Vec::new();
-        let mut add = |clause: &str, argument: SearchArgument| {
-            arguments.push(argument);
-            clauses.push(clause.replace('?', &format!("${}", arguments.len())));
+        // Each `?` of a clause becomes the placeholder of the next argument.
+        let mut add = |clause: &str, values: Vec<SearchArgument>| {
+            let mut clause = clause.to_owned();
+            for value in values {
+                arguments.push(value);
+                clause = clause.replacen('?', &format!("${}", arguments.len()), 1);
+            }
+            clauses.push(clause);
         };
         for word in &criteria.words {
             add(
                 r"search_text LIKE ? ESCAPE '\'",
-                SearchArgument::Text(format!("%{}%", escape_like(word))),
+                vec![SearchArgument::Text(format!("%{}%", escape_like(word)))],
             );
         }
         if let Some(city_key) = &criteria.city_key {
-            add("city_key = ?", SearchArgument::Text(city_key.clone()));
+            add("city_key = ?", vec![SearchArgument::Text(city_key.clone())]);
         }
         if let Some(min) = criteria.min_price {
-            add("price >= ?", SearchArgument::Integer(min));
+            add("price >= ?", vec![SearchArgument::Integer(min)]);
         }
         if let Some(max) = criteria.max_price {
-            add("price <= ?", SearchArgument::Integer(max));
+            add("price <= ?", vec![SearchArgument::Integer(max)]);
         }
         if let Some(guests) = criteria.guests {
-            add("capacity >= ?", SearchArgument::Integer(i64::from(guests)));
+            add(
+                "capacity >= ?",
+                vec![SearchArgument::Integer(i64::from(guests))],
+            );
         }
-        for room in &criteria.excluded {
-            add("id <> ?", SearchArgument::Text(room.to_string()));
+        if let Some(nights) = criteria.free_nights {
+            add(
+                "NOT EXISTS (SELECT 1 FROM booked_stays WHERE booked_stays.room_id = rooms.id \
+                 AND booked_stays.cancelled = 0 AND booked_stays.check_in < ? \
+                 AND booked_stays.check_out > ?)",
+                vec![
+                    SearchArgument::Text(nights.check_out.to_string()),
+                    SearchArgument::Text(nights.check_in.to_string()),
+                ],
+            );
         }
         SearchFilter {
             condition: clauses.join(" AND "),

@@ -153,6 +153,24 @@ impl Booking {
         if requested_by != self.guest_id {
             return Err(BookingError::NotFound(self.id));
         }
+        self.cancel_stay(today, now)
+    }
+
+    /// Its room was deleted: a confirmed stay that has not begun is cancelled (and refunded);
+    /// `None` for any other booking, which the deletion leaves as it is.
+    pub fn cancel_for_deleted_room(
+        &mut self,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Option<BookingCancelled> {
+        self.cancel_stay(today, now).ok()
+    }
+
+    fn cancel_stay(
+        &mut self,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<BookingCancelled, BookingError> {
         if self.status != BookingStatus::Confirmed {
             return Err(BookingError::NotCancellable(
                 "only confirmed bookings can be",

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use tokio::task::JoinSet;
 
-use crate::helpers::{ApiClient, TestUser, header, ids};
+use crate::helpers::{ApiClient, TestUser, eventually, header, ids};
 
 /// The date `days` days after today in UTC, the calendar bookings are judged by.
 pub fn day(days: u64) -> NaiveDate {
@@ -227,6 +227,25 @@ impl ApiClient {
         let text = response.text().await.expect("a body");
         assert_eq!(status, StatusCode::OK, "charging {order}: {text}");
         serde_json::from_str(&text).expect("a payment as JSON")
+    }
+
+    /// Waits until a search for `[check_in, check_out)` finds exactly the rooms `expected`
+    /// free: search follows bookings by event.
+    pub async fn await_free_rooms(
+        &self,
+        check_in: NaiveDate,
+        check_out: NaiveDate,
+        expected: &[String],
+    ) {
+        eventually("search follows the bookings", async || {
+            let found = self.free_rooms(check_in, check_out).await;
+            if found == expected {
+                Ok(())
+            } else {
+                Err(format!("{found:?}"))
+            }
+        })
+        .await;
     }
 
     /// Ids of the rooms a search finds free on every night of `[check_in, check_out)`.

@@ -10,9 +10,6 @@ pub enum RoomError {
     NotFound(Uuid),
     #[error("only the room's host may delete it")]
     NotHost,
-    /// Searching by dates needs the booking context, which this process cannot reach.
-    #[error("searching by dates is not available here: {0}")]
-    AvailabilityUnknown(&'static str),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

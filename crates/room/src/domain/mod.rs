@@ -4,8 +4,10 @@ mod error;
 mod listing;
 mod room;
 mod search;
+mod stay;
 
 pub use error::RoomError;
 pub use listing::{Capacity, Listing, ListingDraft, Price};
 pub use room::{Host, Room, RoomId};
 pub use search::{FreeNights, Page, SearchCriteria, SearchDraft, SearchResults};
+pub use stay::BookedStay;

@@ -2,7 +2,6 @@
 //! number of guests, and a page.
 
 use chrono::NaiveDate;
-use uuid::Uuid;
 
 use super::{Price, Room, RoomError};
 
@@ -78,8 +77,6 @@ pub struct SearchCriteria {
     pub max_price: Option<i64>,
     pub guests: Option<u32>,
     pub free_nights: Option<FreeNights>,
-    /// Rooms to leave out: those booked on some of the free nights asked for.
-    pub excluded: Vec<Uuid>,
     pub page: Page,
 }
 
@@ -166,7 +163,6 @@ impl SearchDraft {
             max_price: self.max_price,
             guests: self.guests,
             free_nights,
-            excluded: Vec::new(),
             page: Page::parse(self.page, self.size)?,
         })
     }

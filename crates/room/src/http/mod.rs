@@ -36,9 +36,6 @@ impl From<RoomError> for ApiError {
             RoomError::Invalid { .. } => ApiError::validation(error.to_string()),
             RoomError::NotFound(_) => ApiError::not_found(error.to_string()),
             RoomError::NotHost => ApiError::forbidden(error.to_string()),
-            RoomError::AvailabilityUnknown(_) => {
-                ApiError::service_unavailable(error.to_string(), 5)
-            }
             RoomError::Unexpected(cause) => ApiError::internal(cause),
         }
     }

@@ -1,0 +1,377 @@
+//! A subscriber as a durable pull consumer.
+//!
+//! It pulls in batches, and only when it has handed out everything it pulled: no pull is
+//! pending at the server while the subscriber works, so nothing it pulled waits out its
+//! acknowledgement deadline unseen. When the stream has nothing new, it waits for one event
+//! with an expiring pull. Dropped, it gives back (NAKs) what it holds unacknowledged, so the
+//! next subscription gets it at once rather than after the acknowledgement deadline.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use anyhow::Context;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::{self, AckKind};
+use async_nats::{Client, HeaderValue, Subject};
+use futures_util::StreamExt;
+use mybnb_platform::BoxFuture;
+use mybnb_platform::outbox::EventEnvelope;
+use tokio::sync::watch;
+
+use super::streams::{DEAD_LETTER_SUBJECT_PREFIX, EVENT_SUBJECTS};
+use super::{JetStreamBus, OPERATION_TIMEOUT, check_token, event_subject};
+use crate::MAX_DELIVERIES;
+use crate::port::{Delivery, Subscription};
+
+/// How long a subscriber may hold an event before the server hands it out again. The server
+/// takes the first step of [`BACKOFF`] as this deadline, so the two must agree.
+const ACK_WAIT: Duration = Duration::from_secs(30);
+
+/// The deadline of each delivery after the first: a subscriber that crashed, or hangs, gets
+/// the event again later and later, at most [`MAX_DELIVERIES`] times.
+const BACKOFF: [Duration; 5] = [
+    ACK_WAIT,
+    Duration::from_secs(60),
+    Duration::from_secs(120),
+    Duration::from_secs(300),
+    Duration::from_secs(600),
+];
+
+/// Events pulled at once.
+const BATCH: usize = 256;
+
+/// How long a pull for a new event stays at the server.
+const IDLE_PULL: Duration = Duration::from_secs(5);
+
+/// Dead-letter reasons are cut to this many bytes (they travel in a header).
+const LONGEST_REASON: usize = 2048;
+
+pub(super) struct JetStreamSubscription {
+    bus: JetStreamBus,
+    client: Client,
+    subscriber: String,
+    event_types: Vec<String>,
+    consumer: PullConsumer,
+    connected: watch::Receiver<bool>,
+    /// Pulled, not yet handed out.
+    pulled: VecDeque<jetstream::Message>,
+    /// Handed out, not yet acknowledged: each one's acknowledgement subject, by stream sequence.
+    in_flight: HashMap<u64, Subject>,
+}
+
+impl JetStreamSubscription {
+    /// Creates the subscriber's consumer, or updates it to the current settings.
+    pub(super) async fn open(
+        bus: &JetStreamBus,
+        subscriber: &str,
+        event_types: &[&str],
+    ) -> anyhow::Result<JetStreamSubscription> {
+        check_token("a subscriber's name", subscriber)?;
+        if event_types.is_empty() {
+            anyhow::bail!("{subscriber} subscribes to no event type");
+        }
+        // NATS 2.9 filters a consumer on one subject only: several types are read from all
+        // events, and the others skipped here.
+        let filter_subject = match event_types {
+            [only] => event_subject(only)?,
+            several => {
+                for event_type in several {
+                    check_token("an event type", event_type)?;
+                }
+                EVENT_SUBJECTS.to_owned()
+            }
+        };
+        let config = pull::Config {
+            durable_name: Some(subscriber.to_owned()),
+            description: Some(format!("mybnb subscriber of {}", event_types.join(", "))),
+            deliver_policy: DeliverPolicy::All,
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: ACK_WAIT,
+            max_deliver: i64::try_from(MAX_DELIVERIES)?,
+            backoff: BACKOFF.to_vec(),
+            filter_subject,
+            ..Default::default()
+        };
+        let consumer = bus
+            .jetstream()
+            .create_consumer_on_stream(config, JetStreamBus::EVENTS_STREAM)
+            .await
+            .with_context(|| format!("creating or updating the consumer {subscriber}"))?;
+        Ok(JetStreamSubscription {
+            bus: bus.clone(),
+            client: bus.jetstream().client(),
+            subscriber: subscriber.to_owned(),
+            event_types: event_types.iter().map(|&name| name.to_owned()).collect(),
+            consumer,
+            connected: bus.watch_connection(),
+            pulled: VecDeque::new(),
+            in_flight: HashMap::new(),
+        })
+    }
+
+    /// Pulls what the stream has now; if nothing, waits for one event (or the pull's expiry).
+    async fn pull(&mut self) -> anyhow::Result<()> {
+        let consumer = &self.consumer;
+        let available = async {
+            let mut batch = consumer.fetch().max_messages(BATCH).messages().await?;
+            let mut pulled = Vec::new();
+            while let Some(message) = batch.next().await {
+                pulled.push(message.map_err(anyhow::Error::from_boxed)?);
+            }
+            anyhow::Ok(pulled)
+        };
+        let pulled = tokio::time::timeout(OPERATION_TIMEOUT, available)
+            .await
+            .context("NATS did not answer a pull in time")?
+            .context("pulling events")?;
+        if !pulled.is_empty() {
+            self.pulled.extend(pulled);
+            return Ok(());
+        }
+
+        let mut waiting = self
+            .consumer
+            .batch()
+            .max_messages(1)
+            .expires(IDLE_PULL)
+            .messages()
+            .await
+            .context("waiting for events")?;
+        let mut connected = self.connected.clone();
+        tokio::select! {
+            message = waiting.next() => {
+                if let Some(message) = message {
+                    self.pulled.push_back(message.map_err(anyhow::Error::from_boxed)?);
+                }
+                Ok(())
+            }
+            _ = connected.wait_for(|connected| !*connected) => {
+                anyhow::bail!("lost the connection to NATS while waiting for events")
+            }
+        }
+    }
+
+    /// The delivery to hand out for `message`, or `None` when it is not for this subscriber
+    /// (another type; an unreadable envelope, set aside): acknowledged and skipped.
+    async fn accept(&mut self, message: jetstream::Message) -> anyhow::Result<Option<Delivery>> {
+        let (sequence, delivered) = {
+            let info = message
+                .info()
+                .map_err(anyhow::Error::from_boxed)
+                .context("a pulled message without its delivery information")?;
+            (info.stream_sequence, u64::try_from(info.delivered)?)
+        };
+        let reply = message
+            .reply
+            .clone()
+            .context("a pulled message without an acknowledgement subject")?;
+        let envelope = match serde_json::from_slice::<EventEnvelope>(&message.payload) {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                let reason = format!("unreadable event envelope: {error}");
+                tracing::error!(
+                    subscriber = self.subscriber,
+                    sequence,
+                    subject = %message.subject,
+                    reason,
+                    "event dead-lettered"
+                );
+                let letter = DeadLetter {
+                    message_id: format!("{}:sequence-{sequence}", self.subscriber),
+                    event_id: None,
+                    event_type: None,
+                    body: message.payload.to_vec(),
+                    reason,
+                };
+                self.set_aside(letter).await?;
+                self.acknowledge(&reply, AckKind::Ack).await?;
+                return Ok(None);
+            }
+        };
+        if !self.event_types.contains(&envelope.event_type) {
+            // Fire and forget: if it is lost, the event comes again and is skipped again.
+            self.client
+                .publish(reply, AckKind::Ack.into())
+                .await
+                .context("acknowledging an event of another type")?;
+            return Ok(None);
+        }
+        self.in_flight.insert(sequence, reply);
+        Ok(Some(Delivery {
+            envelope,
+            delivered,
+            position: sequence,
+        }))
+    }
+
+    /// Sends `kind` for the message and waits until the server has applied it.
+    async fn acknowledge(&self, reply: &Subject, kind: AckKind) -> anyhow::Result<()> {
+        let confirmed = self.client.request(reply.clone(), kind.into());
+        tokio::time::timeout(OPERATION_TIMEOUT, confirmed)
+            .await
+            .context("NATS did not confirm an acknowledgement in time")?
+            .context("acknowledging an event")?;
+        Ok(())
+    }
+
+    fn in_flight(&self, delivery: &Delivery) -> anyhow::Result<Subject> {
+        self.in_flight
+            .get(&delivery.position)
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "event {} is not awaiting an acknowledgement from {}",
+                    delivery.envelope.id, self.subscriber
+                )
+            })
+    }
+
+    /// Publishes `letter` to the dead-letter stream and waits until it is stored.
+    async fn set_aside(&self, letter: DeadLetter) -> anyhow::Result<()> {
+        let mut message = PublishMessage::build()
+            .payload(letter.body.into())
+            .message_id(&letter.message_id)
+            .header(JetStreamBus::REASON_HEADER, header_value(&letter.reason));
+        if let Some(event_id) = letter.event_id {
+            message = message.header(JetStreamBus::EVENT_ID_HEADER, header_value(&event_id));
+        }
+        if let Some(event_type) = letter.event_type {
+            message = message.header(JetStreamBus::EVENT_TYPE_HEADER, header_value(&event_type));
+        }
+        let subject = format!("{DEAD_LETTER_SUBJECT_PREFIX}{}", self.subscriber);
+        self.bus
+            .jetstream()
+            .send_publish(subject, message)
+            .await
+            .context("publishing a dead letter")?
+            .await
+            .context("NATS did not store a dead letter")?;
+        Ok(())
+    }
+}
+
+struct DeadLetter {
+    /// `<subscriber>:<event id>`: setting the same event aside twice keeps one letter.
+    message_id: String,
+    event_id: Option<String>,
+    event_type: Option<String>,
+    body: Vec<u8>,
+    reason: String,
+}
+
+impl Subscription for JetStreamSubscription {
+    fn next(&mut self) -> BoxFuture<'_, anyhow::Result<Delivery>> {
+        Box::pin(async move {
+            loop {
+                while let Some(message) = self.pulled.pop_front() {
+                    if let Some(delivery) = self.accept(message).await? {
+                        return Ok(delivery);
+                    }
+                }
+                self.pull().await?;
+            }
+        })
+    }
+
+    fn ack<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let reply = self.in_flight(delivery)?;
+            self.acknowledge(&reply, AckKind::Ack).await?;
+            self.in_flight.remove(&delivery.position);
+            Ok(())
+        })
+    }
+
+    fn in_progress<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let reply = self.in_flight(delivery)?;
+            let sent = self.client.publish(reply, AckKind::Progress.into());
+            tokio::time::timeout(OPERATION_TIMEOUT, sent)
+                .await
+                .context("NATS did not take a progress report in time")?
+                .context("reporting progress on an event")?;
+            Ok(())
+        })
+    }
+
+    fn dead_letter<'a>(
+        &'a mut self,
+        delivery: &'a Delivery,
+        reason: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let reply = self.in_flight(delivery)?;
+            let envelope = &delivery.envelope;
+            let letter = DeadLetter {
+                message_id: format!("{}:{}", self.subscriber, envelope.id),
+                event_id: Some(envelope.id.to_string()),
+                event_type: Some(envelope.event_type.clone()),
+                body: serde_json::to_vec(envelope).context("encoding a dead letter")?,
+                reason: reason.to_owned(),
+            };
+            self.set_aside(letter).await?;
+            self.acknowledge(&reply, AckKind::Ack).await?;
+            self.in_flight.remove(&delivery.position);
+            Ok(())
+        })
+    }
+}
+
+impl Drop for JetStreamSubscription {
+    fn drop(&mut self) {
+        let given_back: Vec<Subject> = self
+            .in_flight
+            .drain()
+            .map(|(_, reply)| reply)
+            .chain(
+                self.pulled
+                    .drain(..)
+                    .filter_map(|message| message.reply.clone()),
+            )
+            .collect();
+        if given_back.is_empty() {
+            return;
+        }
+        // Without a runtime (dropped at shutdown), the server hands them out again after their
+        // deadline instead.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let client = self.client.clone();
+        runtime.spawn(async move {
+            for reply in given_back {
+                if client
+                    .publish(reply, AckKind::Nak(None).into())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// `text` as a header value: one line, at most [`LONGEST_REASON`] bytes.
+fn header_value(text: &str) -> HeaderValue {
+    let mut line: String = text
+        .chars()
+        .map(|character| {
+            if character.is_control() {
+                ' '
+            } else {
+                character
+            }
+        })
+        .collect();
+    if line.len() > LONGEST_REASON {
+        let mut end = LONGEST_REASON;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+    }
+    // Control characters, '\r' and '\n' among them, are gone: the value is valid.
+    line.parse().unwrap_or_default()
+}

@@ -1,0 +1,49 @@
+//! `mybnb replay`: rebuilds a read model from the whole event history, in its own process,
+//! finding the model's database and the bus from the same settings as `mybnb serve`.
+
+use anyhow::Context;
+use mybnb_bus::{EmbeddedLog, EventBus};
+use mybnb_mypage::service::MyPageService;
+use mybnb_mypage::store::SqlMyPageRepository;
+use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
+
+use crate::cli::ReadModel;
+use crate::services::Service;
+use crate::settings::Settings;
+
+/// Rebuilds `model`; returns how many events were applied.
+pub async fn replay(settings: &Settings, model: ReadModel) -> anyhow::Result<u64> {
+    let bus = open_bus(settings).await?;
+    match model {
+        ReadModel::Mypage => {
+            let location = settings.database_location(Service::Mypage);
+            let database = open(settings, &location, mybnb_mypage::migrations()).await?;
+            let pages = MyPageService::new(SqlMyPageRepository::new(database.clone()));
+            let applied = pages.rebuild(bus.as_ref()).await;
+            database.close().await;
+            applied
+        }
+    }
+}
+
+async fn open_bus(settings: &Settings) -> anyhow::Result<Box<dyn EventBus>> {
+    let location = DatabaseLocation::Sqlite {
+        path: settings.data_dir.join("events.db"),
+    };
+    let log = open(settings, &location, EmbeddedLog::migrations()).await?;
+    Ok(Box::new(EmbeddedLog::new(log)))
+}
+
+async fn open(
+    settings: &Settings,
+    location: &DatabaseLocation,
+    migrations: Migrations,
+) -> anyhow::Result<Database> {
+    let database = Database::connect_lazy(location, settings.database_max_connections)
+        .with_context(|| format!("opening {}", location.describe()))?;
+    database
+        .migrate(&migrations)
+        .await
+        .with_context(|| format!("migrating {}", location.describe()))?;
+    Ok(database)
+}

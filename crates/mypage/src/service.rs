@@ -1,0 +1,76 @@
+//! Applying events to my page, and rebuilding it from the whole history.
+
+use mybnb_bus::{EventBus, Rejected, decode};
+use mybnb_events::IntegrationEvent;
+use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
+use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
+use mybnb_platform::inbox::Handling;
+use mybnb_platform::outbox::EventEnvelope;
+use uuid::Uuid;
+
+use crate::domain::{MyPage, StayUpdate};
+use crate::store::SqlMyPageRepository;
+
+/// The name my page subscribes and records handled events under.
+pub const CONSUMER: &str = "mypage";
+
+/// The events my page is built from.
+pub const SUBSCRIBES_TO: &[&str] = &[
+    BookingConfirmed::TYPE,
+    BookingCancelled::TYPE,
+    PaymentApproved::TYPE,
+    PaymentCancelled::TYPE,
+];
+
+/// Events read from the history per round of a rebuild.
+const REPLAY_PAGE: usize = 1_000;
+
+pub struct MyPageService {
+    stays: SqlMyPageRepository,
+}
+
+impl MyPageService {
+    pub fn new(stays: SqlMyPageRepository) -> Self {
+        MyPageService { stays }
+    }
+
+    pub async fn page(&self, user_id: Uuid) -> anyhow::Result<MyPage> {
+        self.stays.page(user_id).await
+    }
+
+    /// Applies one event, exactly once (the inbox), in any order relative to the others.
+    #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
+    pub async fn handle(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
+        let update = match envelope.event_type.as_str() {
+            BookingConfirmed::TYPE => StayUpdate::from(decode::<BookingConfirmed>(envelope)?),
+            BookingCancelled::TYPE => StayUpdate::from(decode::<BookingCancelled>(envelope)?),
+            PaymentApproved::TYPE => StayUpdate::from(decode::<PaymentApproved>(envelope)?),
+            PaymentCancelled::TYPE => StayUpdate::from(decode::<PaymentCancelled>(envelope)?),
+            other => return Err(Rejected(format!("my page does not read {other}")).into()),
+        };
+        let handling = Handling {
+            consumer: CONSUMER,
+            event_id: envelope.id,
+        };
+        self.stays.apply(update, handling).await
+    }
+
+    /// Throws my page away and builds it again from every event `bus` holds; returns how many
+    /// events were applied. Events the live subscriber delivers meanwhile are applied once: the
+    /// inbox is rebuilt along with the rows.
+    pub async fn rebuild(&self, bus: &dyn EventBus) -> anyhow::Result<u64> {
+        self.stays.clear(CONSUMER).await?;
+        let (mut after, mut applied) = (0, 0);
+        loop {
+            let page = bus.history(SUBSCRIBES_TO, after, REPLAY_PAGE).await?;
+            for recorded in &page {
+                self.handle(&recorded.envelope).await?;
+                after = recorded.position;
+                applied += 1;
+            }
+            if page.len() < REPLAY_PAGE {
+                return Ok(applied);
+            }
+        }
+    }
+}

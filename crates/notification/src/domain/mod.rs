@@ -1,0 +1,15 @@
+//! The notification context's rules, without I/O: what each event tells whom and in which
+//! words ([`incoming`], [`notification`]), the e-mail that carries a notification and when a
+//! failed one is tried again ([`mail`]), and pages of the history ([`page`]).
+
+mod error;
+mod incoming;
+mod mail;
+mod notification;
+mod page;
+
+pub use error::NotificationError;
+pub use incoming::{Contact, Incoming, Stay};
+pub use mail::{OutgoingMail, retry_delay};
+pub use notification::{Notification, NotificationKind, NotificationPage};
+pub use page::Page;

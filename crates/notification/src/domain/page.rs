@@ -1,0 +1,63 @@
+//! A page of a user's history.
+
+use super::NotificationError;
+
+/// A page of notifications: `number` from 1, `size` from 1 to [`Page::MAX_SIZE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    number: u32,
+    size: u32,
+}
+
+impl Page {
+    pub const DEFAULT_SIZE: u32 = 20;
+    pub const MAX_SIZE: u32 = 100;
+
+    /// Sizes above the cap are lowered to it, as room search does; zero is refused.
+    pub fn parse(number: Option<u32>, size: Option<u32>) -> Result<Page, NotificationError> {
+        let number = number.unwrap_or(1);
+        if number == 0 {
+            return Err(NotificationError::invalid("page", "starts at 1"));
+        }
+        let size = size.unwrap_or(Page::DEFAULT_SIZE);
+        if size == 0 {
+            return Err(NotificationError::invalid("size", "must be at least 1"));
+        }
+        Ok(Page {
+            number,
+            size: size.min(Page::MAX_SIZE),
+        })
+    }
+
+    pub fn number(self) -> u32 {
+        self.number
+    }
+
+    pub fn size(self) -> u32 {
+        self.size
+    }
+
+    /// How many notifications come before this page.
+    pub fn offset(self) -> u64 {
+        u64::from(self.number - 1) * u64::from(self.size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_the_first_page_of_twenty() {
+        let page = Page::parse(None, None).expect("valid");
+        assert_eq!((page.number(), page.size(), page.offset()), (1, 20, 0));
+    }
+
+    #[test]
+    fn size_is_capped_and_zero_refused() {
+        let page = Page::parse(Some(3), Some(1000)).expect("capped");
+        assert_eq!((page.size(), page.offset()), (100, 200));
+        assert!(Page::parse(Some(0), None).is_err());
+        assert!(Page::parse(None, Some(0)).is_err());
+    }
+}

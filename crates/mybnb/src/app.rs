@@ -13,9 +13,12 @@ use mybnb_booking::links::{HttpPayments, HttpRooms, ResilientPayments};
 use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
 use mybnb_booking::service::BookingPolicy;
 use mybnb_booking::store::SqlBookingRepository;
-use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, EventBus, Handler, Relay};
+use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, EventBus, Handler, JetStreamBus, Relay};
 use mybnb_mypage::service::MyPageService;
 use mybnb_mypage::store::SqlMyPageRepository;
+use mybnb_notification::mail::Mailer;
+use mybnb_notification::service::NotificationService;
+use mybnb_notification::store::SqlNotificationRepository;
 use mybnb_payment::http::Payments;
 use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier, token_keys};
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
@@ -57,6 +60,13 @@ impl ShutdownHandle {
     }
 }
 
+/// The bus events travel on, and the readiness component to await before using it.
+#[derive(Clone)]
+struct EventTransport {
+    bus: Arc<dyn EventBus>,
+    component: Option<String>,
+}
+
 /// What every context's wiring needs from the application.
 struct Wiring<'a> {
     settings: &'a Settings,
@@ -71,7 +81,8 @@ struct Wiring<'a> {
     /// Services already wired, for the contexts that call them in-process.
     rooms: Option<Arc<Rooms>>,
     payments: Option<Arc<Payments>>,
-    event_log: Option<Arc<EmbeddedLog>>,
+    /// The bus, opened on first use ([`Wiring::bus`]).
+    bus: Option<EventTransport>,
     consumer_metrics: ConsumerMetrics,
 }
 
@@ -116,7 +127,14 @@ impl Application {
             stop: &stop,
             rooms: None,
             payments: None,
-            event_log: None,
+            bus: match &settings.nats_url {
+                Some(url) => Some(EventTransport {
+                    bus: Arc::new(JetStreamBus::connect(url.expose_secret()).await?),
+                    // Not awaited: events wait in the outboxes while NATS is away.
+                    component: None,
+                }),
+                None => None,
+            },
             consumer_metrics: ConsumerMetrics::register(&metrics),
         };
         let mut api = OpenApiRouter::new();
@@ -361,17 +379,55 @@ impl Wiring<'_> {
     /// Notification keeps each user's history, pushes it live, and mails it when an SMTP
     /// server is configured.
     fn notification_router(&mut self) -> anyhow::Result<OpenApiRouter> {
-        Ok(OpenApiRouter::new())
+        let service = Service::Notification;
+        let database = self.database(service, mybnb_notification::migrations())?;
+        let mail = self.settings.mail.clone();
+        let notifications = Arc::new(NotificationService::new(
+            SqlNotificationRepository::new(database.clone()),
+            mail.is_some(),
+        ));
+        if let Some(mail) = mail {
+            let mailer = Mailer::new(database, mail)?;
+            let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
+            self.background.spawn(async move {
+                readiness.usable("notification.database").await;
+                mailer.run(stop).await;
+            });
+        }
+        // Open live streams end when the application stops, so they do not hold up the drain.
+        let (ending, stop) = (notifications.clone(), self.stop.clone());
+        self.background.spawn(async move {
+            stop.cancelled().await;
+            ending.end_streams();
+        });
+        let handler = handler(
+            notifications.clone(),
+            |notifications, envelope| async move { notifications.handle(envelope).await },
+        );
+        self.subscribe(
+            service,
+            Consumer {
+                name: mybnb_notification::service::CONSUMER,
+                event_types: mybnb_notification::SUBSCRIBES_TO,
+                handler,
+            },
+        )?;
+        Ok(mybnb_notification::http::router(
+            notifications,
+            self.verifier.clone(),
+        ))
     }
 
     /// Runs `consumer` on the bus once the service's database and the bus are usable.
     fn subscribe(&mut self, service: Service, consumer: Consumer) -> anyhow::Result<()> {
-        let bus: Arc<dyn EventBus> = self.event_log()?;
+        let EventTransport { bus, component } = self.bus()?;
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
         let metrics = self.consumer_metrics.clone();
         self.background.spawn(async move {
             readiness.usable(&format!("{service}.database")).await;
-            readiness.usable("events.database").await;
+            if let Some(component) = component {
+                readiness.usable(&component).await;
+            }
             consumer.run(bus, metrics, stop).await;
         });
         Ok(())
@@ -444,31 +500,34 @@ impl Wiring<'_> {
         self.open(service.name(), &location, migrations)
     }
 
-    /// The embedded event log (`data_dir/events.db`), opened on first use.
-    fn event_log(&mut self) -> anyhow::Result<Arc<EmbeddedLog>> {
-        if let Some(log) = &self.event_log {
-            return Ok(log.clone());
+    /// The bus: NATS JetStream when `nats_url` is set (connected in [`Application::build`]),
+    /// else the embedded log (`data_dir/events.db`), opened on first use.
+    fn bus(&mut self) -> anyhow::Result<EventTransport> {
+        if let Some(transport) = &self.bus {
+            return Ok(transport.clone());
         }
         let location = DatabaseLocation::Sqlite {
             path: self.settings.data_dir.join("events.db"),
         };
-        let log = Arc::new(EmbeddedLog::new(self.open(
-            "events",
-            &location,
-            EmbeddedLog::migrations(),
-        )?));
-        self.event_log = Some(log.clone());
-        Ok(log)
+        let log = self.open("events", &location, EmbeddedLog::migrations())?;
+        let transport = EventTransport {
+            bus: Arc::new(EmbeddedLog::new(log)),
+            component: Some("events.database".to_owned()),
+        };
+        self.bus = Some(transport.clone());
+        Ok(transport)
     }
 
-    /// Moves the context's outbox onto the event log, once both databases are migrated.
+    /// Moves the context's outbox onto the bus, once its database (and the bus) are usable.
     fn relay(&mut self, service: Service, outbox: Database) -> anyhow::Result<()> {
-        let log = self.event_log()?;
-        let relay = Relay::new(service.name(), outbox, log);
+        let EventTransport { bus, component } = self.bus()?;
+        let relay = Relay::new(service.name(), outbox, bus);
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
         self.background.spawn(async move {
             readiness.usable(&format!("{service}.database")).await;
-            readiness.usable("events.database").await;
+            if let Some(component) = component {
+                readiness.usable(&component).await;
+            }
             relay.run(stop).await;
         });
         Ok(())

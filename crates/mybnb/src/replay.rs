@@ -2,10 +2,11 @@
 //! finding the model's database and the bus from the same settings as `mybnb serve`.
 
 use anyhow::Context;
-use mybnb_bus::{EmbeddedLog, EventBus};
+use mybnb_bus::{EmbeddedLog, EventBus, JetStreamBus};
 use mybnb_mypage::service::MyPageService;
 use mybnb_mypage::store::SqlMyPageRepository;
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
+use secrecy::ExposeSecret;
 
 use crate::cli::ReadModel;
 use crate::services::Service;
@@ -26,7 +27,11 @@ pub async fn replay(settings: &Settings, model: ReadModel) -> anyhow::Result<u64
     }
 }
 
+/// The bus `mybnb serve` would use with these settings.
 async fn open_bus(settings: &Settings) -> anyhow::Result<Box<dyn EventBus>> {
+    if let Some(url) = &settings.nats_url {
+        return Ok(Box::new(JetStreamBus::connect(url.expose_secret()).await?));
+    }
     let location = DatabaseLocation::Sqlite {
         path: settings.data_dir.join("events.db"),
     };

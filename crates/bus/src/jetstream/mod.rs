@@ -82,9 +82,17 @@ impl JetStreamBus {
                             tracing::info!(url, "connected to nats");
                             connected_tx.send_replace(true);
                         }
-                        Event::Disconnected | Event::Closed => {
+                        Event::Disconnected => {
                             tracing::warn!(url, "lost the connection to nats; reconnecting");
                             connected_tx.send_replace(false);
+                        }
+                        Event::Closed => {
+                            tracing::info!(url, "closed the connection to nats");
+                            connected_tx.send_replace(false);
+                        }
+                        // Every failed attempt to reconnect is one: too many to warn about.
+                        Event::ClientError(error) => {
+                            tracing::debug!(url, error = %error, "nats client error");
                         }
                         other => tracing::warn!(url, event = %other, "nats client event"),
                     }
@@ -217,7 +225,7 @@ impl EventBus for JetStreamBus {
         limit: usize,
     ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>> {
         Box::pin(async move {
-            if limit == 0 {
+            if limit == 0 || event_types.is_empty() {
                 return Ok(Vec::new());
             }
             self.guarded(history::read(self, event_types, after, limit))

@@ -112,6 +112,9 @@ impl JetStreamSubscription {
 
     /// Pulls what the stream has now; if nothing, waits for one event (or the pull's expiry).
     async fn pull(&mut self) -> anyhow::Result<()> {
+        if !*self.connected.borrow() {
+            anyhow::bail!("not connected to NATS");
+        }
         let consumer = &self.consumer;
         let available = async {
             let mut batch = consumer.fetch().max_messages(BATCH).messages().await?;
@@ -340,14 +343,16 @@ impl Drop for JetStreamSubscription {
         };
         let client = self.client.clone();
         runtime.spawn(async move {
-            for reply in given_back {
-                if client
-                    .publish(reply, AckKind::Nak(None).into())
-                    .await
-                    .is_err()
-                {
-                    return;
+            let give_back = async {
+                for reply in given_back {
+                    client.publish(reply, AckKind::Nak(None).into()).await?;
                 }
+                // Out before the connection closes, if this was its last user.
+                client.flush().await?;
+                anyhow::Ok(())
+            };
+            if let Ok(Err(error)) = tokio::time::timeout(OPERATION_TIMEOUT, give_back).await {
+                tracing::debug!(error = %error, "giving back unacknowledged events failed");
             }
         });
     }

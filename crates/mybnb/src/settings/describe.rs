@@ -1,7 +1,7 @@
 //! What the settings say, for the start-up log, and what is wrong with them, for the user.
 
 use mybnb_platform::db::redact_url;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::Settings;
 use crate::services::Service;
@@ -69,6 +69,29 @@ impl Settings {
                 ("reconcile_stale_after_ms".to_owned(), self.reconcile_stale_after.as_millis().to_string()),
             ]);
         }
+        described.push((
+            "events".to_owned(),
+            match &self.nats_url {
+                Some(url) => format!("NATS JetStream at {}", redact_url(url.expose_secret())),
+                None => format!(
+                    "embedded log at {}",
+                    self.data_dir.join("events.db").display()
+                ),
+            },
+        ));
+        if self.services.contains(Service::Notification) {
+            described.push((
+                "mail".to_owned(),
+                match &self.mail {
+                    Some(mail) => format!(
+                        "SMTP at {} from {}",
+                        redact_url(mail.smtp_url.expose_secret()),
+                        mail.from
+                    ),
+                    None => "off (no smtp_url)".to_owned(),
+                },
+            ));
+        }
         described.extend([
             (
                 "database_max_connections".to_owned(),
@@ -109,7 +132,8 @@ impl Settings {
 
 /// Settings whose values are never shown: secrets, and URLs that may hold passwords.
 fn is_secret(key: &str) -> bool {
-    key == "jwt_secret" || key == "service_token" || key.ends_with("database_url")
+    ["jwt_secret", "service_token", "nats_url", "smtp_url"].contains(&key)
+        || key.ends_with("database_url")
 }
 
 /// figment's errors in the terms of the README: the setting, where it was set, what is wrong.

@@ -42,6 +42,10 @@ pub struct Settings {
     pub database_url: Option<SecretString>,
     pub context_database_urls: BTreeMap<Service, SecretString>,
     pub database_max_connections: u32,
+    /// NATS JetStream carries the events when set; the embedded log in `data_dir` otherwise.
+    pub nats_url: Option<SecretString>,
+    /// Notifications are also e-mailed when set.
+    pub mail: Option<MailSettings>,
     /// The credential services present to each other; generated in the data directory when
     /// absent (enough for one process).
     pub service_token: Option<SecretString>,
@@ -62,6 +66,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
 }
+
+pub use mybnb_notification::mail::MailSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

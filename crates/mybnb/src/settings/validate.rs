@@ -10,7 +10,7 @@ use mybnb_platform::db::redact_url;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::raw::RawSettings;
-use super::{Settings, SettingsError, invalid};
+use super::{MailSettings, Settings, SettingsError, invalid};
 use crate::services::{Service, ServiceSet};
 
 impl Settings {
@@ -43,6 +43,16 @@ impl Settings {
                 "payment_database_url",
                 raw.payment_database_url,
             ),
+            (
+                Service::Notification,
+                "notification_database_url",
+                raw.notification_database_url,
+            ),
+            (
+                Service::Mypage,
+                "mypage_database_url",
+                raw.mypage_database_url,
+            ),
         ] {
             if let Some(url) = url {
                 check_postgres_url(key, &url)?;
@@ -52,6 +62,28 @@ impl Settings {
         if let Some(url) = &raw.database_url {
             check_postgres_url("database_url", url)?;
         }
+        if let Some(url) = &raw.nats_url {
+            check_secret_url("nats_url", url, &["nats", "tls"], "a nats:// URL")?;
+        }
+        let mail = match raw.smtp_url {
+            Some(smtp_url) => {
+                check_secret_url("smtp_url", &smtp_url, &["smtp", "smtps"], "an smtp:// URL")?;
+                if raw.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(invalid(
+                        "mail_from",
+                        format!(
+                            "`{}` is not a mailbox like `mybnb <noreply@example.com>`",
+                            raw.mail_from
+                        ),
+                    ));
+                }
+                Some(MailSettings {
+                    smtp_url,
+                    from: raw.mail_from,
+                })
+            }
+            None => None,
+        };
         if raw.database_max_connections == 0 {
             return Err(invalid("database_max_connections", "must be at least 1"));
         }
@@ -200,6 +232,8 @@ impl Settings {
             database_url: raw.database_url,
             context_database_urls,
             database_max_connections: raw.database_max_connections,
+            nats_url: raw.nats_url,
+            mail,
             service_token: raw.service_token,
             payment_service_url: raw.payment_service_url,
             room_service_url: raw.room_service_url,
@@ -231,14 +265,30 @@ fn check_http_url(key: &'static str, url: &str) -> Result<(), SettingsError> {
 }
 
 fn check_postgres_url(key: &'static str, url: &SecretString) -> Result<(), SettingsError> {
+    check_secret_url(
+        key,
+        url,
+        &["postgres", "postgresql"],
+        "a postgres:// URL (SQLite needs no URL)",
+    )
+}
+
+/// A URL that may hold a password: checked, and shown redacted when wrong.
+fn check_secret_url(
+    key: &'static str,
+    url: &SecretString,
+    schemes: &[&str],
+    expected: &str,
+) -> Result<(), SettingsError> {
     let url = url.expose_secret();
     let parsed = url::Url::parse(url)
         .map_err(|error| invalid(key, format!("`{}` is not a URL: {error}", redact_url(url))))?;
-    match parsed.scheme() {
-        "postgres" | "postgresql" => Ok(()),
-        scheme => Err(invalid(
+    if schemes.contains(&parsed.scheme()) {
+        Ok(())
+    } else {
+        Err(invalid(
             key,
-            format!("`{scheme}:` is not supported; use a postgres:// URL (SQLite needs no URL)"),
-        )),
+            format!("`{}:` is not supported; use {expected}", parsed.scheme()),
+        ))
     }
 }

@@ -65,6 +65,9 @@ impl MybnbProcess {
         if let Some(url) = storage.database_url() {
             command.env("MYBNB_DATABASE_URL", url.expose_secret());
         }
+        if let Some(url) = storage.nats_url() {
+            command.env("MYBNB_NATS_URL", url);
+        }
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -1,5 +1,6 @@
 //! Where a test application keeps its data — a data directory, and on PostgreSQL a database of
-//! its own — with the secrets it was given. Applications started one after another on the same
+//! its own and a nats-server of its own for the events (JetStream) — with the secrets it was
+//! given. Applications started one after another on the same
 //! storage see each other's data, as a restarted process does. Tests also reach the contexts'
 //! tables directly: to check invariants, and to stage what a crash leaves behind.
 
@@ -7,19 +8,25 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mybnb::Settings;
+use mybnb_testkit::nats::NatsServer;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use tempfile::TempDir;
+use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::database::{Backend, TestDatabase};
 
-/// A data directory, a PostgreSQL database on that backend, and the secrets of the deployment
-/// the storage belongs to. Removed when the last holder drops it.
+/// A data directory, on PostgreSQL a database and a nats-server, and the secrets of the
+/// deployment the storage belongs to. Removed (and stopped) when the last holder drops it.
 pub struct Storage {
     pub backend: Backend,
     data_dir: TempDir,
     database: Option<TestDatabase>,
+    /// The deployment's NATS JetStream, shared with sibling storages (processes of the same
+    /// deployment): stop and restart it to take the bus away.
+    pub nats: Option<Arc<Mutex<NatsServer>>>,
+    nats_url: Option<String>,
     /// The token-signing secret, for forging tokens and for processes that must share it.
     pub jwt_secret: String,
     /// The credential of the internal APIs (`Authorization: Bearer <token>`).
@@ -34,27 +41,42 @@ impl Storage {
             format!("test-secret-{}", Uuid::new_v4().simple()),
             format!("test-service-{}", Uuid::new_v4().simple()),
         );
-        Storage::with_secrets(backend, secrets).await
+        Storage::with_secrets(backend, secrets, None).await
     }
 
-    /// Fresh storage with this storage's secrets: for another process of the same deployment.
+    /// Fresh storage with this storage's secrets and bus: for another process of the same
+    /// deployment.
     pub async fn sibling(&self) -> Option<Arc<Storage>> {
         let secrets = (self.jwt_secret.clone(), self.service_token.clone());
-        Storage::with_secrets(self.backend, secrets).await
+        Storage::with_secrets(self.backend, secrets, self.nats.clone()).await
     }
 
     async fn with_secrets(
         backend: Backend,
         (jwt_secret, service_token): (String, String),
+        nats: Option<Arc<Mutex<NatsServer>>>,
     ) -> Option<Arc<Storage>> {
-        let database = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(TestDatabase::create().await?),
+        let (database, nats) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres => {
+                let database = TestDatabase::create().await?;
+                let nats = match nats {
+                    Some(nats) => nats,
+                    None => Arc::new(Mutex::new(NatsServer::start().await?)),
+                };
+                (Some(database), Some(nats))
+            }
+        };
+        let nats_url = match &nats {
+            Some(nats) => Some(nats.lock().await.url()),
+            None => None,
         };
         Some(Arc::new(Storage {
             backend,
             data_dir: tempfile::tempdir().expect("a temporary data directory"),
             database,
+            nats,
+            nats_url,
             jwt_secret,
             service_token,
         }))
@@ -69,10 +91,16 @@ impl Storage {
         self.database.as_ref().map(TestDatabase::url)
     }
 
+    /// The URL of the deployment's NATS server; `None` on SQLite (the embedded log).
+    pub fn nats_url(&self) -> Option<String> {
+        self.nats_url.clone()
+    }
+
     /// Points `settings` at this storage and gives them its secrets.
     pub fn apply(&self, settings: &mut Settings) {
         settings.data_dir = self.data_dir().to_path_buf();
         settings.database_url = self.database_url();
+        settings.nats_url = self.nats_url().map(SecretString::from);
         settings.jwt_secret = Some(SecretString::from(self.jwt_secret.clone()));
         settings.service_token = Some(SecretString::from(self.service_token.clone()));
     }

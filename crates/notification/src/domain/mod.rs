@@ -1,6 +1,7 @@
 //! The notification context's rules, without I/O: what each event tells whom and in which
-//! words ([`incoming`], [`notification`]), the e-mail that carries a notification and when a
-//! failed one is tried again ([`mail`]), and pages of the history ([`page`]).
+//! words ([`Incoming`], [`Notification`]), the e-mail that carries a notification and when a
+//! failed one is tried again ([`OutgoingMail`], [`retry_delay`]), and pages of the history
+//! ([`Page`]).
 
 mod error;
 mod incoming;

@@ -2,12 +2,13 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::IntegrationEvent;
 
 /// A booking was paid for and holds its nights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingConfirmed {
     pub booking_id: Uuid,
@@ -26,7 +27,7 @@ pub struct BookingConfirmed {
 
 /// A confirmed booking was cancelled (by its guest, or because its room was deleted); its
 /// payment is to be refunded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingCancelled {
     pub booking_id: Uuid,

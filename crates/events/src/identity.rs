@@ -1,12 +1,13 @@
 //! Events published by the identity context.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::IntegrationEvent;
 
 /// Someone signed up. Carries what other contexts may show of a user or need to reach them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRegistered {
     pub user_id: Uuid,

@@ -3,11 +3,13 @@
 //! These types are the contract between teams. A context publishes them through its outbox,
 //! wrapped in an envelope (id, type, version, occurredAt, aggregateId, correlationId, payload);
 //! any service — including one written by a new team — subscribes by their `TYPE`. Changing a
-//! payload in a way old readers cannot read means a new `VERSION`.
+//! payload in a way old readers cannot read means a new `VERSION`. [`catalogue`] describes them
+//! all as an AsyncAPI document (`docs/asyncapi.json`).
 
 use serde::Serialize;
 
 pub mod booking;
+pub mod catalogue;
 pub mod identity;
 pub mod payment;
 pub mod room;

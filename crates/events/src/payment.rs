@@ -1,12 +1,13 @@
 //! Events published by the payment context.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::IntegrationEvent;
 
 /// A booking's payment went through.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentApproved {
     pub payment_id: Uuid,
@@ -18,7 +19,7 @@ pub struct PaymentApproved {
 }
 
 /// Why an approved payment was given back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CancellationReason {
     /// The booking was cancelled.
@@ -29,7 +30,7 @@ pub enum CancellationReason {
 }
 
 /// An approved payment was given back to the guest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentCancelled {
     pub payment_id: Uuid,

@@ -1,12 +1,13 @@
 //! Events published by the room context.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::IntegrationEvent;
 
 /// A host registered a room; it can be searched and booked from now on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomRegistered {
     pub room_id: Uuid,
@@ -20,7 +21,7 @@ pub struct RoomRegistered {
 }
 
 /// A host deleted a room; its upcoming bookings are to be cancelled.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomDeleted {
     pub room_id: Uuid,

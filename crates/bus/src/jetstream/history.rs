@@ -8,8 +8,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pu
 use futures_util::StreamExt;
 use mybnb_platform::outbox::EventEnvelope;
 
-use super::streams::EVENT_SUBJECTS;
-use super::{JetStreamBus, OPERATION_TIMEOUT, check_token, event_subject};
+use super::{JetStreamBus, OPERATION_TIMEOUT, filter_subject};
 use crate::port::Recorded;
 
 /// Events pulled at once.
@@ -25,15 +24,7 @@ pub(super) async fn read(
     after: u64,
     limit: usize,
 ) -> anyhow::Result<Vec<Recorded>> {
-    let filter_subject = match event_types {
-        [only] => event_subject(only)?,
-        several => {
-            for event_type in several {
-                check_token("an event type", event_type)?;
-            }
-            EVENT_SUBJECTS.to_owned()
-        }
-    };
+    let filter_subject = filter_subject(event_types)?;
     let config = pull::Config {
         deliver_policy: DeliverPolicy::ByStartSequence {
             start_sequence: after.saturating_add(1),

@@ -9,6 +9,7 @@
 //! outboxes): the client connects and reconnects in the background, and every operation fails
 //! within [`OPERATION_TIMEOUT`] until the server is back, then works again.
 
+mod dead_letters;
 mod history;
 mod streams;
 mod subscription;
@@ -242,10 +243,24 @@ fn reconnect_pause(attempts: usize) -> Duration {
     (Duration::from_millis(100).saturating_mul(attempts)).min(LONGEST_RECONNECT_PAUSE)
 }
 
-/// `mybnb.events.<event type>`.
+/// `mybnb.events.<event type>`, as the published contract (`docs/asyncapi.json`) says.
 fn event_subject(event_type: &str) -> anyhow::Result<String> {
     check_token("an event type", event_type)?;
-    Ok(format!("{}{event_type}", streams::EVENT_SUBJECT_PREFIX))
+    Ok(mybnb_events::catalogue::subject(event_type))
+}
+
+/// The one subject a consumer of `event_types` filters on: NATS 2.9 takes one only, so several
+/// types are read from all events (and the others skipped by the reader).
+fn filter_subject(event_types: &[&str]) -> anyhow::Result<String> {
+    match event_types {
+        [only] => event_subject(only),
+        several => {
+            for event_type in several {
+                check_token("an event type", event_type)?;
+            }
+            Ok(streams::EVENT_SUBJECTS.to_owned())
+        }
+    }
 }
 
 /// Event types and subscriber names become one token of a subject (and a consumer's name).

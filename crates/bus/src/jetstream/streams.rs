@@ -7,8 +7,8 @@ use async_nats::jetstream::{self, stream};
 
 use super::JetStreamBus;
 
+/// Every event subject (see `mybnb_events::catalogue::subject`).
 pub(super) const EVENT_SUBJECTS: &str = "mybnb.events.>";
-pub(super) const EVENT_SUBJECT_PREFIX: &str = "mybnb.events.";
 pub(super) const DEAD_LETTER_SUBJECTS: &str = "mybnb.dead.>";
 pub(super) const DEAD_LETTER_SUBJECT_PREFIX: &str = "mybnb.dead.";
 

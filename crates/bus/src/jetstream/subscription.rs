@@ -11,16 +11,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
-use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, AckKind};
-use async_nats::{Client, HeaderValue, Subject};
+use async_nats::{Client, Subject};
 use futures_util::StreamExt;
 use mybnb_platform::BoxFuture;
 use mybnb_platform::outbox::EventEnvelope;
 use tokio::sync::watch;
 
-use super::streams::{DEAD_LETTER_SUBJECT_PREFIX, EVENT_SUBJECTS};
-use super::{JetStreamBus, OPERATION_TIMEOUT, check_token, event_subject};
+use super::dead_letters::{self, DeadLetter};
+use super::{JetStreamBus, OPERATION_TIMEOUT, check_token, filter_subject};
 use crate::MAX_DELIVERIES;
 use crate::port::{Delivery, Subscription};
 
@@ -43,9 +42,6 @@ const BATCH: usize = 256;
 
 /// How long a pull for a new event stays at the server.
 const IDLE_PULL: Duration = Duration::from_secs(5);
-
-/// Dead-letter reasons are cut to this many bytes (they travel in a header).
-const LONGEST_REASON: usize = 2048;
 
 pub(super) struct JetStreamSubscription {
     bus: JetStreamBus,
@@ -71,17 +67,8 @@ impl JetStreamSubscription {
         if event_types.is_empty() {
             anyhow::bail!("{subscriber} subscribes to no event type");
         }
-        // NATS 2.9 filters a consumer on one subject only: several types are read from all
-        // events, and the others skipped here.
-        let filter_subject = match event_types {
-            [only] => event_subject(only)?,
-            several => {
-                for event_type in several {
-                    check_token("an event type", event_type)?;
-                }
-                EVENT_SUBJECTS.to_owned()
-            }
-        };
+        // Several types are read from all events, and the others skipped in `accept`.
+        let filter_subject = filter_subject(event_types)?;
         let config = pull::Config {
             durable_name: Some(subscriber.to_owned()),
             description: Some(format!("mybnb subscriber of {}", event_types.join(", "))),
@@ -187,7 +174,7 @@ impl JetStreamSubscription {
                     body: message.payload.to_vec(),
                     reason,
                 };
-                self.set_aside(letter).await?;
+                dead_letters::set_aside(self.bus.jetstream(), &self.subscriber, letter).await?;
                 self.acknowledge(&reply, AckKind::Ack).await?;
                 return Ok(None);
             }
@@ -229,38 +216,6 @@ impl JetStreamSubscription {
                 )
             })
     }
-
-    /// Publishes `letter` to the dead-letter stream and waits until it is stored.
-    async fn set_aside(&self, letter: DeadLetter) -> anyhow::Result<()> {
-        let mut message = PublishMessage::build()
-            .payload(letter.body.into())
-            .message_id(&letter.message_id)
-            .header(JetStreamBus::REASON_HEADER, header_value(&letter.reason));
-        if let Some(event_id) = letter.event_id {
-            message = message.header(JetStreamBus::EVENT_ID_HEADER, header_value(&event_id));
-        }
-        if let Some(event_type) = letter.event_type {
-            message = message.header(JetStreamBus::EVENT_TYPE_HEADER, header_value(&event_type));
-        }
-        let subject = format!("{DEAD_LETTER_SUBJECT_PREFIX}{}", self.subscriber);
-        self.bus
-            .jetstream()
-            .send_publish(subject, message)
-            .await
-            .context("publishing a dead letter")?
-            .await
-            .context("NATS did not store a dead letter")?;
-        Ok(())
-    }
-}
-
-struct DeadLetter {
-    /// `<subscriber>:<event id>`: setting the same event aside twice keeps one letter.
-    message_id: String,
-    event_id: Option<String>,
-    event_type: Option<String>,
-    body: Vec<u8>,
-    reason: String,
 }
 
 impl Subscription for JetStreamSubscription {
@@ -313,7 +268,7 @@ impl Subscription for JetStreamSubscription {
                 body: serde_json::to_vec(envelope).context("encoding a dead letter")?,
                 reason: reason.to_owned(),
             };
-            self.set_aside(letter).await?;
+            dead_letters::set_aside(self.bus.jetstream(), &self.subscriber, letter).await?;
             self.acknowledge(&reply, AckKind::Ack).await?;
             self.in_flight.remove(&delivery.position);
             Ok(())
@@ -356,27 +311,4 @@ impl Drop for JetStreamSubscription {
             }
         });
     }
-}
-
-/// `text` as a header value: one line, at most [`LONGEST_REASON`] bytes.
-fn header_value(text: &str) -> HeaderValue {
-    let mut line: String = text
-        .chars()
-        .map(|character| {
-            if character.is_control() {
-                ' '
-            } else {
-                character
-            }
-        })
-        .collect();
-    if line.len() > LONGEST_REASON {
-        let mut end = LONGEST_REASON;
-        while !line.is_char_boundary(end) {
-            end -= 1;
-        }
-        line.truncate(end);
-    }
-    // Control characters, '\r' and '\n' among them, are gone: the value is valid.
-    line.parse().unwrap_or_default()
 }

@@ -10,6 +10,7 @@
 //! Handlers must be idempotent: after a crash between handling and acknowledging, the event
 //! comes again. `mybnb_platform::inbox` makes any effect so.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +22,9 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::port::{Delivery, EventBus, Subscription};
 
@@ -99,11 +102,25 @@ impl ConsumerMetrics {
     }
 }
 
+/// Handlers of one subscriber running at once. Events of different aggregates may be handled
+/// in any order (handlers check state), so a subscriber need not wait for one commit before
+/// starting on the next event: the handlers' writes share their databases' group commits.
+const CONCURRENCY: usize = 64;
+
+/// How often a handler still retrying tells the bus it is at work.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
 /// One durable subscriber: its name, what it reads, and what it does with each event.
 pub struct Consumer {
     pub name: &'static str,
     pub event_types: &'static [&'static str],
     pub handler: Handler,
+}
+
+/// A delivery being handled, with the task handling it.
+struct InFlight {
+    delivery: Delivery,
+    handling: AbortOnDropHandle<Outcome>,
 }
 
 impl Consumer {
@@ -135,6 +152,8 @@ impl Consumer {
         }
     }
 
+    /// Reads on one task; handles up to [`CONCURRENCY`] events at once; settles them —
+    /// acknowledged or dead-lettered — in the order they were delivered.
     async fn run_subscription(
         &self,
         bus: &dyn EventBus,
@@ -142,15 +161,76 @@ impl Consumer {
         labels: &SubscriberLabels,
         stop: &CancellationToken,
     ) -> anyhow::Result<()> {
-        let mut subscription = bus.subscribe(self.name, self.event_types).await?;
+        let subscription: Arc<dyn Subscription> =
+            bus.subscribe(self.name, self.event_types).await?.into();
+        let (delivered, mut deliveries) = mpsc::channel(CONCURRENCY);
+        let reading = subscription.clone();
+        let mut reader = AbortOnDropHandle::new(tokio::spawn(async move {
+            loop {
+                let delivery = reading.next().await?;
+                if delivered.send(delivery).await.is_err() {
+                    return anyhow::Ok(());
+                }
+            }
+        }));
+        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+        let mut progress = tokio::time::interval(PROGRESS_EVERY);
         loop {
-            let delivery = subscription.next().await?;
-            match self.handle(subscription.as_mut(), &delivery, stop).await? {
+            tokio::select! {
+                delivery = deliveries.recv(), if in_flight.len() < CONCURRENCY => {
+                    let Some(delivery) = delivery else {
+                        // The reader stopped: say why.
+                        return (&mut reader).await?;
+                    };
+                    let handling = tokio::spawn(handle(self.name, self.handler.clone(), delivery.clone(), stop.clone()));
+                    in_flight.push_back(InFlight { delivery, handling: AbortOnDropHandle::new(handling) });
+                }
+                finished = async { (&mut in_flight.front_mut()?.handling).await.ok() }, if !in_flight.is_empty() => {
+                    let Some(first) = finished else {
+                        anyhow::bail!("a handler of {} panicked", self.name);
+                    };
+                    let mut outcomes = Vec::new();
+                    if let Some(InFlight { delivery, .. }) = in_flight.pop_front() {
+                        outcomes.push((delivery, first));
+                    }
+                    // Settle every finished delivery at the front at once.
+                    while in_flight.front().is_some_and(|next| next.handling.is_finished()) {
+                        let Some(InFlight { delivery, handling }) = in_flight.pop_front() else { break };
+                        let Ok(outcome) = handling.await else {
+                            anyhow::bail!("a handler of {} panicked", self.name);
+                        };
+                        outcomes.push((delivery, outcome));
+                    }
+                    self.settle(subscription.as_ref(), outcomes, metrics, labels).await?;
+                }
+                _ = progress.tick() => {
+                    for busy in &in_flight {
+                        subscription.in_progress(&busy.delivery).await?;
+                    }
+                }
+                () = stop.cancelled() => return Ok(()),
+            }
+        }
+    }
+
+    /// Acknowledges handled deliveries (together) and dead-letters the others, in order.
+    async fn settle(
+        &self,
+        subscription: &dyn Subscription,
+        outcomes: Vec<(Delivery, Outcome)>,
+        metrics: &ConsumerMetrics,
+        labels: &SubscriberLabels,
+    ) -> anyhow::Result<()> {
+        let mut handled = Vec::new();
+        for (delivery, outcome) in outcomes {
+            match outcome {
                 Outcome::Handled => {
-                    subscription.ack(&delivery).await?;
                     metrics.handled.get_or_create(labels).inc();
+                    handled.push(delivery);
                 }
                 Outcome::DeadLettered(reason) => {
+                    subscription.ack(&handled).await?;
+                    handled.clear();
                     tracing::error!(
                         subscriber = self.name,
                         event_id = %delivery.envelope.id,
@@ -161,42 +241,43 @@ impl Consumer {
                     subscription.dead_letter(&delivery, &reason).await?;
                     metrics.dead_lettered.get_or_create(labels).inc();
                 }
-                Outcome::Stopped => return Ok(()),
+                // Stopping: this one and what follows are left for the next subscription.
+                Outcome::Stopped => break,
             }
         }
+        subscription.ack(&handled).await
     }
+}
 
-    /// Runs the handler until it succeeds, the event is to be dead-lettered, or `stop`.
-    async fn handle(
-        &self,
-        subscription: &mut dyn Subscription,
-        delivery: &Delivery,
-        stop: &CancellationToken,
-    ) -> anyhow::Result<Outcome> {
-        let mut rejections = 0;
-        let mut pause = FIRST_PAUSE;
-        loop {
-            let error = match (self.handler)(delivery.envelope.clone()).await {
-                Ok(()) => return Ok(Outcome::Handled),
-                Err(error) => error,
-            };
-            let rejected = error.chain().any(|cause| cause.is::<Rejected>());
-            rejections += u32::from(rejected);
-            if rejections >= REJECTIONS_BEFORE_DEAD_LETTER || delivery.delivered >= MAX_DELIVERIES {
-                return Ok(Outcome::DeadLettered(format!("{error:#}")));
-            }
-            tracing::warn!(
-                subscriber = self.name,
-                event_id = %delivery.envelope.id,
-                error = format!("{error:#}"),
-                "handling an event failed; retrying"
-            );
-            if !pause_or_stop(pause, stop).await {
-                return Ok(Outcome::Stopped);
-            }
-            pause = (pause * 2).min(LONGEST_PAUSE);
-            subscription.in_progress(delivery).await?;
+/// Runs the handler until it succeeds, the event is to be dead-lettered, or `stop`.
+async fn handle(
+    subscriber: &'static str,
+    handler: Handler,
+    delivery: Delivery,
+    stop: CancellationToken,
+) -> Outcome {
+    let mut rejections = 0;
+    let mut pause = FIRST_PAUSE;
+    loop {
+        let error = match handler(delivery.envelope.clone()).await {
+            Ok(()) => return Outcome::Handled,
+            Err(error) => error,
+        };
+        let rejected = error.chain().any(|cause| cause.is::<Rejected>());
+        rejections += u32::from(rejected);
+        if rejections >= REJECTIONS_BEFORE_DEAD_LETTER || delivery.delivered >= MAX_DELIVERIES {
+            return Outcome::DeadLettered(format!("{error:#}"));
         }
+        tracing::warn!(
+            subscriber,
+            event_id = %delivery.envelope.id,
+            error = format!("{error:#}"),
+            "handling an event failed; retrying"
+        );
+        if !pause_or_stop(pause, &stop).await {
+            return Outcome::Stopped;
+        }
+        pause = (pause * 2).min(LONGEST_PAUSE);
     }
 }
 

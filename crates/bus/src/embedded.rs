@@ -11,7 +11,7 @@ use mybnb_platform::db::{Database, Migrations, WriteOutcome, instant_to_db, now}
 use mybnb_platform::outbox::EventEnvelope;
 use sqlx::any::AnyArguments;
 use sqlx::{Arguments, AssertSqlSafe, Row};
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify};
 
 use crate::port::{Delivery, EventBus, Recorded, Subscription};
 
@@ -134,8 +134,10 @@ impl EventBus for EmbeddedLog {
                     .iter()
                     .map(|&event_type| event_type.to_owned())
                     .collect(),
-                delivered: u64::try_from(position)?,
-                buffer: VecDeque::new(),
+                reader: Mutex::new(Reader {
+                    delivered: u64::try_from(position)?,
+                    buffer: VecDeque::new(),
+                }),
             });
             Ok(subscription)
         })
@@ -200,16 +202,27 @@ struct EmbeddedSubscription {
     log: EmbeddedLog,
     name: String,
     event_types: Vec<String>,
+    reader: Mutex<Reader>,
+}
+
+/// What the reading task has read ahead.
+struct Reader {
     /// The position of the last event handed out.
     delivered: u64,
     buffer: VecDeque<Delivery>,
 }
 
 impl EmbeddedSubscription {
-    async fn fill(&mut self) -> anyhow::Result<()> {
-        let recorded =
-            read_after(&self.log.database, &self.event_types, self.delivered, BATCH).await?;
-        self.buffer
+    async fn fill(&self, reader: &mut Reader) -> anyhow::Result<()> {
+        let recorded = read_after(
+            &self.log.database,
+            &self.event_types,
+            reader.delivered,
+            BATCH,
+        )
+        .await?;
+        reader
+            .buffer
             .extend(recorded.into_iter().map(|recorded| Delivery {
                 envelope: recorded.envelope,
                 delivered: 1,
@@ -263,11 +276,12 @@ struct DeadLetter {
 }
 
 impl Subscription for EmbeddedSubscription {
-    fn next(&mut self) -> BoxFuture<'_, anyhow::Result<Delivery>> {
+    fn next(&self) -> BoxFuture<'_, anyhow::Result<Delivery>> {
         Box::pin(async move {
+            let mut reader = self.reader.lock().await;
             loop {
-                if let Some(delivery) = self.buffer.pop_front() {
-                    self.delivered = delivery.position;
+                if let Some(delivery) = reader.buffer.pop_front() {
+                    reader.delivered = delivery.position;
                     return Ok(delivery);
                 }
                 // Listen before looking, so that an append between the two is not missed.
@@ -275,25 +289,30 @@ impl Subscription for EmbeddedSubscription {
                 let woken = appended.notified();
                 tokio::pin!(woken);
                 woken.as_mut().enable();
-                self.fill().await?;
-                if self.buffer.is_empty() {
+                self.fill(&mut reader).await?;
+                if reader.buffer.is_empty() {
                     let _ = tokio::time::timeout(RECHECK, woken).await;
                 }
             }
         })
     }
 
-    fn ack<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
-        Box::pin(self.advance(delivery.position, None))
+    fn ack<'a>(&'a self, deliveries: &'a [Delivery]) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            match deliveries.iter().map(|delivery| delivery.position).max() {
+                Some(position) => self.advance(position, None).await,
+                None => Ok(()),
+            }
+        })
     }
 
-    fn in_progress<'a>(&'a mut self, _delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn in_progress<'a>(&'a self, _delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
         // Nothing to tell: the log hands an event out again only to a new subscription.
         Box::pin(async { Ok(()) })
     }
 
     fn dead_letter<'a>(
-        &'a mut self,
+        &'a self,
         delivery: &'a Delivery,
         reason: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<()>> {

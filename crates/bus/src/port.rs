@@ -48,21 +48,25 @@ pub trait EventBus: Send + Sync + 'static {
     ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>>;
 }
 
-/// One subscriber's stream of events, in publication order (redeliveries aside).
-pub trait Subscription: Send {
-    /// The next event; waits until there is one.
-    fn next(&mut self) -> BoxFuture<'_, anyhow::Result<Delivery>>;
+/// One subscriber's stream of events, in publication order (redeliveries aside). One task
+/// reads it with `next` while others acknowledge what it handed out.
+pub trait Subscription: Send + Sync {
+    /// The next event; waits until there is one. Not to be called again before it returns.
+    fn next(&self) -> BoxFuture<'_, anyhow::Result<Delivery>>;
 
-    /// Marks the delivery handled: it will not be delivered again.
-    fn ack<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>>;
+    /// Marks the deliveries handled, and with them every earlier delivery of this
+    /// subscription: they will not be delivered again. (The embedded log records the last
+    /// position; JetStream acknowledges each.)
+    fn ack<'a>(&'a self, deliveries: &'a [Delivery]) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// Tells the bus the subscriber is still working on the delivery, so that it is not handed
     /// out again meanwhile.
-    fn in_progress<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn in_progress<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>>;
 
-    /// Sets the delivery aside in the bus's dead-letter place, with why, and acknowledges it.
+    /// Sets the delivery aside in the bus's dead-letter place, with why, and acknowledges it
+    /// (and, like [`Subscription::ack`], every earlier delivery).
     fn dead_letter<'a>(
-        &'a mut self,
+        &'a self,
         delivery: &'a Delivery,
         reason: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<()>>;

@@ -40,7 +40,7 @@ async fn subscribers_get_their_types_in_order_once() {
     log.publish(&events).await.expect("published");
     log.publish(&events[..1]).await.expect("published again");
 
-    let mut subscription = log.subscribe("only-a", &["A"]).await.expect("subscribed");
+    let subscription = log.subscribe("only-a", &["A"]).await.expect("subscribed");
     let first = subscription.next().await.expect("an event");
     let second = subscription.next().await.expect("an event");
     assert_eq!(
@@ -48,7 +48,7 @@ async fn subscribers_get_their_types_in_order_once() {
         (events[0].id, events[2].id)
     );
 
-    let mut everything = log.subscribe("all", &["A", "B"]).await.expect("subscribed");
+    let everything = log.subscribe("all", &["A", "B"]).await.expect("subscribed");
     let mut ids = Vec::new();
     for _ in 0..3 {
         ids.push(everything.next().await.expect("an event").envelope.id);
@@ -63,14 +63,17 @@ async fn a_subscriber_resumes_after_what_it_acknowledged_even_after_a_restart() 
     {
         let log = log(&directory).await;
         log.publish(&events).await.expect("published");
-        let mut subscription = log.subscribe("worker", &["A"]).await.expect("subscribed");
+        let subscription = log.subscribe("worker", &["A"]).await.expect("subscribed");
         let first = subscription.next().await.expect("an event");
-        subscription.ack(&first).await.expect("acknowledged");
+        subscription
+            .ack(std::slice::from_ref(&first))
+            .await
+            .expect("acknowledged");
         // The second is delivered but not acknowledged: it must come again.
         subscription.next().await.expect("an event");
     }
     let log = log(&directory).await;
-    let mut subscription = log
+    let subscription = log
         .subscribe("worker", &["A"])
         .await
         .expect("subscribed again");
@@ -82,7 +85,7 @@ async fn a_subscriber_resumes_after_what_it_acknowledged_even_after_a_restart() 
 async fn a_waiting_subscriber_wakes_when_an_event_is_published() {
     let directory = tempfile::tempdir().expect("a directory");
     let log = log(&directory).await;
-    let mut subscription = log.subscribe("waiter", &["A"]).await.expect("subscribed");
+    let subscription = log.subscribe("waiter", &["A"]).await.expect("subscribed");
     let waiting = tokio::spawn(async move {
         subscription
             .next()
@@ -143,7 +146,7 @@ async fn the_relay_publishes_the_outbox_in_order_and_marks_it() {
             .is_empty()
     );
 
-    let mut subscription = log.subscribe("reader", &["A"]).await.expect("subscribed");
+    let subscription = log.subscribe("reader", &["A"]).await.expect("subscribed");
     for expected in &events {
         let delivery = subscription.next().await.expect("an event");
         assert_eq!(delivery.envelope, *expected);
@@ -167,7 +170,7 @@ async fn a_crash_between_publishing_and_marking_publishes_nothing_twice() {
     log.publish(std::slice::from_ref(&later))
         .await
         .expect("published");
-    let mut subscription = log.subscribe("reader", &["A"]).await.expect("subscribed");
+    let subscription = log.subscribe("reader", &["A"]).await.expect("subscribed");
     let first = subscription.next().await.expect("an event");
     let second = subscription.next().await.expect("an event");
     assert_eq!(

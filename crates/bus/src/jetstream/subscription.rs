@@ -7,6 +7,7 @@
 //! next subscription gets it at once rather than after the acknowledgement deadline.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -50,10 +51,10 @@ pub(super) struct JetStreamSubscription {
     event_types: Vec<String>,
     consumer: PullConsumer,
     connected: watch::Receiver<bool>,
-    /// Pulled, not yet handed out.
-    pulled: VecDeque<jetstream::Message>,
+    /// Pulled, not yet handed out; the reading task's alone.
+    pulled: tokio::sync::Mutex<VecDeque<jetstream::Message>>,
     /// Handed out, not yet acknowledged: each one's acknowledgement subject, by stream sequence.
-    in_flight: HashMap<u64, Subject>,
+    in_flight: Mutex<HashMap<u64, Subject>>,
 }
 
 impl JetStreamSubscription {
@@ -92,13 +93,13 @@ impl JetStreamSubscription {
             event_types: event_types.iter().map(|&name| name.to_owned()).collect(),
             consumer,
             connected: bus.watch_connection(),
-            pulled: VecDeque::new(),
-            in_flight: HashMap::new(),
+            pulled: tokio::sync::Mutex::new(VecDeque::new()),
+            in_flight: Mutex::new(HashMap::new()),
         })
     }
 
     /// Pulls what the stream has now; if nothing, waits for one event (or the pull's expiry).
-    async fn pull(&mut self) -> anyhow::Result<()> {
+    async fn pull(&self, pulled_so_far: &mut VecDeque<jetstream::Message>) -> anyhow::Result<()> {
         if !*self.connected.borrow() {
             anyhow::bail!("not connected to NATS");
         }
@@ -116,7 +117,7 @@ impl JetStreamSubscription {
             .context("NATS did not answer a pull in time")?
             .context("pulling events")?;
         if !pulled.is_empty() {
-            self.pulled.extend(pulled);
+            pulled_so_far.extend(pulled);
             return Ok(());
         }
 
@@ -132,7 +133,7 @@ impl JetStreamSubscription {
         tokio::select! {
             message = waiting.next() => {
                 if let Some(message) = message {
-                    self.pulled.push_back(message.map_err(anyhow::Error::from_boxed)?);
+                    pulled_so_far.push_back(message.map_err(anyhow::Error::from_boxed)?);
                 }
                 Ok(())
             }
@@ -144,7 +145,7 @@ impl JetStreamSubscription {
 
     /// The delivery to hand out for `message`, or `None` when it is not for this subscriber
     /// (another type; an unreadable envelope, set aside): acknowledged and skipped.
-    async fn accept(&mut self, message: jetstream::Message) -> anyhow::Result<Option<Delivery>> {
+    async fn accept(&self, message: jetstream::Message) -> anyhow::Result<Option<Delivery>> {
         let (sequence, delivered) = {
             let info = message
                 .info()
@@ -187,7 +188,7 @@ impl JetStreamSubscription {
                 .context("acknowledging an event of another type")?;
             return Ok(None);
         }
-        self.in_flight.insert(sequence, reply);
+        self.holding().insert(sequence, reply);
         Ok(Some(Delivery {
             envelope,
             delivered,
@@ -205,8 +206,15 @@ impl JetStreamSubscription {
         Ok(())
     }
 
-    fn in_flight(&self, delivery: &Delivery) -> anyhow::Result<Subject> {
+    /// The deliveries handed out and not yet acknowledged.
+    fn holding(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Subject>> {
         self.in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn in_flight(&self, delivery: &Delivery) -> anyhow::Result<Subject> {
+        self.holding()
             .get(&delivery.position)
             .cloned()
             .with_context(|| {
@@ -219,29 +227,32 @@ impl JetStreamSubscription {
 }
 
 impl Subscription for JetStreamSubscription {
-    fn next(&mut self) -> BoxFuture<'_, anyhow::Result<Delivery>> {
+    fn next(&self) -> BoxFuture<'_, anyhow::Result<Delivery>> {
         Box::pin(async move {
+            let mut pulled = self.pulled.lock().await;
             loop {
-                while let Some(message) = self.pulled.pop_front() {
+                while let Some(message) = pulled.pop_front() {
                     if let Some(delivery) = self.accept(message).await? {
                         return Ok(delivery);
                     }
                 }
-                self.pull().await?;
+                self.pull(&mut pulled).await?;
             }
         })
     }
 
-    fn ack<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn ack<'a>(&'a self, deliveries: &'a [Delivery]) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            let reply = self.in_flight(delivery)?;
-            self.acknowledge(&reply, AckKind::Ack).await?;
-            self.in_flight.remove(&delivery.position);
+            for delivery in deliveries {
+                let reply = self.in_flight(delivery)?;
+                self.acknowledge(&reply, AckKind::Ack).await?;
+                self.holding().remove(&delivery.position);
+            }
             Ok(())
         })
     }
 
-    fn in_progress<'a>(&'a mut self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn in_progress<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             let reply = self.in_flight(delivery)?;
             let sent = self.client.publish(reply, AckKind::Progress.into());
@@ -254,7 +265,7 @@ impl Subscription for JetStreamSubscription {
     }
 
     fn dead_letter<'a>(
-        &'a mut self,
+        &'a self,
         delivery: &'a Delivery,
         reason: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
@@ -270,7 +281,7 @@ impl Subscription for JetStreamSubscription {
             };
             dead_letters::set_aside(self.bus.jetstream(), &self.subscriber, letter).await?;
             self.acknowledge(&reply, AckKind::Ack).await?;
-            self.in_flight.remove(&delivery.position);
+            self.holding().remove(&delivery.position);
             Ok(())
         })
     }
@@ -278,12 +289,16 @@ impl Subscription for JetStreamSubscription {
 
 impl Drop for JetStreamSubscription {
     fn drop(&mut self) {
-        let given_back: Vec<Subject> = self
+        let in_flight = self
             .in_flight
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let given_back: Vec<Subject> = in_flight
             .drain()
             .map(|(_, reply)| reply)
             .chain(
                 self.pulled
+                    .get_mut()
                     .drain(..)
                     .filter_map(|message| message.reply.clone()),
             )

@@ -12,6 +12,7 @@ pub mod http;
 pub mod inbox;
 pub mod metrics;
 pub mod outbox;
+pub mod paging;
 
 /// A boxed, sendable future: what object-safe ports return, for adapters chosen at run time.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

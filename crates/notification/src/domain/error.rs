@@ -16,3 +16,9 @@ impl NotificationError {
         }
     }
 }
+
+impl From<mybnb_platform::paging::InvalidPage> for NotificationError {
+    fn from(invalid: mybnb_platform::paging::InvalidPage) -> Self {
+        NotificationError::invalid(invalid.field, invalid.reason)
+    }
+}

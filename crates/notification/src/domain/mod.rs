@@ -7,10 +7,9 @@ mod error;
 mod incoming;
 mod mail;
 mod notification;
-mod page;
 
 pub use error::NotificationError;
 pub use incoming::{Contact, Incoming, Stay};
 pub use mail::{OutgoingMail, retry_delay};
+pub use mybnb_platform::paging::Page;
 pub use notification::{Notification, NotificationKind, NotificationPage};
-pub use page::Page;

@@ -22,3 +22,9 @@ impl RoomError {
         }
     }
 }
+
+impl From<mybnb_platform::paging::InvalidPage> for RoomError {
+    fn from(invalid: mybnb_platform::paging::InvalidPage) -> Self {
+        RoomError::invalid(invalid.field, invalid.reason)
+    }
+}

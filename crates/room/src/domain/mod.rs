@@ -8,6 +8,7 @@ mod stay;
 
 pub use error::RoomError;
 pub use listing::{Capacity, Listing, ListingDraft, Price};
+pub use mybnb_platform::paging::Page;
 pub use room::{Host, Room, RoomId};
-pub use search::{FreeNights, Page, SearchCriteria, SearchDraft, SearchResults};
+pub use search::{FreeNights, SearchCriteria, SearchDraft, SearchResults};
 pub use stay::BookedStay;

@@ -3,48 +3,9 @@
 
 use chrono::NaiveDate;
 
+use mybnb_platform::paging::Page;
+
 use super::{Price, Room, RoomError};
-
-/// A page of results: `number` from 1, `size` from 1 to [`Page::MAX_SIZE`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    number: u32,
-    size: u32,
-}
-
-impl Page {
-    pub const DEFAULT_SIZE: u32 = 20;
-    pub const MAX_SIZE: u32 = 100;
-
-    /// Sizes above the cap are lowered to it; zero is refused.
-    pub fn parse(number: Option<u32>, size: Option<u32>) -> Result<Page, RoomError> {
-        let number = number.unwrap_or(1);
-        if number == 0 {
-            return Err(RoomError::invalid("page", "starts at 1"));
-        }
-        let size = size.unwrap_or(Page::DEFAULT_SIZE);
-        if size == 0 {
-            return Err(RoomError::invalid("size", "must be at least 1"));
-        }
-        Ok(Page {
-            number,
-            size: size.min(Page::MAX_SIZE),
-        })
-    }
-
-    pub fn number(self) -> u32 {
-        self.number
-    }
-
-    pub fn size(self) -> u32 {
-        self.size
-    }
-
-    /// How many results come before this page.
-    pub fn offset(self) -> u64 {
-        u64::from(self.number - 1) * u64::from(self.size)
-    }
-}
 
 /// A search as the guest sent it, not yet checked.
 #[derive(Debug, Clone, Default)]
@@ -185,14 +146,6 @@ mod tests {
             criteria.page,
             Page::parse(Some(1), Some(20)).expect("valid")
         );
-    }
-
-    #[test]
-    fn page_size_is_capped_and_zero_refused() {
-        let page = Page::parse(Some(3), Some(1000)).expect("capped");
-        assert_eq!((page.size(), page.offset()), (100, 200));
-        assert!(Page::parse(Some(0), None).is_err());
-        assert!(Page::parse(None, Some(0)).is_err());
     }
 
     #[test]

@@ -107,8 +107,12 @@ impl ConsumerMetrics {
 /// starting on the next event: the handlers' writes share their databases' group commits.
 const CONCURRENCY: usize = 64;
 
-/// How often a handler still retrying tells the bus it is at work.
-const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// How often a handler still retrying tells the bus it is at work: well within the time a bus
+/// gives a subscriber before handing an event out again (10 s on JetStream).
+const PROGRESS_EVERY: Duration = Duration::from_secs(3);
+
+/// A subscription that ran this long had recovered: the next failure starts the pauses over.
+const RECOVERED_AFTER: Duration = Duration::from_secs(30);
 
 /// One durable subscriber: its name, what it reads, and what it does with each event.
 pub struct Consumer {
@@ -136,6 +140,7 @@ impl Consumer {
         };
         let mut pause = FIRST_PAUSE;
         loop {
+            let started = tokio::time::Instant::now();
             let run = self.run_subscription(bus.as_ref(), &metrics, &labels, &stop);
             tokio::select! {
                 result = run => {
@@ -144,6 +149,9 @@ impl Consumer {
                     }
                 }
                 () = stop.cancelled() => return,
+            }
+            if started.elapsed() >= RECOVERED_AFTER {
+                pause = FIRST_PAUSE;
             }
             if !pause_or_stop(pause, &stop).await {
                 return;

@@ -300,6 +300,7 @@ impl Wiring<'_> {
         let router = match service {
             Service::Identity => {
                 let database = self.database(service, mybnb_identity::migrations())?;
+                self.relay(service, database.clone())?;
                 let users = mybnb_identity::store::SqlUserRepository::new(database);
                 let identity =
                     mybnb_identity::service::IdentityService::new(users, self.issuer.clone());

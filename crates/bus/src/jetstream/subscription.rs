@@ -26,12 +26,15 @@ use crate::port::{Delivery, Subscription};
 
 /// How long a subscriber may hold an event before the server hands it out again. The server
 /// takes the first step of [`BACKOFF`] as this deadline, so the two must agree.
-const ACK_WAIT: Duration = Duration::from_secs(30);
+/// Short, so that what a crashed subscriber held comes again soon; a handler still retrying
+/// reports progress more often than this (`consumer::PROGRESS_EVERY`).
+const ACK_WAIT: Duration = Duration::from_secs(10);
 
 /// The deadline of each delivery after the first: a subscriber that crashed, or hangs, gets
 /// the event again later and later, at most [`MAX_DELIVERIES`] times.
-const BACKOFF: [Duration; 5] = [
+const BACKOFF: [Duration; 6] = [
     ACK_WAIT,
+    Duration::from_secs(30),
     Duration::from_secs(60),
     Duration::from_secs(120),
     Duration::from_secs(300),

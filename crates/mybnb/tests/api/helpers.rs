@@ -368,8 +368,18 @@ pub const SETTLED_WITHIN: Duration = Duration::from_secs(30);
 
 /// Polls `probe` until it answers `Ok`, for at most [`SETTLED_WITHIN`]; fails naming `what` and
 /// the probe's last reason otherwise.
-pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
-    let deadline = tokio::time::Instant::now() + SETTLED_WITHIN;
+pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+    eventually_within(SETTLED_WITHIN, what, probe).await
+}
+
+/// [`eventually`] with a bound of its own, for what takes longer than [`SETTLED_WITHIN`] by
+/// design.
+pub async fn eventually_within<T>(
+    limit: Duration,
+    what: &str,
+    mut probe: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + limit;
     let mut poll = tokio::time::interval(Duration::from_millis(25));
     loop {
         poll.tick().await;
@@ -379,7 +389,7 @@ pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T,
         };
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{what}: not within {SETTLED_WITHIN:?}; last seen: {reason}"
+            "{what}: not within {limit:?}; last seen: {reason}"
         );
     }
 }

@@ -14,6 +14,12 @@ use crate::settings::Settings;
 
 /// Rebuilds `model`; returns how many events were applied.
 pub async fn replay(settings: &Settings, model: ReadModel) -> anyhow::Result<u64> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "creating the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
     let bus = open_bus(settings).await?;
     match model {
         ReadModel::Mypage => {

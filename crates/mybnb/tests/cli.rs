@@ -533,3 +533,63 @@ async fn flags_beat_variables_which_beat_the_config_file() {
         server.log()
     );
 }
+
+#[test]
+fn an_smtp_url_that_is_not_smtp_is_refused_without_showing_it() {
+    assert_refused(
+        |command, _| {
+            command.env(
+                "MYBNB_SMTP_URL",
+                "http://mailer:hunter2-secret@mail.example",
+            );
+        },
+        &[REFUSED, "smtp_url", "smtp://"],
+        Some("hunter2-secret"),
+    );
+}
+
+#[test]
+fn a_nats_url_that_is_not_nats_is_refused_without_showing_it() {
+    assert_refused(
+        |command, _| {
+            command.env(
+                "MYBNB_NATS_URL",
+                "postgres://bus:hunter2-secret@nats.example",
+            );
+        },
+        &[REFUSED, "nats_url", "nats://"],
+        Some("hunter2-secret"),
+    );
+}
+
+/// `mybnb replay mypage` rebuilds my page from the event history in the data directory and
+/// says how many events it applied; on a fresh directory, none.
+#[test]
+fn replay_rebuilds_my_page_from_the_history_in_the_data_directory() {
+    let directory = TempDir::new().expect("a directory");
+    let mut command = mybnb(directory.path());
+    command.args(["replay", "mypage", "--data-dir", "data"]);
+    let output = run_to_exit(command);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "exit code; stderr: {stderr}");
+    assert_eq!(stdout.trim(), "replayed 0 events");
+    assert!(directory.path().join("data/mypage.db").exists());
+    assert!(directory.path().join("data/events.db").exists());
+}
+
+#[test]
+fn replay_knows_only_its_read_models() {
+    let directory = TempDir::new().expect("a directory");
+    let mut command = mybnb(directory.path());
+    command.args(["replay", "payments"]);
+    let output = run_to_exit(command);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "exit code; stderr: {stderr}");
+    assert!(
+        stderr.contains("mypage"),
+        "the message names the read models: {stderr}"
+    );
+}

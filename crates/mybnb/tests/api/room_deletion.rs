@@ -1,6 +1,7 @@
 //! The second refund saga: a host deletes a room (`RoomDeleted`) → booking cancels the room's
 //! upcoming bookings (`BookingCancelled`) → payment refunds each (`PaymentCancelled`). Stays
-//! that have begun are left alone. Seen through the public API.
+//! that have begun are left alone, and every guest and the host are told. Seen through the
+//! public API.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -8,6 +9,7 @@ use serde_json::Value;
 use crate::booking_client::{id_of, metric};
 use crate::helpers::{TestApp, eventually};
 use crate::ledger::await_settled;
+use crate::notification_client::once_each;
 
 api_tests! {
     /// Every upcoming booking of a deleted room ends CANCELLED with its payment refunded; a
@@ -49,6 +51,26 @@ api_tests! {
 
         let ledger = await_settled(&app.storage(), &app.storage()).await;
         assert_eq!(ledger.bookings_with("CANCELLED").len(), 2, "{ledger:?}");
+
+        // Each guest is told of the refund, and the host of each cancellation.
+        let (first_upcoming, second_upcoming) = (id_of(&upcoming[0].1), id_of(&upcoming[1].1));
+        app.await_notifications(&first, &once_each([
+            ("PAYMENT_APPROVED", first_upcoming.as_str()),
+            ("PAYMENT_APPROVED", begun_id.as_str()),
+            ("PAYMENT_CANCELLED", first_upcoming.as_str()),
+        ])).await;
+        app.await_notifications(&second, &once_each([
+            ("PAYMENT_APPROVED", second_upcoming.as_str()),
+            ("PAYMENT_APPROVED", elsewhere_id.as_str()),
+            ("PAYMENT_CANCELLED", second_upcoming.as_str()),
+        ])).await;
+        app.await_notifications(&listing.host, &once_each([
+            ("BOOKING_CONFIRMED", first_upcoming.as_str()),
+            ("BOOKING_CONFIRMED", second_upcoming.as_str()),
+            ("BOOKING_CONFIRMED", begun_id.as_str()),
+            ("BOOKING_CANCELLED", first_upcoming.as_str()),
+            ("BOOKING_CANCELLED", second_upcoming.as_str()),
+        ])).await;
     }
 
     /// A room without bookings is simply gone: once booking has handled the deletion, nothing

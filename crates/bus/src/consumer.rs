@@ -11,9 +11,11 @@
 //! comes again. `mybnb_platform::inbox` makes any effect so.
 
 use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use mybnb_events::IntegrationEvent;
 use mybnb_platform::BoxFuture;
 use mybnb_platform::metrics::Metrics;
@@ -22,7 +24,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
@@ -125,6 +127,8 @@ pub struct Consumer {
 struct InFlight {
     delivery: Delivery,
     handling: AbortOnDropHandle<Outcome>,
+    /// Closes when the task ends: the next delivery of the same aggregate waits for it.
+    finished: watch::Receiver<()>,
 }
 
 impl Consumer {
@@ -160,8 +164,10 @@ impl Consumer {
         }
     }
 
-    /// Reads on one task; handles up to [`CONCURRENCY`] events at once; settles them —
-    /// acknowledged or dead-lettered — in the order they were delivered.
+    /// Reads on one task; handles up to [`CONCURRENCY`] events at once — those of one
+    /// aggregate one after another, in delivery order; settles them — acknowledged or
+    /// dead-lettered — in the order they were delivered, so that nothing unsettled is ever
+    /// acknowledged past.
     async fn run_subscription(
         &self,
         bus: &dyn EventBus,
@@ -185,51 +191,57 @@ impl Consumer {
         let mut progress = tokio::time::interval(PROGRESS_EVERY);
         loop {
             tokio::select! {
+                biased;
+                () = stop.cancelled() => return Ok(()),
+                finished = async { (&mut in_flight.front_mut()?.handling).await.ok() }, if !in_flight.is_empty() => {
+                    let mut outcomes = Vec::new();
+                    if let Some(InFlight { delivery, .. }) = in_flight.pop_front() {
+                        outcomes.push((delivery, finished.unwrap_or(Outcome::Stopped)));
+                    }
+                    // Settle every finished delivery at the front at once.
+                    while in_flight.front().is_some_and(|next| next.handling.is_finished()) {
+                        let Some(InFlight { delivery, handling, .. }) = in_flight.pop_front() else { break };
+                        outcomes.push((delivery, handling.await.unwrap_or(Outcome::Stopped)));
+                    }
+                    if self.settle(subscription.as_ref(), outcomes, metrics, labels).await? == Settled::Stopped {
+                        return Ok(());
+                    }
+                }
                 delivery = deliveries.recv(), if in_flight.len() < CONCURRENCY => {
                     let Some(delivery) = delivery else {
                         // The reader stopped: say why.
                         return (&mut reader).await?;
                     };
-                    let handling = tokio::spawn(handle(self.name, self.handler.clone(), delivery.clone(), stop.clone()));
-                    in_flight.push_back(InFlight { delivery, handling: AbortOnDropHandle::new(handling) });
-                }
-                finished = async { (&mut in_flight.front_mut()?.handling).await.ok() }, if !in_flight.is_empty() => {
-                    let Some(first) = finished else {
-                        anyhow::bail!("a handler of {} panicked", self.name);
-                    };
-                    let mut outcomes = Vec::new();
-                    if let Some(InFlight { delivery, .. }) = in_flight.pop_front() {
-                        outcomes.push((delivery, first));
-                    }
-                    // Settle every finished delivery at the front at once.
-                    while in_flight.front().is_some_and(|next| next.handling.is_finished()) {
-                        let Some(InFlight { delivery, handling }) = in_flight.pop_front() else { break };
-                        let Ok(outcome) = handling.await else {
-                            anyhow::bail!("a handler of {} panicked", self.name);
-                        };
-                        outcomes.push((delivery, outcome));
-                    }
-                    self.settle(subscription.as_ref(), outcomes, metrics, labels).await?;
+                    let (done, finished) = watch::channel(());
+                    let before = in_flight
+                        .iter()
+                        .rev()
+                        .find(|earlier| earlier.delivery.envelope.aggregate_id == delivery.envelope.aggregate_id)
+                        .map(|earlier| earlier.finished.clone());
+                    let handling = tokio::spawn(handle(self.name, self.handler.clone(), delivery.clone(), before, done, stop.clone()));
+                    in_flight.push_back(InFlight { delivery, handling: AbortOnDropHandle::new(handling), finished });
                 }
                 _ = progress.tick() => {
                     for busy in &in_flight {
                         subscription.in_progress(&busy.delivery).await?;
                     }
                 }
-                () = stop.cancelled() => return Ok(()),
             }
         }
     }
 
-    /// Acknowledges handled deliveries (together) and dead-letters the others, in order.
+    /// Acknowledges handled deliveries (together) and dead-letters the others, in order, up
+    /// to the first that did not finish (stopping): it and what follows are left unsettled,
+    /// for the next subscription.
     async fn settle(
         &self,
         subscription: &dyn Subscription,
         outcomes: Vec<(Delivery, Outcome)>,
         metrics: &ConsumerMetrics,
         labels: &SubscriberLabels,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Settled> {
         let mut handled = Vec::new();
+        let mut settled = Settled::All;
         for (delivery, outcome) in outcomes {
             match outcome {
                 Outcome::Handled => {
@@ -249,27 +261,47 @@ impl Consumer {
                     subscription.dead_letter(&delivery, &reason).await?;
                     metrics.dead_lettered.get_or_create(labels).inc();
                 }
-                // Stopping: this one and what follows are left for the next subscription.
-                Outcome::Stopped => break,
+                Outcome::Stopped => {
+                    settled = Settled::Stopped;
+                    break;
+                }
             }
         }
-        subscription.ack(&handled).await
+        subscription.ack(&handled).await?;
+        Ok(settled)
     }
 }
 
-/// Runs the handler until it succeeds, the event is to be dead-lettered, or `stop`.
+#[derive(Debug, PartialEq, Eq)]
+enum Settled {
+    All,
+    /// A delivery was left unhandled because the consumer is stopping.
+    Stopped,
+}
+
+/// Runs the handler — once the previous delivery of the same aggregate, if any, is done —
+/// until it succeeds, the event is to be dead-lettered, or `stop`. A handler that panics has
+/// failed that attempt, as one that rejects the event.
 async fn handle(
     subscriber: &'static str,
     handler: Handler,
     delivery: Delivery,
+    before: Option<watch::Receiver<()>>,
+    _done: watch::Sender<()>,
     stop: CancellationToken,
 ) -> Outcome {
+    if let Some(mut before) = before {
+        // Resolves when the earlier handler's sender is dropped: it finished.
+        let _ = before.changed().await;
+    }
     let mut rejections = 0;
     let mut pause = FIRST_PAUSE;
     loop {
-        let error = match handler(delivery.envelope.clone()).await {
-            Ok(()) => return Outcome::Handled,
-            Err(error) => error,
+        let attempt = AssertUnwindSafe(handler(delivery.envelope.clone())).catch_unwind();
+        let error = match attempt.await {
+            Ok(Ok(())) => return Outcome::Handled,
+            Ok(Err(error)) => error,
+            Err(_) => anyhow::Error::new(Rejected("the handler panicked".to_owned())),
         };
         let rejected = error.chain().any(|cause| cause.is::<Rejected>());
         rejections += u32::from(rejected);

@@ -508,3 +508,38 @@ async fn the_relay_moves_a_sqlite_outbox_onto_jetstream() {
             .expect("acknowledged");
     }
 }
+
+/// A server that wants credentials gets those of the URL — user and password, percent-encoded
+/// as URLs have them — and the bus works as it does without.
+#[tokio::test]
+async fn credentials_in_the_url_log_in_to_a_server_that_wants_them() {
+    let Some(server) = NatsServer::start_with(&["--user", "mybnb", "--pass", "s3cret/+"]).await
+    else {
+        return;
+    };
+    let url = server
+        .url()
+        .replace("nats://", "nats://mybnb:s3cret%2F%2B@");
+    let bus = JetStreamBus::connect(&url).await.expect("a bus");
+    let published = event("A", "1");
+    bus.publish(std::slice::from_ref(&published))
+        .await
+        .expect("published with credentials");
+    let subscription = bus
+        .subscribe("authenticated", &["A"])
+        .await
+        .expect("subscribed");
+    assert_eq!(
+        take_acknowledged(subscription.as_ref(), 1).await,
+        [published.id]
+    );
+
+    let wrong = server.url().replace("nats://", "nats://mybnb:wrong@");
+    let refused = JetStreamBus::connect(&wrong)
+        .await
+        .expect("a bus, not yet connected");
+    assert!(
+        refused.publish(&[event("A", "2")]).await.is_err(),
+        "a wrong password is refused"
+    );
+}

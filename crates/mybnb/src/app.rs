@@ -233,9 +233,8 @@ async fn reconcile_periodically(
     readiness: Readiness,
     stop: CancellationToken,
 ) {
-    tokio::select! {
-        () = readiness.usable("booking.database") => {}
-        () = stop.cancelled() => return,
+    if !usable(&readiness, &["booking.database".to_owned()], &stop).await {
+        return;
     }
     let mut wait = Duration::ZERO;
     loop {
@@ -260,6 +259,21 @@ async fn reconcile_periodically(
             }
         };
     }
+}
+
+/// Waits until every component is usable; `false` if the application stops first.
+async fn usable(
+    readiness: &Readiness,
+    components: impl IntoIterator<Item = &String>,
+    stop: &CancellationToken,
+) -> bool {
+    for component in components {
+        tokio::select! {
+            () = readiness.usable(component) => {}
+            () = stop.cancelled() => return false,
+        }
+    }
+    true
 }
 
 /// A bus handler that calls `handle` on a shared `service` with each event.
@@ -391,8 +405,9 @@ impl Wiring<'_> {
             let mailer = Mailer::new(database, mail)?;
             let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
             self.background.spawn(async move {
-                readiness.usable("notification.database").await;
-                mailer.run(stop).await;
+                if usable(&readiness, &["notification.database".to_owned()], &stop).await {
+                    mailer.run(stop).await;
+                }
             });
         }
         // Open live streams end when the application stops, so they do not hold up the drain.
@@ -424,12 +439,11 @@ impl Wiring<'_> {
         let EventTransport { bus, component } = self.bus()?;
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
         let metrics = self.consumer_metrics.clone();
+        let needed = [Some(format!("{service}.database")), component];
         self.background.spawn(async move {
-            readiness.usable(&format!("{service}.database")).await;
-            if let Some(component) = component {
-                readiness.usable(&component).await;
+            if usable(&readiness, needed.iter().flatten(), &stop).await {
+                consumer.run(bus, metrics, stop).await;
             }
-            consumer.run(bus, metrics, stop).await;
         });
         Ok(())
     }
@@ -524,12 +538,11 @@ impl Wiring<'_> {
         let EventTransport { bus, component } = self.bus()?;
         let relay = Relay::new(service.name(), outbox, bus);
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
+        let needed = [Some(format!("{service}.database")), component];
         self.background.spawn(async move {
-            readiness.usable(&format!("{service}.database")).await;
-            if let Some(component) = component {
-                readiness.usable(&component).await;
+            if usable(&readiness, needed.iter().flatten(), &stop).await {
+                relay.run(stop).await;
             }
-            relay.run(stop).await;
         });
         Ok(())
     }

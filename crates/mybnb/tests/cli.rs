@@ -593,3 +593,26 @@ fn replay_knows_only_its_read_models() {
         "the message names the read models: {stderr}"
     );
 }
+
+/// A process whose database is unreachable still stops on SIGTERM: what waits for the
+/// database (relays, subscribers, the reconciler) gives up waiting, and it exits 0.
+#[tokio::test]
+async fn sigterm_stops_a_process_whose_database_never_came() {
+    let directory = TempDir::new().expect("a directory");
+    let address = loopback(free_port());
+    let mut command = mybnb(directory.path());
+    command
+        .args(["serve", "--listen", &address.to_string(), "--data-dir"])
+        .arg(directory.path().join("data"))
+        .env(
+            "MYBNB_DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{}/nowhere", free_port()),
+        );
+    let mut server = Server::start(command, address, directory.path().join("mybnb.log"));
+    server
+        .wait_for_readiness(StatusCode::SERVICE_UNAVAILABLE)
+        .await;
+    server.terminate();
+    let status = server.wait_for_exit().await;
+    assert_eq!(status.code(), Some(0), "exit status:\n{}", server.log());
+}

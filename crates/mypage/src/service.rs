@@ -57,16 +57,26 @@ impl MyPageService {
 
     /// Throws my page away and builds it again from every event `bus` holds; returns how many
     /// events were applied. Events the live subscriber delivers meanwhile are applied once: the
-    /// inbox is rebuilt along with the rows.
+    /// inbox is rebuilt along with the rows. An event my page cannot read is skipped and
+    /// logged, as the live subscriber sets it aside.
     pub async fn rebuild(&self, bus: &dyn EventBus) -> anyhow::Result<u64> {
         self.stays.clear(CONSUMER).await?;
         let (mut after, mut applied) = (0, 0);
         loop {
             let page = bus.history(SUBSCRIBES_TO, after, REPLAY_PAGE).await?;
             for recorded in &page {
-                self.handle(&recorded.envelope).await?;
                 after = recorded.position;
-                applied += 1;
+                match self.handle(&recorded.envelope).await {
+                    Ok(()) => applied += 1,
+                    Err(error) if error.chain().any(|cause| cause.is::<Rejected>()) => {
+                        tracing::warn!(
+                            event_id = %recorded.envelope.id,
+                            error = format!("{error:#}"),
+                            "an event my page cannot read is skipped"
+                        );
+                    }
+                    Err(error) => return Err(error),
+                }
             }
             if page.len() < REPLAY_PAGE {
                 return Ok(applied);

@@ -37,6 +37,8 @@ const FALLBACK_BINARY: &str = "/usr/sbin/nats-server";
 /// A running nats-server (or one stopped by [`NatsServer::stop`]); killed when dropped.
 pub struct NatsServer {
     binary: PathBuf,
+    /// Extra arguments, kept across restarts (e.g. credentials clients must give).
+    arguments: Vec<String>,
     port: u16,
     store: tempfile::TempDir,
     child: Option<Child>,
@@ -47,6 +49,16 @@ impl NatsServer {
     /// connections. `None` only when there is no nats-server and `MYBNB_SKIP_EXTERNAL=1` (a
     /// `SKIPPED:` line says so); without it a missing server is a failure.
     pub async fn start() -> Option<NatsServer> {
+        NatsServer::start_with(&[]).await
+    }
+
+    /// [`NatsServer::start`] with more of nats-server's arguments, such as
+    /// `["--user", "alice", "--pass", "secret"]`.
+    pub async fn start_with(arguments: &[&str]) -> Option<NatsServer> {
+        let arguments: Vec<String> = arguments
+            .iter()
+            .map(|&argument| argument.to_owned())
+            .collect();
         let Some(binary) = find_binary() else {
             return skip_or_fail();
         };
@@ -56,11 +68,12 @@ impl NatsServer {
             .unwrap_or_else(|error| panic!("a store directory for nats-server: {error}"));
         // Port -1: the server picks a free port itself, so no other process can take it between
         // our choosing it and the server binding it.
-        let (child, port) = launch(&binary, store.path(), None)
+        let (child, port) = launch(&binary, &arguments, store.path(), None)
             .await
             .unwrap_or_else(|error| panic!("starting {}: {error:#}", binary.display()));
         Some(NatsServer {
             binary,
+            arguments,
             port,
             store,
             child: Some(child),
@@ -107,7 +120,14 @@ impl NatsServer {
         self.stop().await;
         let mut attempt = 1;
         loop {
-            match launch(&self.binary, self.store.path(), Some(self.port)).await {
+            match launch(
+                &self.binary,
+                &self.arguments,
+                self.store.path(),
+                Some(self.port),
+            )
+            .await
+            {
                 Ok((child, _)) => {
                     self.child = Some(child);
                     return;
@@ -187,13 +207,19 @@ fn skip_or_fail() -> Option<NatsServer> {
 
 /// Starts `binary` with JetStream in `store` on `port` (a free one when `None`); returns the
 /// child and its port once the server says it is ready.
-async fn launch(binary: &Path, store: &Path, port: Option<u16>) -> anyhow::Result<(Child, u16)> {
+async fn launch(
+    binary: &Path,
+    arguments: &[String],
+    store: &Path,
+    port: Option<u16>,
+) -> anyhow::Result<(Child, u16)> {
     let port_argument = port.map_or_else(|| "-1".to_owned(), |port| port.to_string());
     let mut child = Command::new(binary)
         .args(["--jetstream", "--addr", "127.0.0.1", "--port"])
         .arg(&port_argument)
         .arg("--store_dir")
         .arg(store)
+        .args(arguments)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

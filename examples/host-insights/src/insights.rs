@@ -91,9 +91,10 @@ impl Insights {
     pub async fn rooms(&self, host_id: Option<Uuid>) -> anyhow::Result<Vec<RoomInsight>> {
         let rows = sqlx::query(
             "SELECT room_id, host_id, \
-             SUM(CASE WHEN cancelled = 0 THEN 1 ELSE 0 END) AS standing, \
-             SUM(cancelled) AS cancellations, \
-             SUM(CASE WHEN cancelled = 0 THEN COALESCE(total_price, 0) ELSE 0 END) AS revenue \
+             CAST(SUM(CASE WHEN cancelled = 0 THEN 1 ELSE 0 END) AS BIGINT) AS standing, \
+             CAST(SUM(cancelled) AS BIGINT) AS cancellations, \
+             CAST(SUM(CASE WHEN cancelled = 0 THEN COALESCE(total_price, 0) ELSE 0 END) \
+             AS BIGINT) AS revenue \
              FROM bookings WHERE $1 IS NULL OR host_id = $1 \
              GROUP BY room_id, host_id ORDER BY room_id",
         )

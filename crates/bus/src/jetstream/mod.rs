@@ -60,11 +60,13 @@ impl JetStreamBus {
     pub const EVENT_ID_HEADER: &'static str = "Mybnb-Event-Id";
     pub const EVENT_TYPE_HEADER: &'static str = "Mybnb-Event-Type";
 
-    /// A bus on the NATS server at `url` (`nats://[user:password@]host:port`). Does not wait
-    /// for the server: the connection is made, and remade after a loss, in the background.
-    /// Fails only when `url` is malformed.
+    /// A bus on the NATS server at `url` (`nats://[user:password@]host:port`, or
+    /// `nats://token@host:port`). Does not wait for the server: the connection is made, and
+    /// remade after a loss, in the background. Fails only when `url` is malformed.
     pub async fn connect(url: &str) -> anyhow::Result<JetStreamBus> {
         let shown_url = redact_url(url);
+        let (server, credentials) =
+            split_credentials(url).with_context(|| format!("reading the NATS URL {shown_url}"))?;
         let (connected_tx, connected) = watch::channel(false);
         let connected_tx = Arc::new(connected_tx);
         let logged_url = shown_url.clone();
@@ -99,8 +101,16 @@ impl JetStreamBus {
                     }
                 }
             });
+        // The client sends only credentials given as options, never those in the URL.
+        let options = match credentials {
+            Credentials::None => options,
+            Credentials::Token(token) => options.token(token),
+            Credentials::UserAndPassword(user, password) => {
+                options.user_and_password(user, password)
+            }
+        };
         let client = options
-            .connect(url)
+            .connect(server.as_str())
             .await
             .with_context(|| format!("connecting to NATS at {shown_url}"))?;
         let jetstream = jetstream::ContextBuilder::new()
@@ -241,6 +251,35 @@ impl EventBus for JetStreamBus {
 fn reconnect_pause(attempts: usize) -> Duration {
     let attempts = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
     (Duration::from_millis(100).saturating_mul(attempts)).min(LONGEST_RECONNECT_PAUSE)
+}
+
+/// What a NATS URL carries to log in with.
+enum Credentials {
+    None,
+    Token(String),
+    UserAndPassword(String, String),
+}
+
+/// The server's URL without credentials, and the credentials (percent-decoded).
+fn split_credentials(url: &str) -> anyhow::Result<(url::Url, Credentials)> {
+    let mut server = url::Url::parse(url)?;
+    let decode = |text: &str| -> anyhow::Result<String> {
+        Ok(percent_encoding::percent_decode_str(text)
+            .decode_utf8()?
+            .into_owned())
+    };
+    let user = decode(server.username())?;
+    let password = server.password().map(decode).transpose()?;
+    let credentials = match (user.is_empty(), password) {
+        (true, None) => Credentials::None,
+        (false, None) => Credentials::Token(user),
+        (_, Some(password)) => Credentials::UserAndPassword(user, password),
+    };
+    server
+        .set_username("")
+        .and_then(|()| server.set_password(None))
+        .map_err(|()| anyhow::anyhow!("a NATS URL must name a host"))?;
+    Ok((server, credentials))
 }
 
 /// `mybnb.events.<event type>`, as the published contract (`docs/asyncapi.json`) says.

@@ -1,9 +1,10 @@
 //! A subscriber as a durable pull consumer.
 //!
-//! It pulls in batches, and only when it has handed out everything it pulled: no pull is
-//! pending at the server while the subscriber works, so nothing it pulled waits out its
-//! acknowledgement deadline unseen. When the stream has nothing new, it waits for one event
-//! with an expiring pull. Dropped, it gives back (NAKs) what it holds unacknowledged, so the
+//! It pulls in batches, and only when it has handed out everything it pulled, so no pull is
+//! pending at the server while the subscriber works. An event that waits out its
+//! acknowledgement deadline anyway (in a buffer, or while its handler retries) comes again;
+//! a second copy of one still being handled is not handed out again. When the stream has
+//! nothing new, it waits for one event with an expiring pull. Dropped, it gives back (NAKs) what it holds unacknowledged, so the
 //! next subscription gets it at once rather than after the acknowledgement deadline.
 
 use std::collections::{HashMap, VecDeque};
@@ -41,8 +42,9 @@ const BACKOFF: [Duration; 6] = [
     Duration::from_secs(600),
 ];
 
-/// Events pulled at once.
-const BATCH: usize = 256;
+/// Events pulled at once: as many as the consumer handles at once, so that few wait in
+/// buffers while their deadline runs.
+const BATCH: usize = 64;
 
 /// How long a pull for a new event stays at the server.
 const IDLE_PULL: Duration = Duration::from_secs(5);
@@ -79,7 +81,9 @@ impl JetStreamSubscription {
             deliver_policy: DeliverPolicy::All,
             ack_policy: AckPolicy::Explicit,
             ack_wait: ACK_WAIT,
-            max_deliver: i64::try_from(MAX_DELIVERIES)?,
+            // The consumer dead-letters at MAX_DELIVERIES; the server's own bound is a backstop
+            // that must not take the decision (and the dead letter) from it.
+            max_deliver: i64::try_from(MAX_DELIVERIES * 2)?,
             backoff: BACKOFF.to_vec(),
             filter_subject,
             ..Default::default()
@@ -191,7 +195,11 @@ impl JetStreamSubscription {
                 .context("acknowledging an event of another type")?;
             return Ok(None);
         }
-        self.holding().insert(sequence, reply);
+        // Handed out already and still being handled (it waited out its deadline in a buffer,
+        // or while its handler retried): answer through the newest delivery, hand out one.
+        if self.holding().insert(sequence, reply).is_some() {
+            return Ok(None);
+        }
         Ok(Some(Delivery {
             envelope,
             delivered,

@@ -106,13 +106,16 @@ impl DatabaseLocation {
     }
 }
 
-/// A URL with its password replaced, for logs and error messages.
+/// A URL with its password replaced, for logs and error messages. A user name without a
+/// password is replaced too: NATS, for one, takes a token there.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) => {
+            // These only fail for URLs that cannot have credentials, which this one has.
             if parsed.password().is_some() {
-                // Only fails for URLs that cannot have a password, which this one has.
                 let _ = parsed.set_password(Some("redacted"));
+            } else if !parsed.username().is_empty() {
+                let _ = parsed.set_username("redacted");
             }
             parsed.to_string()
         }

@@ -27,6 +27,8 @@ const RECHECK: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct EmbeddedLog {
     database: Database,
+    /// Woken when this process has appended (not on every commit of the log's database: the
+    /// subscribers' own position writes must not wake them all).
     appended: Arc<Notify>,
 }
 
@@ -34,7 +36,7 @@ impl EmbeddedLog {
     /// The log in `database`, which must be a SQLite database of its own.
     pub fn new(database: Database) -> Self {
         EmbeddedLog {
-            appended: database.committed(),
+            appended: Arc::new(Notify::new()),
             database,
         }
     }
@@ -95,7 +97,9 @@ impl EventBus for EmbeddedLog {
                         Ok(WriteOutcome::Keep(()))
                     })
                 }))
-                .await
+                .await?;
+            self.appended.notify_waiters();
+            Ok(())
         })
     }
 

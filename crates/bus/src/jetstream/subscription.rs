@@ -254,10 +254,20 @@ impl Subscription for JetStreamSubscription {
 
     fn ack<'a>(&'a self, deliveries: &'a [Delivery]) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
+            let replies = deliveries
+                .iter()
+                .map(|delivery| self.in_flight(delivery))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            // All at once: one round trip for the batch, each still confirmed by the server.
+            futures_util::future::try_join_all(
+                replies
+                    .iter()
+                    .map(|reply| self.acknowledge(reply, AckKind::Ack)),
+            )
+            .await?;
+            let mut holding = self.holding();
             for delivery in deliveries {
-                let reply = self.in_flight(delivery)?;
-                self.acknowledge(&reply, AckKind::Ack).await?;
-                self.holding().remove(&delivery.position);
+                holding.remove(&delivery.position);
             }
             Ok(())
         })

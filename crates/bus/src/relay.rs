@@ -18,7 +18,7 @@ const RECHECK: Duration = Duration::from_millis(500);
 
 /// After a wake-up the relay lets this long pass, so that one round carries the events of many
 /// commits: under load, fewer and fuller rounds leave the database to the requests.
-const GATHER: Duration = Duration::from_millis(10);
+const GATHER: Duration = Duration::from_millis(2);
 
 pub struct Relay {
     context: &'static str,

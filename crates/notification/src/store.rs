@@ -45,12 +45,13 @@ impl NotificationRepository for SqlNotificationRepository {
                     if let Some(contact) = incoming.contact() {
                         remember_contact(connection, &contact).await?;
                     }
-                    if let Some(stay) = incoming.stay() {
-                        remember_stay(connection, &stay).await?;
-                    }
-                    let known_stay = match incoming.booking_id() {
-                        Some(booking_id) => find_stay(connection, booking_id).await?,
-                        None => None,
+                    let known_stay = match (incoming.stay(), incoming.booking_id()) {
+                        (Some(stay), _) => {
+                            remember_stay(connection, &stay).await?;
+                            Some(stay)
+                        }
+                        (None, Some(booking_id)) => find_stay(connection, booking_id).await?,
+                        (None, None) => None,
                     };
                     let at = now();
                     let Some(notification) =

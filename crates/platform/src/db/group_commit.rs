@@ -5,7 +5,9 @@
 //! write units waiting for it, runs them in one transaction — each inside its own savepoint, so
 //! that one unit's failure or deliberate undo leaves the others intact — and commits them with
 //! one fsync. Each unit's caller gets its result only after that commit: durability is the same
-//! as committing alone, and latency is at most one batch.
+//! as committing alone, and latency is at most one batch. A batch takes the units that are
+//! waiting, and those that arrive while it runs, until its units have run for
+//! [`MAX_BATCH_TIME`]: a unit is never held up by more than that much of others' work.
 //!
 //! Written here because no maintained crate offers it for sqlx.
 
@@ -46,6 +48,10 @@ type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Ran> +
 
 /// The most units committed together.
 const MAX_BATCH: usize = 512;
+
+/// A batch takes no more units once its units have run this long: the first ones would wait
+/// for the last ones' work before their commit.
+const MAX_BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(4);
 
 /// Units waiting for the writer beyond this make writers wait to queue (back-pressure).
 const QUEUE: usize = 8192;
@@ -101,23 +107,21 @@ impl GroupCommitter {
     }
 }
 
-/// Runs the unit inside a savepoint; says whether the transaction is still whole.
+/// Runs the unit inside the savepoint the batch has open for it, then closes it and opens the
+/// next unit's, in one round trip to SQLite; says whether the transaction is still whole.
 async fn run_in_savepoint<T>(
     connection: &mut AnyConnection,
     unit: WriteUnit<T>,
 ) -> (anyhow::Result<T>, bool) {
-    if let Err(error) = connection.execute("SAVEPOINT unit").await {
-        return (Err(error.into()), false);
-    }
     let (outcome, keep) = match unit(connection).await {
         Ok(WriteOutcome::Keep(value)) => (Ok(value), true),
         Ok(WriteOutcome::Undo(value)) => (Ok(value), false),
         Err(error) => (Err(error), false),
     };
     let closing = if keep {
-        "RELEASE unit"
+        "RELEASE unit; SAVEPOINT unit"
     } else {
-        "ROLLBACK TO unit; RELEASE unit"
+        "ROLLBACK TO unit; RELEASE unit; SAVEPOINT unit"
     };
     match connection.execute(closing).await {
         Ok(_) => (outcome, true),
@@ -127,15 +131,8 @@ async fn run_in_savepoint<T>(
 
 async fn write_batches(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let mut finishers = Vec::with_capacity(batch.len());
-        let committed = commit_batch(&writer, batch, &mut finishers)
+        let mut finishers = Vec::new();
+        let committed = commit_batch(&writer, first, &mut jobs, &mut finishers)
             .await
             .map_err(Arc::new);
         if let Err(error) = &committed {
@@ -151,21 +148,33 @@ async fn write_batches(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
+/// Runs `first` and the units that follow it in one transaction, then commits them.
 async fn commit_batch(
     writer: &AnyPool,
-    batch: Vec<Job>,
+    first: Job,
+    jobs: &mut mpsc::Receiver<Job>,
     finishers: &mut Vec<Finisher>,
 ) -> anyhow::Result<()> {
     let mut connection = writer.acquire().await?;
-    connection.execute("BEGIN IMMEDIATE").await?;
-    for job in batch {
+    // The first unit's savepoint; each unit opens the next one's as it closes its own, and
+    // COMMIT closes the last (empty) one.
+    if let Err(error) = connection.execute("BEGIN IMMEDIATE; SAVEPOINT unit").await {
+        abandon(&mut connection).await;
+        return Err(error.into());
+    }
+    let started = tokio::time::Instant::now();
+    let mut next = Some(first);
+    while let Some(job) = next.take() {
         let ran = job(&mut connection).await;
         finishers.push(ran.finish);
         if !ran.transaction_intact {
-            // Later units would run outside any transaction: give the whole batch up. The
-            // units not yet run are dropped, and their callers told so.
+            // Later units would run outside any transaction: give the batch up (its units are
+            // told so; those not taken yet wait for the next batch).
             abandon(&mut connection).await;
             anyhow::bail!("a write unit broke the batch's transaction");
+        }
+        if finishers.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
+            next = jobs.try_recv().ok();
         }
     }
     if let Err(error) = connection.execute("COMMIT").await {

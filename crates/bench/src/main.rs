@@ -1,34 +1,67 @@
 //! `mybnb-bench`: measures the booking path the way the original system was measured, and
-//! more. Each scenario starts the release `mybnb` binary on a fresh data directory with the
-//! scenario's settings, seeds rooms and guests over the API, then runs concurrent clients that
-//! each book distinct room-nights for a fixed time, printing progress every second. Results go
-//! to `docs/bench/bookings-<seconds>s.json` and `docs/benchmarks-bookings-<seconds>s.md`.
+//! more, and the event-driven core behind it.
 //!
-//! Scenarios:
+//! Booking scenarios start the release `mybnb` binary on a fresh data directory with the
+//! scenario's settings, seed rooms and guests over the API, then run concurrent clients that
+//! each book distinct room-nights for a fixed time, printing progress every second. Results go
+//! to `docs/bench/bookings-<seconds>s.json` and `docs/benchmarks-bookings-<seconds>s.md`:
 //! - `original-610` / `original-1000`: payment latency uniform 400–620 ms, 100 clients, with
 //!   the original's 610 ms payment timeout and with 1,000 ms;
 //! - `throughput`: no payment latency, 64 clients, plus SQLite's raw durable-commit rate;
 //! - `breaker-open`: payment failing; answers while the circuit breaker is open.
+//!
+//! Event scenarios (run only when named) go to `docs/bench/events-<seconds>s.json` and
+//! `docs/benchmarks-events-<seconds>s.md`:
+//! - `notify-embedded` / `notify-jetstream`: commit → the host's notification on its live
+//!   stream, at a steady open-loop 500 bookings/s, on the embedded log and on NATS JetStream
+//!   (a nats-server of its own);
+//! - `relay-embedded` / `relay-jetstream`: the outbox relay's throughput, in process;
+//! - `consume-embedded` / `consume-jetstream`: one subscriber's throughput with a handler that
+//!   does nothing, in process: the ceiling the bus and the consumer put on every subscriber.
 
+mod backlog;
+mod buses;
+mod consumer_throughput;
+mod cpu;
+mod events_report;
+mod follower;
 mod load;
+mod notify;
+mod relay_throughput;
+mod releases;
 mod report;
 mod server;
 mod sqlite_commits;
+mod sse;
+mod stages;
+mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::bail;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "Benchmarks mybnb's booking path")]
+#[command(about = "Benchmarks mybnb's booking path and its event-driven core")]
 struct Args {
-    /// Scenarios to run: original-610, original-1000, throughput, breaker-open
+    /// Scenarios to run: original-610, original-1000, throughput, breaker-open (the default);
+    /// notify-embedded, notify-jetstream, relay-embedded, relay-jetstream, consume-embedded,
+    /// consume-jetstream
     #[arg(default_values = ["original-610", "original-1000", "throughput", "breaker-open"])]
     scenarios: Vec<String>,
-    /// Seconds each scenario runs
+    /// Seconds each timed scenario runs (the relay scenarios move a fixed number of events)
     #[arg(long, default_value_t = 60)]
     seconds: u64,
+    /// Bookings per second the notify scenarios offer
+    #[arg(long, default_value_t = notify::RATE)]
+    rate: u64,
+    /// Events the relay scenarios put in the outbox
+    #[arg(long, default_value_t = 200_000)]
+    relay_events: u64,
+    /// Events the consume scenarios put on the bus
+    #[arg(long, default_value_t = 20_000)]
+    consume_events: u64,
     /// The mybnb binary [default: `mybnb` next to this program]
     #[arg(long)]
     mybnb: Option<PathBuf>,
@@ -37,28 +70,99 @@ struct Args {
     out: PathBuf,
 }
 
+/// A scenario named on the command line.
+enum Scenario {
+    Bookings(load::Scenario),
+    Notify(notify::Scenario),
+    Relay(relay_throughput::Scenario),
+    Consume(consumer_throughput::Scenario),
+}
+
+impl Scenario {
+    fn named(name: &str) -> anyhow::Result<Scenario> {
+        if let Some(scenario) = notify::Scenario::named(name) {
+            return Ok(Scenario::Notify(scenario));
+        }
+        if let Some(scenario) = relay_throughput::Scenario::named(name) {
+            return Ok(Scenario::Relay(scenario));
+        }
+        if let Some(scenario) = consumer_throughput::Scenario::named(name) {
+            return Ok(Scenario::Consume(scenario));
+        }
+        match load::Scenario::named(name) {
+            Ok(scenario) => Ok(Scenario::Bookings(scenario)),
+            Err(_) => bail!("unknown scenario {name}"),
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mybnb = match args.mybnb {
-        Some(path) => path,
+    let mybnb = match &args.mybnb {
+        Some(path) => path.clone(),
         None => std::env::current_exe()?.with_file_name("mybnb"),
     };
+    // Every name is checked before anything runs.
+    let scenarios = args
+        .scenarios
+        .iter()
+        .map(|name| Scenario::named(name))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let duration = Duration::from_secs(args.seconds);
-    let mut results = Vec::new();
-    for name in &args.scenarios {
-        let scenario = load::Scenario::named(name)?;
-        eprintln!("\n== {name}: {}", scenario.description);
-        let server = server::Server::start(&mybnb, &scenario.settings).await?;
-        let mut result = load::run(&server, &scenario, duration).await?;
-        if scenario.measure_sqlite_commits {
-            result.sqlite_commits_per_second =
-                Some(sqlite_commits::rate(Duration::from_secs(5)).await?);
+    let mut bookings = Vec::new();
+    let command = std::iter::once("mybnb-bench".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut events = events_report::EventResults::new(command);
+    for scenario in scenarios {
+        match scenario {
+            Scenario::Bookings(scenario) => {
+                bookings.push(run_bookings(&mybnb, &scenario, duration).await?);
+            }
+            Scenario::Notify(scenario) => {
+                eprintln!("\n== {}: {}", scenario.name, scenario.description);
+                let result = notify::run(&mybnb, &scenario, args.rate, duration).await?;
+                eprintln!("{}", events_report::notify_line(&result));
+                events.notify.push(result);
+            }
+            Scenario::Relay(scenario) => {
+                eprintln!("\n== {}: {}", scenario.name, scenario.description);
+                let result = relay_throughput::run(&scenario, args.relay_events).await?;
+                eprintln!("{}", events_report::relay_line(&result));
+                events.relay.push(result);
+            }
+            Scenario::Consume(scenario) => {
+                eprintln!("\n== {}: {}", scenario.name, scenario.description);
+                let result = consumer_throughput::run(&scenario, args.consume_events).await?;
+                eprintln!("{}", events_report::consume_line(&result));
+                events.consume.push(result);
+            }
         }
-        server.stop().await?;
-        eprintln!("{}", report::one_line(&result));
-        results.push(result);
     }
-    report::write(&args.out, &results, args.seconds)?;
+    if !bookings.is_empty() {
+        report::write(&args.out, &bookings, args.seconds)?;
+    }
+    if !events.is_empty() {
+        events_report::write(&args.out, &events, args.seconds)?;
+    }
     Ok(())
+}
+
+async fn run_bookings(
+    mybnb: &Path,
+    scenario: &load::Scenario,
+    duration: Duration,
+) -> anyhow::Result<load::RunResult> {
+    eprintln!("\n== {}: {}", scenario.name, scenario.description);
+    let server = server::Server::start(mybnb, &scenario.settings).await?;
+    let mut result = load::run(&server, scenario, duration).await?;
+    if scenario.measure_sqlite_commits {
+        result.sqlite_commits_per_second =
+            Some(sqlite_commits::rate(Duration::from_secs(5)).await?);
+    }
+    server.stop().await?;
+    eprintln!("{}", report::one_line(&result));
+    Ok(result)
 }

@@ -11,7 +11,7 @@ use tokio::process::{Child, Command};
 
 pub struct Server {
     child: Child,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
     pub base_url: String,
     pub client: reqwest::Client,
 }
@@ -49,7 +49,7 @@ impl Server {
             .build()?;
         let server = Server {
             child,
-            _data_dir: data_dir,
+            data_dir,
             base_url: format!("http://127.0.0.1:{port}"),
             client,
         };
@@ -66,6 +66,16 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         bail!("mybnb did not become ready within 30 s")
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Where the server keeps its databases (`<context>.db`, `events.db`).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {

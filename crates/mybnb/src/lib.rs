@@ -1,8 +1,8 @@
 //! The `mybnb` binary: one program that runs any set of mybnb's contexts.
 //!
 //! `main` parses the command line ([`cli`]), loads the settings ([`settings`]) and hands them
-//! to [`Application`], which wires each enabled context's adapters to its service and serves
-//! them all behind one HTTP listener. [`replay`] rebuilds a read model from the event history.
+//! to [`Application`], which wires each enabled context's adapters to its service (`wiring`)
+//! and serves them all behind one HTTP listener. [`replay`] rebuilds a read model from the event history.
 
 pub mod app;
 pub mod cli;
@@ -13,6 +13,7 @@ mod secrets;
 pub mod services;
 pub mod settings;
 pub mod telemetry;
+mod wiring;
 
 pub use app::{Application, ShutdownHandle};
 pub use settings::Settings;

@@ -155,9 +155,26 @@ impl EventBus for EmbeddedLog {
     ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>> {
         Box::pin(async move {
             let types: Vec<String> = event_types.iter().map(|&name| name.to_owned()).collect();
-            read_after(&self.database, &types, after, i64::try_from(limit)?).await
+            read_after(&self.database, &types, after, i64::try_from(limit)?)
+                .await?
+                .into_iter()
+                .map(|row| {
+                    Ok(Recorded {
+                        position: row.position,
+                        envelope: row.envelope.context("an unreadable event in the log")?,
+                    })
+                })
+                .collect()
         })
     }
+}
+
+/// A row of the log, its envelope read if it can be.
+struct LogRow {
+    position: u64,
+    event_id: String,
+    envelope: Result<EventEnvelope, serde_json::Error>,
+    text: String,
 }
 
 /// Up to `limit` events of `event_types` after `position`, in log order.
@@ -166,12 +183,13 @@ async fn read_after(
     event_types: &[String],
     position: u64,
     limit: i64,
-) -> anyhow::Result<Vec<Recorded>> {
+) -> anyhow::Result<Vec<LogRow>> {
     let placeholders: Vec<String> = (0..event_types.len())
         .map(|index| format!("${}", index + 2))
         .collect();
     let sql = format!(
-        "SELECT position, envelope FROM events WHERE position > $1 AND event_type IN ({}) \
+        "SELECT position, event_id, envelope FROM events WHERE position > $1 \
+         AND event_type IN ({}) \
          ORDER BY position LIMIT {limit}",
         placeholders.join(", ")
     );
@@ -191,12 +209,13 @@ async fn read_after(
         .context("reading the event log")?;
     rows.iter()
         .map(|row| {
-            let envelope: String = row.try_get("envelope")?;
+            let text: String = row.try_get("envelope")?;
             let position: i64 = row.try_get("position")?;
-            Ok(Recorded {
+            Ok(LogRow {
                 position: u64::try_from(position)?,
-                envelope: serde_json::from_str(&envelope)
-                    .context("an unreadable event in the log")?,
+                event_id: row.try_get("event_id")?,
+                envelope: serde_json::from_str(&text),
+                text,
             })
         })
         .collect()
@@ -217,22 +236,55 @@ struct Reader {
 }
 
 impl EmbeddedSubscription {
+    /// Reads ahead. A row whose envelope cannot be read is set aside as a dead letter (as
+    /// JetStream does) and skipped; the position moves past it with the next acknowledgement.
     async fn fill(&self, reader: &mut Reader) -> anyhow::Result<()> {
-        let recorded = read_after(
+        let rows = read_after(
             &self.log.database,
             &self.event_types,
             reader.delivered,
             BATCH,
         )
         .await?;
-        reader
-            .buffer
-            .extend(recorded.into_iter().map(|recorded| Delivery {
-                envelope: recorded.envelope,
-                delivered: 1,
-                position: recorded.position,
-            }));
+        for row in rows {
+            match row.envelope {
+                Ok(envelope) => reader.buffer.push_back(Delivery {
+                    envelope,
+                    delivered: 1,
+                    position: row.position,
+                }),
+                Err(error) => {
+                    let reason = format!("unreadable event envelope: {error}");
+                    tracing::error!(
+                        subscriber = self.name,
+                        position = row.position,
+                        reason,
+                        "event dead-lettered"
+                    );
+                    self.set_aside(DeadLetter {
+                        event_id: row.event_id,
+                        envelope: row.text,
+                        reason,
+                    })
+                    .await?;
+                    reader.delivered = row.position;
+                }
+            }
+        }
         Ok(())
+    }
+
+    async fn set_aside(&self, letter: DeadLetter) -> anyhow::Result<()> {
+        let name = self.name.clone();
+        self.log
+            .database
+            .write(Box::new(move |connection| {
+                Box::pin(async move {
+                    record_dead_letter(connection, &name, letter).await?;
+                    Ok(WriteOutcome::Keep(()))
+                })
+            }))
+            .await
     }
 
     /// Moves the subscriber's position up to `position`, in the same transaction as `also`.
@@ -244,19 +296,7 @@ impl EmbeddedSubscription {
             .write(Box::new(move |connection| {
                 Box::pin(async move {
                     if let Some(letter) = also {
-                        sqlx::query(
-                            "INSERT INTO dead_letters (subscriber, event_id, envelope, reason, \
-                             failed_at) VALUES ($1, $2, $3, $4, $5) \
-                             ON CONFLICT (subscriber, event_id) DO NOTHING",
-                        )
-                        .bind(&name)
-                        .bind(letter.event_id)
-                        .bind(letter.envelope)
-                        .bind(letter.reason)
-                        .bind(instant_to_db(now()))
-                        .execute(&mut *connection)
-                        .await
-                        .context("setting an event aside as a dead letter")?;
+                        record_dead_letter(connection, &name, letter).await?;
                     }
                     sqlx::query(
                         "UPDATE subscribers SET position = $1 WHERE name = $2 AND position < $1",
@@ -271,6 +311,26 @@ impl EmbeddedSubscription {
             }))
             .await
     }
+}
+
+async fn record_dead_letter(
+    connection: &mut sqlx::AnyConnection,
+    subscriber: &str,
+    letter: DeadLetter,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO dead_letters (subscriber, event_id, envelope, reason, failed_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subscriber, event_id) DO NOTHING",
+    )
+    .bind(subscriber)
+    .bind(letter.event_id)
+    .bind(letter.envelope)
+    .bind(letter.reason)
+    .bind(instant_to_db(now()))
+    .execute(connection)
+    .await
+    .context("setting an event aside as a dead letter")?;
+    Ok(())
 }
 
 struct DeadLetter {

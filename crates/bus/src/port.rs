@@ -39,7 +39,8 @@ pub trait EventBus: Send + Sync + 'static {
 
     /// Up to `limit` events of `event_types` published after `after` (0: from the first),
     /// oldest first; fewer than `limit` means the end of the history so far. For rebuilding a
-    /// read model; it touches no subscription.
+    /// read model; it touches no subscription. An event whose envelope cannot be read is an
+    /// error here (a subscription sets it aside instead).
     fn history<'a>(
         &'a self,
         event_types: &'a [&'a str],

@@ -178,3 +178,42 @@ async fn a_crash_between_publishing_and_marking_publishes_nothing_twice() {
         (recorded.id, later.id)
     );
 }
+
+/// An event whose envelope cannot be read (written by a broken producer, say) is set aside in
+/// the dead letters, and the subscriber goes on with the next one; the history refuses it.
+#[tokio::test]
+async fn an_unreadable_event_is_dead_lettered_and_the_subscriber_goes_on() {
+    let directory = tempfile::tempdir().expect("a directory");
+    let log_database = database(&directory, "events", EmbeddedLog::migrations()).await;
+    let log = EmbeddedLog::new(log_database.clone());
+    log_database
+        .write(Box::new(|connection| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO events (event_id, event_type, envelope, published_at) \
+                     VALUES ('broken-1', 'A', '{not json', '2026-11-24T00:00:00Z')",
+                )
+                .execute(&mut *connection)
+                .await?;
+                Ok(WriteOutcome::Keep(()))
+            })
+        }))
+        .await
+        .expect("a broken row");
+    let good = event("A", "after");
+    log.publish(std::slice::from_ref(&good))
+        .await
+        .expect("published");
+
+    let subscription = log.subscribe("reader", &["A"]).await.expect("subscribed");
+    let delivery = subscription.next().await.expect("the next readable event");
+    assert_eq!(delivery.envelope.id, good.id);
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM dead_letters WHERE subscriber = 'reader' AND event_id = 'broken-1'",
+    )
+    .fetch_one(log_database.pool())
+    .await
+    .expect("a dead letter");
+    assert!(reason.contains("unreadable"), "{reason}");
+    assert!(log.history(&["A"], 0, 10).await.is_err());
+}

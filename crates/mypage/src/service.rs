@@ -60,6 +60,16 @@ impl MyPageService {
     /// inbox is rebuilt along with the rows. An event my page cannot read is skipped and
     /// logged, as the live subscriber sets it aside.
     pub async fn rebuild(&self, bus: &dyn EventBus) -> anyhow::Result<u64> {
+        // Read the whole history once before throwing anything away: a history that cannot
+        // be read (a bus away, an unreadable event) leaves my page as it was.
+        let mut after = 0;
+        loop {
+            let page = bus.history(SUBSCRIBES_TO, after, REPLAY_PAGE).await?;
+            match page.last() {
+                Some(last) if page.len() == REPLAY_PAGE => after = last.position,
+                _ => break,
+            }
+        }
         self.stays.clear(CONSUMER).await?;
         let (mut after, mut applied) = (0, 0);
         loop {

@@ -111,3 +111,42 @@ async fn await_page(api: &ApiClient, user: &TestUser, side: &str, expected: &[Va
     })
     .await;
 }
+
+/// A history that cannot be read to its end (here an unreadable row in the embedded log)
+/// fails the replay before anything is thrown away: my page stays as it was.
+#[tokio::test]
+async fn a_replay_that_cannot_read_the_history_changes_nothing() {
+    let Some(app) = spawn_app(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    let listing = app.listing(33_000).await;
+    let guest = app.new_user("guest").await;
+    app.book(&guest.token, &listing.stay(5, 1)).await;
+    let before = eventually("my page shows the booking", async || {
+        let page = my_page(&app, &guest).await;
+        if page["asGuest"][0]["paymentStatus"] == "APPROVED" {
+            Ok(page)
+        } else {
+            Err(format!("{page}"))
+        }
+    })
+    .await;
+    let storage = app.storage();
+    app.stop().await.expect("a clean stop");
+
+    let mut events = storage.connect("events").await;
+    sqlx::query(
+        "INSERT INTO events (event_id, event_type, envelope, published_at) \
+         VALUES ('broken-1', 'BookingConfirmed', '{not json', '2026-11-24T00:00:00Z')",
+    )
+    .execute(&mut events)
+    .await
+    .expect("a broken row");
+    let mut settings = mybnb::Settings::defaults().expect("default settings");
+    storage.apply(&mut settings);
+    let replayed = mybnb::replay::replay(&settings, mybnb::cli::ReadModel::Mypage).await;
+    assert!(replayed.is_err(), "the replay fails: {replayed:?}");
+
+    let app = spawn_app_on(&storage, |_| {}).await;
+    assert_eq!(my_page(&app, &guest).await, before);
+}

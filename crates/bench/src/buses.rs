@@ -75,15 +75,8 @@ impl Bus {
 
 /// A SQLite database at `path`, migrated, as a context opens its own.
 pub async fn open(path: &Path, migrations: Migrations) -> anyhow::Result<Database> {
-    let database = Database::connect_lazy(
-        &DatabaseLocation::Sqlite {
-            path: path.to_owned(),
-        },
-        4,
-    )?;
-    database
-        .migrate(&migrations)
-        .await
-        .with_context(|| format!("migrating {}", path.display()))?;
-    Ok(database)
+    let location = DatabaseLocation::Sqlite {
+        path: path.to_owned(),
+    };
+    Database::open(&location, 4, &migrations).await
 }

@@ -5,7 +5,7 @@ use anyhow::Context;
 use mybnb_bus::{EmbeddedLog, EventBus, JetStreamBus};
 use mybnb_mypage::service::MyPageService;
 use mybnb_mypage::store::SqlMyPageRepository;
-use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
+use mybnb_platform::db::{Database, DatabaseLocation};
 use secrecy::ExposeSecret;
 
 use crate::cli::ReadModel;
@@ -24,7 +24,12 @@ pub async fn replay(settings: &Settings, model: ReadModel) -> anyhow::Result<u64
     match model {
         ReadModel::Mypage => {
             let location = settings.database_location(Service::Mypage);
-            let database = open(settings, &location, mybnb_mypage::migrations()).await?;
+            let database = Database::open(
+                &location,
+                settings.database_max_connections,
+                &mybnb_mypage::migrations(),
+            )
+            .await?;
             let pages = MyPageService::new(SqlMyPageRepository::new(database.clone()));
             let applied = pages.rebuild(bus.as_ref()).await;
             database.close().await;
@@ -41,20 +46,11 @@ async fn open_bus(settings: &Settings) -> anyhow::Result<Box<dyn EventBus>> {
     let location = DatabaseLocation::Sqlite {
         path: settings.data_dir.join("events.db"),
     };
-    let log = open(settings, &location, EmbeddedLog::migrations()).await?;
+    let log = Database::open(
+        &location,
+        settings.database_max_connections,
+        &EmbeddedLog::migrations(),
+    )
+    .await?;
     Ok(Box::new(EmbeddedLog::new(log)))
-}
-
-async fn open(
-    settings: &Settings,
-    location: &DatabaseLocation,
-    migrations: Migrations,
-) -> anyhow::Result<Database> {
-    let database = Database::connect_lazy(location, settings.database_max_connections)
-        .with_context(|| format!("opening {}", location.describe()))?;
-    database
-        .migrate(&migrations)
-        .await
-        .with_context(|| format!("migrating {}", location.describe()))?;
-    Ok(database)
 }

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use chrono::NaiveDate;
 use mybnb_platform::db::{Database, WriteOutcome, instant_from_db, instant_to_db, now};
-use mybnb_platform::inbox;
+use mybnb_platform::inbox::Handling;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
@@ -39,7 +39,11 @@ impl NotificationRepository for SqlNotificationRepository {
         self.database
             .write(Box::new(move |connection| {
                 Box::pin(async move {
-                    if !inbox::first_handling(&mut *connection, CONSUMER, event_id).await? {
+                    let handling = Handling {
+                        consumer: CONSUMER,
+                        event_id,
+                    };
+                    if !handling.first_time(&mut *connection).await? {
                         return Ok(WriteOutcome::Undo(Applied::AlreadyHandled));
                     }
                     if let Some(contact) = incoming.contact() {

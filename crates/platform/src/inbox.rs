@@ -1,6 +1,6 @@
 //! The inbox: exactly-once effects from at-least-once delivery.
 //!
-//! A consumer calls [`first_handling`] in the transaction that applies an event's effect. The
+//! A consumer calls [`Handling::first_time`] in the transaction that applies an event's effect. The
 //! event id is recorded in the consumer's own database with the effect, so either both commit
 //! or neither does; when the id is already there, the event was handled before and the caller
 //! leaves everything as it is.
@@ -26,30 +26,21 @@ pub struct Handling {
 }
 
 impl Handling {
-    /// [`first_handling`] of this event by this consumer.
+    /// Records in this transaction that the consumer handles the event; `false` when it
+    /// already has, in which case the caller must change nothing.
     pub async fn first_time(&self, transaction: &mut AnyConnection) -> anyhow::Result<bool> {
-        first_handling(transaction, self.consumer, self.event_id).await
+        let recorded = sqlx::query(
+            "INSERT INTO inbox (consumer, event_id, handled_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (consumer, event_id) DO NOTHING",
+        )
+        .bind(self.consumer)
+        .bind(self.event_id.to_string())
+        .bind(instant_to_db(now()))
+        .execute(transaction)
+        .await
+        .context("recording a handled event in the inbox")?;
+        Ok(recorded.rows_affected() == 1)
     }
-}
-
-/// Records in this transaction that `consumer` handles `event_id`; `false` when it already
-/// has, in which case the caller must change nothing.
-pub async fn first_handling(
-    transaction: &mut AnyConnection,
-    consumer: &str,
-    event_id: Uuid,
-) -> anyhow::Result<bool> {
-    let recorded = sqlx::query(
-        "INSERT INTO inbox (consumer, event_id, handled_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (consumer, event_id) DO NOTHING",
-    )
-    .bind(consumer)
-    .bind(event_id.to_string())
-    .bind(instant_to_db(now()))
-    .execute(transaction)
-    .await
-    .context("recording a handled event in the inbox")?;
-    Ok(recorded.rows_affected() == 1)
 }
 
 /// Forgets every event `consumer` handled, for a read model rebuilt from the whole history.

@@ -90,9 +90,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     host_insights::run(bus, database, listener, stop).await
 }
 
+/// A SQLite database of this process, migrated.
 async fn open(path: PathBuf, migrations: Migrations) -> anyhow::Result<Database> {
-    let location = DatabaseLocation::Sqlite { path };
-    let database = Database::connect_lazy(&location, 4)?;
-    database.migrate(&migrations).await?;
-    Ok(database)
+    Database::open(&DatabaseLocation::Sqlite { path }, 4, &migrations).await
 }

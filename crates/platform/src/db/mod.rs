@@ -15,6 +15,7 @@ mod group_commit;
 
 pub use group_commit::{WriteOutcome, WriteUnit};
 
+use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -187,6 +188,22 @@ impl Database {
                 }
             }
         };
+        Ok(database)
+    }
+
+    /// Connects and migrates before returning: for tools and processes that cannot do
+    /// anything without their database (an application migrates in the background instead).
+    pub async fn open(
+        location: &DatabaseLocation,
+        max_connections: u32,
+        migrations: &Migrations,
+    ) -> anyhow::Result<Database> {
+        let database = Database::connect_lazy(location, max_connections)
+            .with_context(|| format!("opening {}", location.describe()))?;
+        database
+            .migrate(migrations)
+            .await
+            .with_context(|| format!("migrating {}", location.describe()))?;
         Ok(database)
     }
 

@@ -10,9 +10,11 @@ use axum::Router;
 use mybnb_bus::ConsumerMetrics;
 use mybnb_platform::auth::{ServiceToken, token_keys};
 use mybnb_platform::db::Database;
+use mybnb_platform::forwarded::trust_gateway;
 use mybnb_platform::health::{Readiness, refuse_until_started};
 use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
 use mybnb_platform::metrics::Metrics;
+use mybnb_platform::signals::stop_signal;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -21,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::openapi;
 use crate::secrets;
+use crate::services::Service;
 use crate::settings::Settings;
 use crate::wiring::{EventTransport, Wiring};
 
@@ -74,36 +77,54 @@ impl Application {
         let mut databases = Vec::new();
         let mut background = JoinSet::new();
 
-        let mut wiring = Wiring {
-            settings: &settings,
-            issuer,
-            verifier,
-            service_token,
-            metrics: &metrics,
-            readiness: &readiness,
-            databases: &mut databases,
-            background: &mut background,
-            stop: &stop,
-            rooms: None,
-            payments: None,
-            bus: match &settings.nats_url {
-                Some(url) => Some(EventTransport::jetstream(url).await?),
-                None => None,
-            },
-            consumer_metrics: ConsumerMetrics::register(&metrics),
+        let router = if settings.services.contains(Service::Gateway) {
+            let gateway = mybnb_gateway::router(
+                gateway_config(&settings),
+                mybnb_gateway::Host {
+                    verifier,
+                    service_token,
+                    readiness: &readiness,
+                    metrics: &metrics,
+                    background: &mut background,
+                    stop: &stop,
+                },
+            );
+            let operations = mybnb_platform::health::router(readiness.clone())
+                .merge(mybnb_platform::metrics::router(metrics.clone()));
+            gateway.merge(Router::from(operations))
+        } else {
+            let trust = axum::middleware::from_fn_with_state(service_token.clone(), trust_gateway);
+            let mut wiring = Wiring {
+                settings: &settings,
+                issuer,
+                verifier,
+                service_token,
+                metrics: &metrics,
+                readiness: &readiness,
+                databases: &mut databases,
+                background: &mut background,
+                stop: &stop,
+                rooms: None,
+                payments: None,
+                bus: match &settings.nats_url {
+                    Some(url) => Some(EventTransport::jetstream(url).await?),
+                    None => None,
+                },
+                consumer_metrics: ConsumerMetrics::register(&metrics),
+            };
+            let mut api = OpenApiRouter::new();
+            for service in settings.services.iter() {
+                api = api.merge(wiring.context_router(service)?);
+            }
+            let api = api.route_layer(axum::middleware::from_fn_with_state(
+                readiness.clone(),
+                refuse_until_started,
+            ));
+            let api = api
+                .merge(mybnb_platform::health::router(readiness.clone()))
+                .merge(mybnb_platform::metrics::router(metrics.clone()));
+            openapi::serve_document(api).layer(trust)
         };
-        let mut api = OpenApiRouter::new();
-        for service in settings.services.iter() {
-            api = api.merge(wiring.context_router(service)?);
-        }
-        let api = api.route_layer(axum::middleware::from_fn_with_state(
-            readiness.clone(),
-            refuse_until_started,
-        ));
-        let api = api
-            .merge(mybnb_platform::health::router(readiness.clone()))
-            .merge(mybnb_platform::metrics::router(metrics.clone()));
-        let router = openapi::serve_document(api);
         let router =
             serve_behind_middleware(router, RequestTimeout(settings.request_timeout), metrics);
 
@@ -180,23 +201,29 @@ impl Application {
     }
 }
 
+/// The gateway's view of the settings: each context's paths and instances.
+fn gateway_config(settings: &Settings) -> mybnb_gateway::GatewayConfig {
+    let upstreams = settings
+        .gateway
+        .upstreams
+        .iter()
+        .map(|(service, instances)| mybnb_gateway::UpstreamConfig {
+            service: service.name(),
+            paths: service.paths(),
+            instances: instances.clone(),
+        })
+        .collect();
+    mybnb_gateway::GatewayConfig {
+        upstreams,
+        health_interval: settings.gateway.health_interval,
+        connect_timeout: settings.gateway.connect_timeout,
+    }
+}
+
 /// Resolves on SIGTERM, SIGINT or a [`ShutdownHandle`].
 async fn stop_requested(stop: &CancellationToken) {
-    let interrupt = tokio::signal::ctrl_c();
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
     tokio::select! {
-        _ = interrupt => tracing::info!("received SIGINT"),
-        () = terminate => tracing::info!("received SIGTERM"),
+        signal = stop_signal() => tracing::info!("received {signal}"),
         () = stop.cancelled() => {}
     }
 }

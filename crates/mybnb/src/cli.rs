@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
 
 #[derive(Debug, Parser)]
 #[command(name = "mybnb", version, about = "mybnb — a lodging-sharing platform", long_about = None)]
@@ -17,6 +18,48 @@ pub enum Command {
     Serve(ServeArgs),
     /// Throw a read model away and rebuild it from every event the bus holds.
     Replay(ReplayArgs),
+    /// Run the distributed mode on this machine.
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Start every service in its own process (two booking and two payment instances) behind
+    /// the gateway, on the local PostgreSQL and NATS; Ctrl-C stops them all.
+    Up(DevUpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DevUpArgs {
+    /// The gateway's port on 127.0.0.1
+    #[arg(long, default_value_t = 8080)]
+    pub gateway_port: u16,
+    /// The PostgreSQL database every context keeps its schema in (created if missing)
+    #[arg(
+        long,
+        env = "MYBNB_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/mybnb",
+        hide_env_values = true
+    )]
+    pub database_url: SecretString,
+    /// NATS with JetStream
+    #[arg(
+        long,
+        env = "MYBNB_NATS_URL",
+        default_value = "nats://127.0.0.1:4222",
+        hide_env_values = true
+    )]
+    pub nats_url: SecretString,
+    /// Booking instances
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub booking: u16,
+    /// Payment instances
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub payment: u16,
+    /// Where each process keeps its log and generated files
+    #[arg(long, default_value = "./mybnb-data/dev")]
+    pub data_dir: PathBuf,
 }
 
 /// The read models `mybnb replay` rebuilds.
@@ -46,8 +89,8 @@ pub struct ServeArgs {
     /// [default: ./mybnb-data]
     #[arg(long, env = "MYBNB_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Services to run: `all`, or a comma-separated list of identity, room, payment, booking,
-    /// notification, mypage [default: all]
+    /// Services to run: `all` (every context), or a comma-separated list of identity, room,
+    /// payment, booking, notification, mypage; or `gateway` alone [default: all]
     #[arg(long, env = "MYBNB_SERVICES", value_name = "LIST")]
     pub services: Option<String>,
     /// A TOML file of settings

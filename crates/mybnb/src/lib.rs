@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod dev;
 mod links;
 mod openapi;
 pub mod replay;
@@ -13,6 +14,7 @@ mod secrets;
 pub mod services;
 pub mod settings;
 pub mod telemetry;
+pub mod topology;
 mod wiring;
 
 pub use app::{Application, ShutdownHandle};

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mybnb::cli::{Cli, Command, ReplayArgs, ServeArgs};
+use mybnb::cli::{Cli, Command, DevCommand, ReplayArgs, ServeArgs};
 use mybnb::{Application, Settings, replay, telemetry};
 
 #[tokio::main]
@@ -10,6 +10,17 @@ async fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(&args).await,
         Command::Replay(args) => rebuild(&args).await,
+        Command::Dev(DevCommand::Up(args)) => dev_up(args).await,
+    }
+}
+
+async fn dev_up(args: mybnb::cli::DevUpArgs) -> ExitCode {
+    match mybnb::dev::up(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mybnb dev up: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -4,10 +4,12 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-/// A context that can be enabled in a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A service that can be enabled in a process: a bounded context, or the gateway in front of
+/// them.
 ///
-/// Declared in the order they are wired: a context comes after those it calls in-process.
+/// The contexts are declared in the order they are wired: a context comes after those it calls
+/// in-process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Service {
     Identity,
     Room,
@@ -15,10 +17,12 @@ pub enum Service {
     Booking,
     Notification,
     Mypage,
+    Gateway,
 }
 
 impl Service {
-    pub const ALL: [Service; 6] = [
+    /// The bounded contexts: what `all` runs.
+    pub const CONTEXTS: [Service; 6] = [
         Service::Identity,
         Service::Room,
         Service::Payment,
@@ -26,6 +30,25 @@ impl Service {
         Service::Notification,
         Service::Mypage,
     ];
+
+    /// Every service a process can run.
+    pub fn all() -> impl Iterator<Item = Service> {
+        Service::CONTEXTS.into_iter().chain([Service::Gateway])
+    }
+
+    /// The path prefixes a context serves: the gateway routes a request to the context whose
+    /// prefix matches it. The gateway itself owns none.
+    pub fn paths(self) -> &'static [&'static str] {
+        match self {
+            Service::Identity => &["/users", "/auth"],
+            Service::Room => &["/rooms"],
+            Service::Booking => &["/bookings"],
+            Service::Payment => &["/payments", "/internal/payments"],
+            Service::Notification => &["/notifications"],
+            Service::Mypage => &["/mypage"],
+            Service::Gateway => &[],
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -35,6 +58,7 @@ impl Service {
             Service::Payment => "payment",
             Service::Notification => "notification",
             Service::Mypage => "mypage",
+            Service::Gateway => "gateway",
         }
     }
 }
@@ -50,8 +74,9 @@ impl fmt::Display for Service {
 pub struct ServiceSet(BTreeSet<Service>);
 
 impl ServiceSet {
+    /// Every context, in one process.
     pub fn all() -> Self {
-        ServiceSet(Service::ALL.into_iter().collect())
+        ServiceSet(Service::CONTEXTS.into_iter().collect())
     }
 
     pub fn contains(&self, service: Service) -> bool {
@@ -79,17 +104,21 @@ impl FromStr for ServiceSet {
             if name == "all" {
                 return Ok(ServiceSet::all());
             }
-            let service = Service::ALL
-                .into_iter()
+            let service = Service::all()
                 .find(|service| service.name() == name)
                 .ok_or_else(|| {
-                    let known: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
+                    let known: Vec<&str> = Service::all().map(Service::name).collect();
                     format!(
                         "unknown service `{name}`; expected `all` or a comma-separated list of: {}",
                         known.join(", ")
                     )
                 })?;
             services.insert(service);
+        }
+        if services.contains(&Service::Gateway) && services.len() > 1 {
+            return Err(
+                "the gateway runs alone: it owns the public paths the contexts serve".to_owned(),
+            );
         }
         Ok(ServiceSet(services))
     }
@@ -110,6 +139,13 @@ mod tests {
         assert!(set.contains(Service::Room) && set.contains(Service::Identity));
         let set: ServiceSet = "room".parse().expect("a valid list");
         assert!(!set.contains(Service::Identity));
+    }
+
+    #[test]
+    fn all_means_the_contexts_and_the_gateway_runs_alone() {
+        assert!(!ServiceSet::all().contains(Service::Gateway));
+        assert!("gateway".parse::<ServiceSet>().is_ok());
+        assert!("gateway,room".parse::<ServiceSet>().is_err());
     }
 
     #[test]

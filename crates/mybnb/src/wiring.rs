@@ -172,7 +172,7 @@ impl Wiring<'_> {
                 self.relay(service, database.clone())?;
                 let payments = Arc::new(mybnb_payment::service::PaymentService::new(
                     mybnb_payment::store::SqlPaymentRepository::new(database),
-                    self.settings.payment_network,
+                    self.settings.payment_network.connect(),
                 ));
                 self.payments = Some(payments.clone());
                 let handler = handler(payments.clone(), |payments, envelope| async move {
@@ -194,6 +194,9 @@ impl Wiring<'_> {
             }
             Service::Booking => self.booking_router()?,
             Service::Notification => self.notification_router()?,
+            Service::Gateway => {
+                anyhow::bail!("the gateway is not a context: it runs alone, in front of them")
+            }
             Service::Mypage => {
                 let database = self.database(service, mybnb_mypage::migrations())?;
                 let pages = Arc::new(MyPageService::new(SqlMyPageRepository::new(database)));

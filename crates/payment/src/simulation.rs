@@ -1,11 +1,16 @@
 //! The simulated card network: every charge waits the configured latency, then fails as an
 //! outage would with `failure_rate`, is declined with `decline_rate`, and is approved otherwise.
 //! `MYBNB_PAYMENT_LATENCY_MS` etc. set it, so that a slow or failing provider can be reproduced.
+//! `MYBNB_PAYMENT_NETWORK_CONCURRENCY` caps how many authorizations one payment instance has in
+//! flight, as a provider's per-client connection limit does: the rest wait their turn.
 
+use std::num::NonZeroUsize;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::sync::Semaphore;
 
 use crate::domain::{Authorization, PaymentOrder};
 use crate::ports::{CardNetwork, NetworkUnavailable};
@@ -84,23 +89,51 @@ impl Rate {
     }
 }
 
+/// How the simulated network behaves: the settings, before a process connects to it.
 #[derive(Debug, Clone, Copy)]
 pub struct SimulatedNetwork {
     pub latency: Latency,
     pub decline_rate: Rate,
     pub failure_rate: Rate,
+    /// Authorizations one process may have in flight; unlimited when `None`.
+    pub concurrency: Option<NonZeroUsize>,
 }
 
-impl CardNetwork for SimulatedNetwork {
+impl SimulatedNetwork {
+    /// This process's connection to the network, with its own in-flight limit.
+    pub fn connect(self) -> SimulatedConnection {
+        SimulatedConnection {
+            network: self,
+            lanes: self
+                .concurrency
+                .map(|lanes| Arc::new(Semaphore::new(lanes.get()))),
+        }
+    }
+}
+
+/// One process's connection to the simulated network.
+#[derive(Debug, Clone)]
+pub struct SimulatedConnection {
+    network: SimulatedNetwork,
+    lanes: Option<Arc<Semaphore>>,
+}
+
+impl CardNetwork for SimulatedConnection {
     async fn authorize(&self, _order: &PaymentOrder) -> Result<Authorization, NetworkUnavailable> {
+        let network = self.network;
         // Draw everything before waiting: the thread's generator cannot be held across `.await`.
-        let (delay, roll) = (self.latency.sample(), rand::rng().random::<f64>());
+        let (delay, roll) = (network.latency.sample(), rand::rng().random::<f64>());
+        // The semaphore is never closed, so a permit always comes in the end.
+        let _lane = match &self.lanes {
+            Some(lanes) => Some(lanes.acquire().await.map_err(|_| NetworkUnavailable)?),
+            None => None,
+        };
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        if roll < self.failure_rate.0 {
+        if roll < network.failure_rate.0 {
             Err(NetworkUnavailable)
-        } else if roll < self.failure_rate.0 + self.decline_rate.0 {
+        } else if roll < network.failure_rate.0 + network.decline_rate.0 {
             Ok(Authorization::Declined)
         } else {
             Ok(Authorization::Approved)
@@ -152,15 +185,16 @@ mod tests {
             latency: Latency::NONE,
             decline_rate: Rate::NEVER,
             failure_rate: Rate(1.0),
+            concurrency: None,
         };
-        assert!(failing.authorize(&order).await.is_err());
+        assert!(failing.connect().authorize(&order).await.is_err());
         let declining = SimulatedNetwork {
             failure_rate: Rate::NEVER,
             decline_rate: Rate(1.0),
             ..failing
         };
         assert_eq!(
-            declining.authorize(&order).await.ok(),
+            declining.connect().authorize(&order).await.ok(),
             Some(Authorization::Declined)
         );
         let approving = SimulatedNetwork {
@@ -168,8 +202,43 @@ mod tests {
             ..declining
         };
         assert_eq!(
-            approving.authorize(&order).await.ok(),
+            approving.connect().authorize(&order).await.ok(),
             Some(Authorization::Approved)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_capped_connection_authorizes_one_at_a_time() {
+        let order = PaymentOrder::parse(
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            1,
+        )
+        .expect("valid");
+        let connection = SimulatedNetwork {
+            latency: Latency {
+                min_ms: 100,
+                max_ms: 100,
+            },
+            decline_rate: Rate::NEVER,
+            failure_rate: Rate::NEVER,
+            concurrency: NonZeroUsize::new(1),
+        }
+        .connect();
+        let started = tokio::time::Instant::now();
+        let (first, second) = tokio::join!(
+            async {
+                connection.authorize(&order).await.ok();
+                started.elapsed()
+            },
+            async {
+                connection.authorize(&order).await.ok();
+                started.elapsed()
+            },
+        );
+        // On the paused clock: the second waits for the first's lane, then its own latency.
+        assert_eq!(first.min(second), Duration::from_millis(100));
+        assert_eq!(first.max(second), Duration::from_millis(200));
     }
 }

@@ -73,18 +73,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let stopping = stop.clone();
     tokio::spawn(async move {
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = terminate => {}
-        }
+        mybnb_platform::signals::stop_signal().await;
         stopping.cancel();
     });
     host_insights::run(bus, database, listener, stop).await

@@ -103,9 +103,12 @@ impl PaymentGateway for HttpPayments {
         correlation_id: String,
     ) -> BoxFuture<'_, Result<PaymentState, PaymentFailure>> {
         Box::pin(async move {
+            // Payment makes one payment per booking, whatever the number of asks: saying so lets
+            // a gateway ask another payment instance when the first breaks off.
             let request = self
                 .client
                 .post(format!("{}/internal/payments", self.base_url))
+                .header("idempotency-key", order.booking_id.to_string())
                 .header("x-request-id", correlation_id)
                 .json(&OrderMessage::from(order));
             self.send(request)
@@ -142,6 +145,7 @@ impl PaymentGateway for HttpPayments {
                     "{}/internal/payments/{}/void",
                     self.base_url, order.booking_id
                 ))
+                .header("idempotency-key", order.booking_id.to_string())
                 .header("x-request-id", correlation_id)
                 .json(&OrderMessage::from(order));
             // The void endpoint always answers the payment; a 404 means a wrong address.

@@ -15,7 +15,11 @@ impl Settings {
             ("data_dir".to_owned(), self.data_dir.display().to_string()),
             ("services".to_owned(), self.services.to_string()),
         ];
-        for service in self.services.iter() {
+        for service in self
+            .services
+            .iter()
+            .filter(|service| *service != Service::Gateway)
+        {
             described.push((
                 format!("{service}_database"),
                 self.database_location(service).describe(),
@@ -45,6 +49,31 @@ impl Settings {
                 (
                     "payment_failure_rate".to_owned(),
                     network.failure_rate.value().to_string(),
+                ),
+                (
+                    "payment_network_concurrency".to_owned(),
+                    network
+                        .concurrency
+                        .map_or("unlimited".to_owned(), |lanes| lanes.to_string()),
+                ),
+            ]);
+        }
+        if self.services.contains(Service::Gateway) {
+            for (service, instances) in &self.gateway.upstreams {
+                let urls: Vec<String> = instances
+                    .iter()
+                    .map(|url| redact_url(url.as_str()))
+                    .collect();
+                described.push((format!("gateway_{service}_urls"), urls.join(",")));
+            }
+            described.extend([
+                (
+                    "gateway_health_interval_ms".to_owned(),
+                    self.gateway.health_interval.as_millis().to_string(),
+                ),
+                (
+                    "gateway_connect_timeout_ms".to_owned(),
+                    self.gateway.connect_timeout.as_millis().to_string(),
                 ),
             ]);
         }

@@ -52,6 +52,7 @@ pub struct Settings {
     /// Where booking reaches payment and room when they run in other processes.
     pub payment_service_url: Option<String>,
     pub room_service_url: Option<String>,
+    pub gateway: GatewaySettings,
     pub payment_network: SimulatedNetwork,
     pub payment_breaker: BreakerSettings,
     pub reconcile_interval: Duration,
@@ -68,6 +69,18 @@ pub struct Settings {
 }
 
 pub use mybnb_notification::mail::MailSettings;
+pub use raw::KEYS;
+
+/// Where the gateway finds each context's instances, and how it watches them.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// Each context's instances (base URLs); every context has at least one when the gateway
+    /// runs.
+    pub upstreams: BTreeMap<Service, Vec<url::Url>>,
+    /// How often each instance's readiness is checked.
+    pub health_interval: Duration,
+    pub connect_timeout: Duration,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

@@ -12,6 +12,58 @@ use super::LogFormat;
 /// the test harness's switches.
 pub(super) const NOT_SETTINGS: &[&str] = &["config", "skip_external", "test_database_url"];
 
+/// Every settings key, as written in a config file (and, in capitals after `MYBNB_`, as an
+/// environment variable).
+pub const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "services",
+    "database_url",
+    "identity_database_url",
+    "room_database_url",
+    "booking_database_url",
+    "payment_database_url",
+    "notification_database_url",
+    "mypage_database_url",
+    "database_max_connections",
+    "nats_url",
+    "smtp_url",
+    "mail_from",
+    "service_token",
+    "payment_service_url",
+    "room_service_url",
+    "gateway_identity_urls",
+    "gateway_room_urls",
+    "gateway_booking_urls",
+    "gateway_payment_urls",
+    "gateway_notification_urls",
+    "gateway_mypage_urls",
+    "gateway_health_interval_ms",
+    "gateway_connect_timeout_ms",
+    "payment_latency_ms",
+    "payment_decline_rate",
+    "payment_failure_rate",
+    "payment_network_concurrency",
+    "payment_timeout_ms",
+    "payment_max_concurrent",
+    "payment_breaker_window_ms",
+    "payment_breaker_minimum_calls",
+    "payment_breaker_failure_rate",
+    "payment_breaker_slow_call_ms",
+    "payment_breaker_slow_call_rate",
+    "payment_breaker_open_ms",
+    "payment_breaker_half_open_calls",
+    "reconcile_interval_ms",
+    "reconcile_stale_after_ms",
+    "jwt_secret",
+    "token_ttl_secs",
+    "auth_rate_limit_per_minute",
+    "request_timeout_ms",
+    "drain_delay_ms",
+    "shutdown_timeout_ms",
+    "log_format",
+];
+
 /// The settings as written, before validation.
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -33,9 +85,18 @@ pub(super) struct RawSettings {
     pub(super) service_token: Option<SecretString>,
     pub(super) payment_service_url: Option<String>,
     pub(super) room_service_url: Option<String>,
+    pub(super) gateway_identity_urls: Option<String>,
+    pub(super) gateway_room_urls: Option<String>,
+    pub(super) gateway_booking_urls: Option<String>,
+    pub(super) gateway_payment_urls: Option<String>,
+    pub(super) gateway_notification_urls: Option<String>,
+    pub(super) gateway_mypage_urls: Option<String>,
+    pub(super) gateway_health_interval_ms: u64,
+    pub(super) gateway_connect_timeout_ms: u64,
     pub(super) payment_latency_ms: LatencySetting,
     pub(super) payment_decline_rate: f64,
     pub(super) payment_failure_rate: f64,
+    pub(super) payment_network_concurrency: Option<usize>,
     pub(super) payment_timeout_ms: u64,
     pub(super) payment_max_concurrent: usize,
     pub(super) payment_breaker_window_ms: u64,
@@ -76,9 +137,18 @@ impl Default for RawSettings {
             service_token: None,
             payment_service_url: None,
             room_service_url: None,
+            gateway_identity_urls: None,
+            gateway_room_urls: None,
+            gateway_booking_urls: None,
+            gateway_payment_urls: None,
+            gateway_notification_urls: None,
+            gateway_mypage_urls: None,
+            gateway_health_interval_ms: 500,
+            gateway_connect_timeout_ms: 1_000,
             payment_latency_ms: LatencySetting::Millis(0),
             payment_decline_rate: 0.0,
             payment_failure_rate: 0.0,
+            payment_network_concurrency: None,
             payment_timeout_ms: 610,
             payment_max_concurrent: 256,
             payment_breaker_window_ms: 10_000,
@@ -127,5 +197,21 @@ impl std::fmt::Display for LatencySetting {
             LatencySetting::Millis(millis) => write!(formatter, "{millis}"),
             LatencySetting::Text(text) => formatter.write_str(text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde names every field it expects when it meets an unknown one: that list is the truth
+    /// `KEYS` must match.
+    #[test]
+    fn keys_lists_every_setting() {
+        let error = serde_json::from_str::<RawSettings>(r#"{"not_a_setting": 0}"#)
+            .expect_err("an unknown key is refused");
+        let message = error.to_string();
+        let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
+        assert_eq!(expected, KEYS, "from: {message}");
     }
 }

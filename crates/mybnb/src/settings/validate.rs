@@ -1,7 +1,7 @@
 //! Turning the settings as written into values that are usable as they are.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
 use mybnb_booking::links::BreakerSettings;
@@ -10,7 +10,7 @@ use mybnb_platform::db::redact_url;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::raw::RawSettings;
-use super::{MailSettings, Settings, SettingsError, invalid};
+use super::{GatewaySettings, MailSettings, Settings, SettingsError, invalid};
 use crate::services::{Service, ServiceSet};
 
 impl Settings {
@@ -25,6 +25,7 @@ impl Settings {
             .services
             .parse()
             .map_err(|reason| invalid("services", reason))?;
+        let gateway = gateway_settings(&raw, &services)?;
         let mut context_database_urls = BTreeMap::new();
         for (service, key, url) in [
             (
@@ -147,17 +148,24 @@ impl Settings {
                 }
             }
         }
-        let payment_network = SimulatedNetwork {
-            latency: raw
-                .payment_latency_ms
-                .to_string()
-                .parse()
-                .map_err(|reason| invalid("payment_latency_ms", reason))?,
-            decline_rate: Rate::parse(raw.payment_decline_rate)
-                .map_err(|reason| invalid("payment_decline_rate", reason))?,
-            failure_rate: Rate::parse(raw.payment_failure_rate)
-                .map_err(|reason| invalid("payment_failure_rate", reason))?,
-        };
+        let payment_network =
+            SimulatedNetwork {
+                latency: raw
+                    .payment_latency_ms
+                    .to_string()
+                    .parse()
+                    .map_err(|reason| invalid("payment_latency_ms", reason))?,
+                decline_rate: Rate::parse(raw.payment_decline_rate)
+                    .map_err(|reason| invalid("payment_decline_rate", reason))?,
+                failure_rate: Rate::parse(raw.payment_failure_rate)
+                    .map_err(|reason| invalid("payment_failure_rate", reason))?,
+                concurrency: match raw.payment_network_concurrency {
+                    Some(lanes) => Some(NonZeroUsize::new(lanes).ok_or_else(|| {
+                        invalid("payment_network_concurrency", "must be at least 1")
+                    })?),
+                    None => None,
+                },
+            };
         if raw.payment_timeout_ms == 0 {
             return Err(invalid("payment_timeout_ms", "must be at least 1"));
         }
@@ -237,6 +245,7 @@ impl Settings {
             service_token: raw.service_token,
             payment_service_url: raw.payment_service_url,
             room_service_url: raw.room_service_url,
+            gateway,
             payment_network,
             payment_breaker,
             reconcile_interval: Duration::from_millis(raw.reconcile_interval_ms),
@@ -250,6 +259,90 @@ impl Settings {
             log_format: raw.log_format,
         })
     }
+}
+
+/// The gateway's upstreams: each a comma-separated list of base URLs, all required when the
+/// gateway runs.
+fn gateway_settings(
+    raw: &RawSettings,
+    services: &ServiceSet,
+) -> Result<GatewaySettings, SettingsError> {
+    let mut upstreams = BTreeMap::new();
+    for (service, key, list) in [
+        (
+            Service::Identity,
+            "gateway_identity_urls",
+            &raw.gateway_identity_urls,
+        ),
+        (Service::Room, "gateway_room_urls", &raw.gateway_room_urls),
+        (
+            Service::Booking,
+            "gateway_booking_urls",
+            &raw.gateway_booking_urls,
+        ),
+        (
+            Service::Payment,
+            "gateway_payment_urls",
+            &raw.gateway_payment_urls,
+        ),
+        (
+            Service::Notification,
+            "gateway_notification_urls",
+            &raw.gateway_notification_urls,
+        ),
+        (
+            Service::Mypage,
+            "gateway_mypage_urls",
+            &raw.gateway_mypage_urls,
+        ),
+    ] {
+        let mut instances = Vec::new();
+        for url in list.iter().flat_map(|list| list.split(',')).map(str::trim) {
+            check_http_url(key, url)?;
+            let parsed = url::Url::parse(url)
+                .map_err(|error| invalid(key, format!("`{url}` is not a URL: {error}")))?;
+            if parsed.path() != "/" || parsed.query().is_some() {
+                return Err(invalid(
+                    key,
+                    format!("`{url}` must be a base URL like http://10.0.0.5:8080, without a path"),
+                ));
+            }
+            instances.push(parsed);
+        }
+        if services.contains(Service::Gateway) && instances.is_empty() {
+            return Err(invalid(
+                key,
+                format!("the gateway needs {service}'s instances: a comma-separated list of URLs"),
+            ));
+        }
+        upstreams.insert(service, instances);
+    }
+    for (key, millis) in [
+        ("gateway_health_interval_ms", raw.gateway_health_interval_ms),
+        ("gateway_connect_timeout_ms", raw.gateway_connect_timeout_ms),
+    ] {
+        if millis == 0 {
+            return Err(invalid(key, "must be at least 1"));
+        }
+    }
+    if services.contains(Service::Gateway) {
+        for (key, secret) in [
+            ("jwt_secret", &raw.jwt_secret),
+            ("service_token", &raw.service_token),
+        ] {
+            if secret.is_none() {
+                return Err(invalid(
+                    key,
+                    "the gateway shares it with the services behind it, so it must be set",
+                ));
+            }
+        }
+    }
+    Ok(GatewaySettings {
+        upstreams,
+        health_interval: Duration::from_millis(raw.gateway_health_interval_ms),
+        connect_timeout: Duration::from_millis(raw.gateway_connect_timeout_ms),
+    })
 }
 
 fn check_http_url(key: &'static str, url: &str) -> Result<(), SettingsError> {

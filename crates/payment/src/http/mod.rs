@@ -15,12 +15,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::PaymentError;
 use crate::service::PaymentService;
-use crate::simulation::SimulatedNetwork;
+use crate::simulation::SimulatedConnection;
 use crate::store::SqlPaymentRepository;
 
 pub use messages::{PaymentOrderMessage, PaymentRecord};
 
-pub type Payments = PaymentService<SqlPaymentRepository, SimulatedNetwork>;
+pub type Payments = PaymentService<SqlPaymentRepository, SimulatedConnection>;
 
 #[derive(Clone, FromRef)]
 pub struct PaymentState {

@@ -94,6 +94,12 @@ impl Application {
             gateway.merge(Router::from(operations))
         } else {
             let trust = axum::middleware::from_fn_with_state(service_token.clone(), trust_gateway);
+            let bus = match &settings.nats_url {
+                Some(url) => {
+                    Some(EventTransport::jetstream(url, &readiness, &mut background, &stop).await?)
+                }
+                None => None,
+            };
             let mut wiring = Wiring {
                 settings: &settings,
                 issuer,
@@ -106,10 +112,7 @@ impl Application {
                 stop: &stop,
                 rooms: None,
                 payments: None,
-                bus: match &settings.nats_url {
-                    Some(url) => Some(EventTransport::jetstream(url).await?),
-                    None => None,
-                },
+                bus,
                 consumer_metrics: ConsumerMetrics::register(&metrics),
             };
             let mut api = OpenApiRouter::new();

@@ -32,6 +32,10 @@ use crate::links::{InProcessPayments, InProcessRooms};
 use crate::services::Service;
 use crate::settings::Settings;
 
+/// How long a process waits for its first connection to NATS before it reports ready anyway
+/// (degraded).
+const NATS_FIRST_CONNECT: Duration = Duration::from_secs(5);
+
 /// The bus events travel on, and the readiness component to await before using it.
 #[derive(Clone)]
 pub(crate) struct EventTransport {
@@ -41,10 +45,46 @@ pub(crate) struct EventTransport {
 
 impl EventTransport {
     /// NATS JetStream at `url`. Not awaited by anything: events wait in the outboxes while
-    /// NATS is away.
-    pub(crate) async fn jetstream(url: &SecretString) -> anyhow::Result<EventTransport> {
+    /// NATS is away, so the process stays ready; `events.bus` reports it degraded, with why.
+    pub(crate) async fn jetstream(
+        url: &SecretString,
+        readiness: &Readiness,
+        background: &mut JoinSet<()>,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<EventTransport> {
+        let bus = JetStreamBus::connect(url.expose_secret()).await?;
+        let mut connected = bus.watch_connection();
+        let (readiness, stop) = (readiness.clone(), stop.clone());
+        readiness.set(
+            "events.bus",
+            ComponentStatus::Starting("connecting to NATS".to_owned()),
+        );
+        background.spawn(async move {
+            // Not ready until the first connection, for a while: long enough for a reachable
+            // server, short enough that an outage at start-up does not keep the process out.
+            let first = tokio::time::timeout(NATS_FIRST_CONNECT, connected.wait_for(|up| *up));
+            tokio::select! {
+                _ = first => {}
+                () = stop.cancelled() => return,
+            }
+            loop {
+                let status = if *connected.borrow_and_update() {
+                    ComponentStatus::Ready
+                } else {
+                    ComponentStatus::Degraded(
+                        "NATS is unreachable; events wait in the outboxes until it is back"
+                            .to_owned(),
+                    )
+                };
+                readiness.set("events.bus", status);
+                tokio::select! {
+                    changed = connected.changed() => if changed.is_err() { return },
+                    () = stop.cancelled() => return,
+                }
+            }
+        });
         Ok(EventTransport {
-            bus: Arc::new(JetStreamBus::connect(url.expose_secret()).await?),
+            bus: Arc::new(bus),
             component: None,
         })
     }

@@ -168,7 +168,7 @@ impl JetStreamBus {
     }
 
     /// Whether the client is connected now (it may have lost the connection since).
-    fn watch_connection(&self) -> watch::Receiver<bool> {
+    pub fn watch_connection(&self) -> watch::Receiver<bool> {
         self.shared.connected.clone()
     }
 

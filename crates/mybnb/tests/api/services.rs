@@ -27,11 +27,12 @@ api_tests! {
         assert_eq!(app.room_count().await, 1);
 
         let report: Value = app.get("/health/ready").await.json().await.expect("a report");
-        // The room context's own database, and the embedded event log its outbox is relayed
-        // to (JetStream is not awaited: events wait in the outbox while it is away).
+        // The room context's own database, and the bus its outbox is relayed to: the embedded
+        // log, or NATS (whose absence degrades the process but does not stop it: events wait
+        // in the outbox while it is away).
         let expected = match app.storage().backend {
             crate::helpers::Backend::Sqlite => json!({ "events.database": "ready", "room.database": "ready" }),
-            crate::helpers::Backend::Postgres => json!({ "room.database": "ready" }),
+            crate::helpers::Backend::Postgres => json!({ "events.bus": "ready", "room.database": "ready" }),
         };
         assert_eq!(report["checks"], expected);
         let document: Value = app.get("/openapi.json").await.json().await.expect("a document");

@@ -152,6 +152,60 @@ fn an_unknown_service_is_refused() {
 }
 
 #[test]
+fn the_gateway_runs_alone() {
+    assert_refused(
+        |command, _| {
+            command.args(["serve", "--services", "gateway,room"]);
+        },
+        &[REFUSED, "services", "the gateway runs alone"],
+        None,
+    );
+}
+
+#[test]
+fn a_gateway_without_instances_to_send_to_is_refused() {
+    assert_refused(
+        |command, _| {
+            command
+                .args(["serve", "--services", "gateway"])
+                .env("MYBNB_GATEWAY_ROOM_URLS", "http://127.0.0.1:9001")
+                .env("MYBNB_JWT_SECRET", "x".repeat(32))
+                .env("MYBNB_SERVICE_TOKEN", "y".repeat(32));
+        },
+        &[REFUSED, "gateway_identity_urls", "identity's instances"],
+        None,
+    );
+}
+
+#[test]
+fn a_gateway_upstream_with_a_path_is_refused() {
+    assert_refused(
+        |command, _| {
+            command
+                .args(["serve", "--services", "gateway"])
+                .env("MYBNB_GATEWAY_IDENTITY_URLS", "http://127.0.0.1:9001/users");
+        },
+        &[REFUSED, "gateway_identity_urls", "without a path"],
+        None,
+    );
+}
+
+#[test]
+fn a_gateway_needs_the_secrets_it_shares() {
+    let urls = "http://127.0.0.1:9001";
+    assert_refused(
+        |command, _| {
+            command.args(["serve", "--services", "gateway"]);
+            for service in ["IDENTITY", "ROOM", "BOOKING", "PAYMENT", "NOTIFICATION", "MYPAGE"] {
+                command.env(format!("MYBNB_GATEWAY_{service}_URLS"), urls);
+            }
+        },
+        &[REFUSED, "jwt_secret", "must be set"],
+        None,
+    );
+}
+
+#[test]
 fn an_unknown_key_in_the_config_file_is_refused() {
     assert_refused(
         |command, directory| {

@@ -10,7 +10,12 @@ use super::LogFormat;
 
 /// `MYBNB_*` variables that are not settings: the config file's path (a flag of its own) and
 /// the test harness's switches.
-pub(super) const NOT_SETTINGS: &[&str] = &["config", "skip_external", "test_database_url"];
+pub(super) const NOT_SETTINGS: &[&str] = &[
+    "config",
+    "skip_external",
+    "test_database_url",
+    "nats_server",
+];
 
 /// Every settings key, as written in a config file (and, in capitals after `MYBNB_`, as an
 /// environment variable).

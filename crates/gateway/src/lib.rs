@@ -105,8 +105,10 @@ pub fn router(config: GatewayConfig, host: Host<'_>) -> Router {
                     },
                 )
             };
+            // A catch-all matches one character or more, so `{path}/` needs a route of its own.
             router = router
                 .route(path, handler.clone())
+                .route(&format!("{path}/"), handler.clone())
                 .route(&format!("{path}/{{*rest}}"), handler);
         }
     }

@@ -83,15 +83,17 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Adds the client to the chain of addresses earlier proxies left, which may span several
+/// header lines (RFC 9110 §5.3).
 fn append_forwarded_for(headers: &mut HeaderMap, client: SocketAddr) {
-    let chain = match headers
-        .get("x-forwarded-for")
-        .and_then(|value| value.to_str().ok())
-    {
-        Some(earlier) => format!("{earlier}, {}", client.ip()),
-        None => client.ip().to_string(),
-    };
-    if let Ok(value) = HeaderValue::from_str(&chain) {
+    let mut chain: Vec<String> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    chain.push(client.ip().to_string());
+    if let Ok(value) = HeaderValue::from_str(&chain.join(", ")) {
         headers.insert("x-forwarded-for", value);
     }
 }

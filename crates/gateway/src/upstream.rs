@@ -4,24 +4,27 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::http::{Method, Request, Response, StatusCode};
 use futures_util::Stream;
+use futures_util::future::{Either, Ready};
 use hyper::body::Incoming;
 use mybnb_platform::health::{ComponentStatus, Readiness};
 use mybnb_platform::http::ApiError;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
 use tower::balance::p2c::Balance;
 use tower::buffer::Buffer;
 use tower::discover::Change;
 use tower::load::PendingRequests;
 use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt};
 
 use crate::endpoint::{Endpoint, Forwarded, HttpClient, Instance, UpstreamFailure};
 use crate::metrics::GatewayMetrics;
@@ -67,8 +70,8 @@ impl Upstream {
         let discovery: Discovery = Box::pin(futures_util::stream::poll_fn(move |context| {
             discovered.poll_recv(context).map(|change| change.map(Ok))
         }));
-        let balancer: Buffer<Forwarded, <Balancer as tower::Service<Forwarded>>::Future> =
-            Buffer::new(Balance::new(discovery), QUEUE);
+        let balancer: Buffer<Forwarded, <FailFast as Service<Forwarded>>::Future> =
+            Buffer::new(FailFast::new(Balance::new(discovery)), QUEUE);
         let balancer = BoxCloneSyncService::new(balancer);
         readiness.set(
             &component(name),
@@ -133,6 +136,7 @@ impl Upstream {
             self.balancer.clone().oneshot(request).await;
         let error = match outcome {
             Ok(response) => return Ok(Ok(response)),
+            Err(error) if error.is::<NoInstance>() => return Err(self.unavailable()),
             Err(error) => error,
         };
         match error.downcast::<UpstreamFailure>() {
@@ -192,12 +196,17 @@ impl Upstream {
     /// Puts an instance in the balancer or takes it out, and reports the service's state.
     fn set(&self, instance: &Instance, verdict: Result<(), String>) {
         let mut members = self.lock();
+        // A service given as one address is a load balancer itself (a Kubernetes Service):
+        // one failed check or request says little about the instances behind it, and taking
+        // it out would only turn every request into a 503. It stays in, reported degraded.
+        let alone = members.len() == 1;
+        let (next, doubt) = match verdict {
+            Ok(()) => (Membership::In, None),
+            Err(reason) if alone => (Membership::In, Some(reason)),
+            Err(reason) => (Membership::Out(reason), None),
+        };
         let Some(member) = members.get_mut(instance) else {
             return;
-        };
-        let next = match verdict {
-            Ok(()) => Membership::In,
-            Err(reason) => Membership::Out(reason),
         };
         let change = match (&*member, &next) {
             (Membership::In, Membership::In) => None,
@@ -223,7 +232,10 @@ impl Upstream {
             // The receiver lives in the balancer, which lives as long as `self`.
             let _ = self.changes.send(change);
         }
-        let status = status(&members);
+        let status = match doubt {
+            Some(reason) => ComponentStatus::Degraded(format!("{instance}: {reason}")),
+            None => status(&members),
+        };
         drop(members);
         self.readiness.set(&component(self.name), status);
     }
@@ -233,6 +245,62 @@ impl Upstream {
         self.members
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The balancer, failing a request at once when it holds no instance at all: without this the
+/// request would wait in the queue until one is put back. `send` checks that an instance is in
+/// first, but the last one can be taken out between that check and the balancer's turn.
+struct FailFast {
+    balancer: Balancer,
+    empty: bool,
+}
+
+/// The balancer held no instance when the request's turn came.
+#[derive(Debug)]
+struct NoInstance;
+
+impl fmt::Display for NoInstance {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("no instance to send the request to")
+    }
+}
+
+impl std::error::Error for NoInstance {}
+
+impl FailFast {
+    fn new(balancer: Balancer) -> FailFast {
+        FailFast {
+            balancer,
+            empty: false,
+        }
+    }
+}
+
+impl Service<Forwarded> for FailFast {
+    type Response = Response<Incoming>;
+    type Error = tower::BoxError;
+    type Future = Either<
+        <Balancer as Service<Forwarded>>::Future,
+        Ready<Result<Response<Incoming>, tower::BoxError>>,
+    >;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // Polling the balancer applies the pending changes first, so emptiness is current.
+        let poll = self.balancer.poll_ready(context);
+        self.empty = poll.is_pending() && self.balancer.is_empty();
+        if self.empty {
+            Poll::Ready(Ok(()))
+        } else {
+            poll
+        }
+    }
+
+    fn call(&mut self, request: Forwarded) -> Self::Future {
+        if std::mem::take(&mut self.empty) {
+            return Either::Right(futures_util::future::ready(Err(NoInstance.into())));
+        }
+        Either::Left(self.balancer.call(request))
     }
 }
 
@@ -264,8 +332,7 @@ fn status(members: &BTreeMap<Instance, Membership>) -> ComponentStatus {
 
 /// An instance's readiness: `GET /health/ready` answers 200.
 async fn check(client: &HttpClient, instance: &Instance, timeout: Duration) -> Result<(), String> {
-    let url = format!("{}health/ready", instance);
-    let request = Request::get(url)
+    let request = Request::get(readiness_url(instance))
         .body(Default::default())
         .map_err(|error| format!("cannot ask: {error}"))?;
     match tokio::time::timeout(timeout, client.request(request)).await {
@@ -274,6 +341,12 @@ async fn check(client: &HttpClient, instance: &Instance, timeout: Duration) -> R
         Ok(Err(error)) => Err(format!("unreachable: {error}")),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
+}
+
+/// Where an instance answers its readiness: below its base URL, as its routes are
+/// ([`crate::endpoint::Endpoint`]), whether or not the base ends with a slash.
+fn readiness_url(instance: &Instance) -> String {
+    format!("{}/health/ready", instance.trim_end_matches('/'))
 }
 
 /// Requests whose repetition does no harm: the idempotent methods (RFC 9110 §9.2.2) and those
@@ -289,4 +362,60 @@ fn copy(request: &Forwarded) -> Forwarded {
     *copy.version_mut() = request.version();
     *copy.headers_mut() = request.headers().clone();
     copy
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+    use mybnb_platform::metrics::Metrics;
+
+    use super::*;
+
+    #[test]
+    fn the_readiness_check_is_below_the_base_url() {
+        for (base, expected) in [
+            ("http://10.0.0.5:8080/", "http://10.0.0.5:8080/health/ready"),
+            (
+                "http://10.0.0.5:8080/room",
+                "http://10.0.0.5:8080/room/health/ready",
+            ),
+            (
+                "http://10.0.0.5:8080/room/",
+                "http://10.0.0.5:8080/room/health/ready",
+            ),
+        ] {
+            assert_eq!(readiness_url(&Instance::from(base)), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_the_balancer_has_no_instance_for_fails_at_once() {
+        let (instance, unchecked) = (
+            Instance::from("http://127.0.0.1:9/"),
+            Instance::from("http://127.0.0.1:10/"),
+        );
+        let upstream = Upstream::new(
+            "rooms",
+            &[instance.clone(), unchecked],
+            Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
+            Readiness::default(),
+            GatewayMetrics::register(&Metrics::new()),
+        );
+        // The last instance, taken out after `send` found it in.
+        upstream.set(&instance, Ok(()));
+        upstream.set(&instance, Err("request failed".to_owned()));
+
+        let request = upstream
+            .balancer
+            .clone()
+            .oneshot(Request::new(Full::default()));
+        let outcome = tokio::time::timeout(Duration::from_secs(5), request)
+            .await
+            .expect("an answer at once, not a wait for an instance");
+
+        assert!(outcome.is_err_and(|error| error.is::<NoInstance>()));
+    }
 }

@@ -196,7 +196,14 @@ fn a_gateway_needs_the_secrets_it_shares() {
     assert_refused(
         |command, _| {
             command.args(["serve", "--services", "gateway"]);
-            for service in ["IDENTITY", "ROOM", "BOOKING", "PAYMENT", "NOTIFICATION", "MYPAGE"] {
+            for service in [
+                "IDENTITY",
+                "ROOM",
+                "BOOKING",
+                "PAYMENT",
+                "NOTIFICATION",
+                "MYPAGE",
+            ] {
                 command.env(format!("MYBNB_GATEWAY_{service}_URLS"), urls);
             }
         },

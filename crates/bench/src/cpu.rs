@@ -88,7 +88,7 @@ impl Sample {
 }
 
 /// All ticks and idle ticks (idle + iowait) of all cores together.
-fn machine() -> Option<(u64, u64)> {
+pub fn machine() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let line = stat.lines().next()?.strip_prefix("cpu ")?;
     let ticks: Vec<u64> = line
@@ -102,7 +102,7 @@ fn machine() -> Option<(u64, u64)> {
 }
 
 /// User and system ticks of a process and its threads.
-fn process(pid: u32) -> Option<u64> {
+pub fn process(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the command name, which may hold spaces, in parentheses.
     let after_name = &stat[stat.rfind(')')? + 2..];

@@ -192,7 +192,7 @@ pub async fn run(
 }
 
 /// The `index`-th distinct room-night: rooms in turn, then the next night.
-fn room_night(rooms: &[String], index: u64) -> serde_json::Value {
+pub fn room_night(rooms: &[String], index: u64) -> serde_json::Value {
     let room = &rooms[(index % rooms.len() as u64) as usize];
     let night = Utc::now().date_naive() + Days::new(1 + index / rooms.len() as u64);
     json!({

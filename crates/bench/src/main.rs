@@ -18,18 +18,32 @@
 //! - `relay-embedded` / `relay-jetstream`: the outbox relay's throughput, in process;
 //! - `consume-embedded` / `consume-jetstream`: one subscriber's throughput with a handler that
 //!   does nothing, in process: the ceiling the bus and the consumer put on every subscriber.
+//!
+//! Distributed scenarios (run only when named) start the topology of `mybnb dev up` — every
+//! context in its own process behind the gateway — on a PostgreSQL database and a nats-server
+//! of their own, and go to `docs/bench/distributed-<seconds>s.json`:
+//! - `scale-out`: bookings/s with 1, 2 and 4 payment instances, each capped at 16 card
+//!   authorizations at once, and whether every event was published, handled and acted on once;
+//! - `redeploy`: a guest's visit by 20 clients while every instance is replaced in turn.
 
+mod api;
 mod backlog;
 mod buses;
+mod cluster;
 mod consumer_throughput;
 mod cpu;
+mod cpu_by_service;
+mod distributed_report;
 mod events_report;
 mod follower;
+mod ledger;
 mod load;
 mod notify;
+mod redeploy;
 mod relay_throughput;
 mod releases;
 mod report;
+mod scale_out;
 mod server;
 mod sqlite_commits;
 mod sse;
@@ -47,7 +61,7 @@ use clap::Parser;
 struct Args {
     /// Scenarios to run: original-610, original-1000, throughput, breaker-open (the default);
     /// notify-embedded, notify-jetstream, relay-embedded, relay-jetstream, consume-embedded,
-    /// consume-jetstream
+    /// consume-jetstream; scale-out, redeploy
     #[arg(default_values = ["original-610", "original-1000", "throughput", "breaker-open"])]
     scenarios: Vec<String>,
     /// Seconds each timed scenario runs (the relay scenarios move a fixed number of events)
@@ -62,6 +76,15 @@ struct Args {
     /// Events the consume scenarios put on the bus
     #[arg(long, default_value_t = 20_000)]
     consume_events: u64,
+    /// Booking instances in the scale-out scenario
+    #[arg(long, default_value_t = scale_out::BOOKING_INSTANCES)]
+    booking_instances: usize,
+    /// The PostgreSQL server the distributed scenarios create their databases on
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    postgres: String,
+    /// Keep the distributed scenarios' directories, with every process's log at `info`
+    #[arg(long)]
+    keep_logs: bool,
     /// The mybnb binary [default: `mybnb` next to this program]
     #[arg(long)]
     mybnb: Option<PathBuf>,
@@ -76,10 +99,17 @@ enum Scenario {
     Notify(notify::Scenario),
     Relay(relay_throughput::Scenario),
     Consume(consumer_throughput::Scenario),
+    ScaleOut,
+    Redeploy,
 }
 
 impl Scenario {
     fn named(name: &str) -> anyhow::Result<Scenario> {
+        match name {
+            "scale-out" => return Ok(Scenario::ScaleOut),
+            "redeploy" => return Ok(Scenario::Redeploy),
+            _ => {}
+        }
         if let Some(scenario) = notify::Scenario::named(name) {
             return Ok(Scenario::Notify(scenario));
         }
@@ -115,7 +145,13 @@ async fn main() -> anyhow::Result<()> {
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut events = events_report::EventResults::new(command);
+    let mut events = events_report::EventResults::new(command.clone());
+    let (mut scale_out, mut redeploy) = (None, None);
+    let target = cluster::Target {
+        mybnb: mybnb.clone(),
+        postgres: args.postgres.clone(),
+        keep_logs: args.keep_logs,
+    };
     for scenario in scenarios {
         match scenario {
             Scenario::Bookings(scenario) => {
@@ -139,6 +175,26 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("{}", events_report::consume_line(&result));
                 events.consume.push(result);
             }
+            Scenario::ScaleOut => {
+                eprintln!(
+                    "\n== scale-out: 1, 2, 4 payment instances of {} lanes, {} clients",
+                    scale_out::CAP,
+                    scale_out::CLIENTS
+                );
+                scale_out = Some(scale_out::run(&target, duration, args.booking_instances).await?);
+            }
+            Scenario::Redeploy => {
+                eprintln!(
+                    "\n== redeploy: every instance replaced under {} clients",
+                    redeploy::CLIENTS
+                );
+                let result = redeploy::run(&target, duration).await?;
+                eprintln!(
+                    "   {} requests, {} failures, {:.1} req/s",
+                    result.requests, result.failures, result.requests_per_second
+                );
+                redeploy = Some(result);
+            }
         }
     }
     if !bookings.is_empty() {
@@ -146,6 +202,15 @@ async fn main() -> anyhow::Result<()> {
     }
     if !events.is_empty() {
         events_report::write(&args.out, &events, args.seconds)?;
+    }
+    if scale_out.is_some() || redeploy.is_some() {
+        distributed_report::write(
+            &args.out,
+            args.seconds,
+            &command,
+            scale_out.as_ref(),
+            redeploy.as_ref(),
+        )?;
     }
     Ok(())
 }

@@ -6,8 +6,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
 use tokio::process::{Child, Command};
+
+use crate::api::Api;
 
 pub struct Server {
     child: Child,
@@ -82,46 +83,22 @@ impl Server {
         format!("{}{path}", self.base_url)
     }
 
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
-        let mut request = self.client.post(self.url(path)).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
+    /// The API this server answers.
+    pub fn api(&self) -> Api {
+        Api {
+            base_url: self.base_url.clone(),
+            client: self.client.clone(),
         }
-        let response = request.send().await?;
-        let status = response.status();
-        let body: Value = response.json().await?;
-        if !status.is_success() {
-            bail!("POST {path} answered {status}: {body}");
-        }
-        Ok(body)
     }
 
     /// Signs up a user and returns their access token.
     pub async fn user(&self, username: &str) -> anyhow::Result<String> {
-        let credentials = json!({ "username": username, "password": "benchmark password" });
-        self.post("/users", None, credentials.clone()).await?;
-        let token = self.post("/auth/token", None, credentials).await?;
-        token["accessToken"]
-            .as_str()
-            .map(str::to_owned)
-            .context("no accessToken in the token answer")
+        self.api().user(username).await
     }
 
     /// Registers `count` rooms as one host and returns their ids.
     pub async fn rooms(&self, host_token: &str, count: usize) -> anyhow::Result<Vec<String>> {
-        let mut ids = Vec::with_capacity(count);
-        for index in 0..count {
-            let room = json!({
-                "name": format!("Bench room {index}"),
-                "address": format!("{index} Bench-ro"),
-                "city": "Seoul",
-                "price": 50_000 + 100 * index,
-                "capacity": 4,
-            });
-            let room = self.post("/rooms", Some(host_token), room).await?;
-            ids.push(room["id"].as_str().context("no room id")?.to_owned());
-        }
-        Ok(ids)
+        self.api().rooms(host_token, count).await
     }
 
     pub async fn stop(mut self) -> anyhow::Result<()> {

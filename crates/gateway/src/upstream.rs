@@ -182,10 +182,16 @@ impl Upstream {
         let instances: Vec<Instance> = self.lock().keys().cloned().collect();
         loop {
             let checks = instances.iter().map(|instance| async move {
-                let verdict = check(&self.client, instance, timeout).await;
-                self.set(instance, verdict);
+                (instance, check(&self.client, instance, timeout).await)
             });
-            futures_util::future::join_all(checks).await;
+            let mut verdicts = futures_util::future::join_all(checks).await;
+            // The instances found ready go in before those found not ready go out: when a
+            // replacement and the instance it replaces change in one round, the service is
+            // never left without one.
+            verdicts.sort_by_key(|(_, verdict)| verdict.is_err());
+            for (instance, verdict) in verdicts {
+                self.set(instance, verdict);
+            }
             tokio::select! {
                 () = tokio::time::sleep(interval) => {}
                 () = stop.cancelled() => return,

@@ -111,6 +111,9 @@ impl Topology {
             ("MYBNB_ROOM_SERVICE_URL".to_owned(), gateway_url),
             // Longer than the gateway takes to notice a draining instance.
             ("MYBNB_DRAIN_DELAY_MS".to_owned(), "1000".to_owned()),
+            // One context per process: a small pool each keeps a dozen processes well within
+            // PostgreSQL's default 100 connections.
+            ("MYBNB_DATABASE_MAX_CONNECTIONS".to_owned(), "4".to_owned()),
         ];
         context_env.extend(plan.env.iter().cloned());
         let client = reqwest::Client::builder()
@@ -144,7 +147,36 @@ impl Topology {
         for running in topology.running_mut() {
             running.ready(&client, READY_WITHIN).await?;
         }
+        topology.routable().await?;
         Ok(topology)
+    }
+
+    /// Waits until the gateway has an instance of every context to send requests to (its
+    /// readiness says `ready`, not `degraded`).
+    async fn routable(&self) -> anyhow::Result<()> {
+        let url = format!("{}/health/ready", self.gateway_url());
+        let deadline = tokio::time::Instant::now() + READY_WITHIN;
+        loop {
+            let report = match self.client.get(&url).send().await {
+                Ok(response) => response.json::<serde_json::Value>().await.ok(),
+                Err(_) => None,
+            };
+            if report
+                .as_ref()
+                .is_some_and(|report| report["status"] == "ready")
+            {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                anyhow::bail!(
+                    "the gateway did not reach every context within {} s: {}",
+                    READY_WITHIN.as_secs(),
+                    report.map_or("no answer".to_owned(), |report| report.to_string())
+                );
+            }
+            // The gateway's readiness is only told by asking; ask again shortly.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub fn gateway_url(&self) -> String {

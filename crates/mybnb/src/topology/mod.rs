@@ -312,8 +312,31 @@ impl Topology {
     }
 }
 
-/// A port free now on the loopback interface.
+/// Ports handed out here: below Linux's ephemeral range (32768–60999 by default), so no
+/// outgoing connection takes one between its choice and its instance binding it.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port free on the loopback interface and never handed out before by this process (a spare
+/// stays unbound until an instance starts on it).
 pub fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
+    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Another process may choose from the same range: start somewhere of our own.
+    let span = PORTS.end - PORTS.start;
+    let start = rand::random_range(0..span);
+    for offset in 0..span {
+        let port = PORTS.start + (start + offset) % span;
+        if !handed_out.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed_out.insert(port);
+            return Ok(port);
+        }
+    }
+    anyhow::bail!(
+        "no free port left in {}..{} on 127.0.0.1",
+        PORTS.start,
+        PORTS.end
+    )
 }

@@ -1,0 +1,630 @@
+//! What the tests share: a [`Deployment`] — the topology with a PostgreSQL database and a
+//! nats-server of its own, in a temporary directory — the public API spoken through its
+//! gateway ([`Api`]), and waiting for what happens by events ([`eventually`]).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{Days, NaiveDate, Utc};
+use mybnb::topology::{Plan, Running, Topology, free_port};
+use mybnb_testkit::nats::NatsServer;
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
+use tempfile::TempDir;
+use tokio::sync::{Mutex, MutexGuard};
+use uuid::Uuid;
+
+/// The password every user made here has.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// How long a test waits for what happens in the background (events, reconciliation). Nine
+/// unoptimised processes share the machine, so this is generous; it bounds, it is not waited.
+pub const SETTLED_WITHIN: Duration = Duration::from_secs(60);
+
+/// One deployment at a time: see the crate's documentation.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Lines of each process's log shown when a test fails.
+const LOG_TAIL: usize = 30;
+
+/// The distributed topology on fresh storage. Dropping it kills every process and removes its
+/// storage; when a test fails, the end of every process's log is printed and the directory
+/// with the logs is kept.
+pub struct Deployment {
+    topology: Option<Topology>,
+    api: Api,
+    directory: Option<TempDir>,
+    _database: TestDatabase,
+    _nats: NatsServer,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Deployment {
+    /// Waits for the other tests' deployments to be gone, then starts every context in its own
+    /// process (two booking and two payment instances, one of each other context) and the
+    /// gateway, with `settings` (`MYBNB_*` variables) for every process, and waits until all are
+    /// ready. `None` when the test is skipped (see the crate's documentation).
+    pub async fn start(settings: &[(&str, &str)]) -> Option<Deployment> {
+        let turn = ONE_AT_A_TIME.lock().await;
+        let database = TestDatabase::create().await?;
+        let nats = NatsServer::start().await?;
+        let directory = tempfile::Builder::new()
+            .prefix("mybnb-distributed-")
+            .tempdir()
+            .expect("a temporary directory");
+        let secrets = [
+            (
+                "MYBNB_JWT_SECRET",
+                format!("distributed-test-{}", Uuid::new_v4().simple()),
+            ),
+            (
+                "MYBNB_SERVICE_TOKEN",
+                format!("distributed-service-{}", Uuid::new_v4().simple()),
+            ),
+        ];
+        let defaults = [
+            ("RUST_LOG", "info".to_owned()),
+            ("MYBNB_DATABASE_URL", database.url()),
+            ("MYBNB_NATS_URL", nats.url()),
+            // Every test user signs up from 127.0.0.1.
+            ("MYBNB_AUTH_RATE_LIMIT_PER_MINUTE", "100000".to_owned()),
+            // Nine processes (ten while one is replaced) share one PostgreSQL server.
+            ("MYBNB_DATABASE_MAX_CONNECTIONS", "4".to_owned()),
+        ];
+        let env: Vec<(String, String)> = secrets
+            .into_iter()
+            .chain(defaults)
+            .map(|(key, value)| (key.to_owned(), value))
+            .chain(
+                settings
+                    .iter()
+                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+            )
+            .collect();
+        let data_dir = directory.path().to_path_buf();
+        let mut deployment = Deployment {
+            topology: None,
+            api: Api::new(String::new()),
+            directory: Some(directory),
+            _database: database,
+            _nats: nats,
+            _turn: turn,
+        };
+        let gateway_port = free_port().expect("a free port for the gateway");
+        let mut plan = Plan::standard(
+            PathBuf::from(env!("CARGO_BIN_EXE_mybnb")),
+            data_dir,
+            gateway_port,
+        );
+        plan.env = env;
+        match Topology::start(plan).await {
+            Ok(topology) => {
+                deployment.topology = Some(topology);
+                deployment.api = Api::new(format!("http://127.0.0.1:{gateway_port}"));
+            }
+            Err(error) => panic!("the topology does not start: {error:#}"),
+        }
+        Some(deployment)
+    }
+
+    /// The public API, through the gateway.
+    pub fn api(&self) -> Api {
+        self.api.clone()
+    }
+
+    pub fn topology(&mut self) -> &mut Topology {
+        self.topology.as_mut().expect("the topology runs")
+    }
+
+    /// Every running process, the gateway last.
+    pub fn processes(&self) -> Vec<&Running> {
+        self.topology
+            .as_ref()
+            .map(Topology::processes)
+            .unwrap_or_default()
+    }
+
+    /// Stops every process gracefully; each must exit cleanly.
+    pub async fn stop(mut self) {
+        let topology = self.topology.take().expect("the topology runs");
+        if let Err(error) = topology.stop().await {
+            panic!("the topology does not stop cleanly: {error:#}");
+        }
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let Some(directory) = self.directory.take() else {
+            return;
+        };
+        let directory = directory.keep();
+        eprintln!("{}", log_tails(&directory));
+        eprintln!("the processes' logs are kept in {}", directory.display());
+    }
+}
+
+/// The last lines of each process's log under `directory` (each instance has a directory of
+/// its own there, stopped ones too).
+fn log_tails(directory: &Path) -> String {
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(directory)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("mybnb.log"))
+        .filter(|log| log.is_file())
+        .collect();
+    logs.sort();
+    let mut report = String::new();
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(LOG_TAIL)..].join("\n");
+        report.push_str(&format!(
+            "\n===== {} (last {LOG_TAIL} lines)\n{tail}\n",
+            log.display()
+        ));
+    }
+    report
+}
+
+/// A fresh PostgreSQL database on the test server, dropped (with its connections) on drop.
+struct TestDatabase {
+    server_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    /// Creates `mybnb_test_<uuid>` on `$MYBNB_TEST_DATABASE_URL` (else the local server). When
+    /// the server cannot be reached the test fails saying how to start it, or, with
+    /// `MYBNB_SKIP_EXTERNAL=1`, is skipped loudly (`None`).
+    async fn create() -> Option<TestDatabase> {
+        let server_url = std::env::var("MYBNB_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_owned());
+        let mut connection = match PgConnection::connect(&server_url).await {
+            Ok(connection) => connection,
+            Err(error) => {
+                if std::env::var("MYBNB_SKIP_EXTERNAL").as_deref() == Ok("1") {
+                    // Straight to stderr, past the test harness's capture: a skip is never silent.
+                    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "SKIPPED: {test} needs PostgreSQL, and PostgreSQL is unreachable at \
+                         {server_url} ({error}); MYBNB_SKIP_EXTERNAL=1 skips it"
+                    );
+                    return None;
+                }
+                panic!(
+                    "PostgreSQL is unreachable at {server_url}: {error}\n\
+                     Start it with `scripts/ensure-postgres`, point MYBNB_TEST_DATABASE_URL at \
+                     another server, or set MYBNB_SKIP_EXTERNAL=1 to skip the tests that need it."
+                );
+            }
+        };
+        let name = format!("mybnb_test_{}", Uuid::new_v4().simple());
+        // The name is made of hex digits here, never of input.
+        connection
+            .execute(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await
+            .expect("creating the test database");
+        connection.close().await.expect("closing the connection");
+        Some(TestDatabase { server_url, name })
+    }
+
+    /// The server's URL with the database name replaced.
+    fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.server_url).expect("the server URL is a URL");
+        url.set_path(&self.name);
+        url.to_string()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let server_url = self.server_url.clone();
+        let statement = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Drop may run inside the test's runtime, so the cleanup gets a runtime of its own.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the cleanup");
+            runtime.block_on(async move {
+                let mut connection = PgConnection::connect(&server_url).await?;
+                connection.execute(AssertSqlSafe(statement)).await?;
+                connection.close().await
+            })
+        });
+        if let Ok(Err(error)) = cleanup.join() {
+            eprintln!("could not drop the test database: {error}");
+        }
+    }
+}
+
+/// Polls `probe` until it answers `Ok`, for at most [`SETTLED_WITHIN`]; fails naming `what` and
+/// the probe's last reason otherwise.
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+    let deadline = tokio::time::Instant::now() + SETTLED_WITHIN;
+    let mut poll = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        poll.tick().await;
+        let reason = match probe().await {
+            Ok(value) => return value,
+            Err(reason) => reason,
+        };
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {SETTLED_WITHIN:?}; last seen: {reason}"
+        );
+    }
+}
+
+/// The date `days` days after today in UTC, the calendar bookings are judged by.
+pub fn day(days: u64) -> NaiveDate {
+    Utc::now().date_naive() + Days::new(days)
+}
+
+/// A request to book `room_id` for `nights` nights from `from` days after today.
+pub fn stay(room_id: &str, from: u64, nights: u64) -> Value {
+    json!({
+        "roomId": room_id,
+        "checkIn": day(from).to_string(),
+        "checkOut": day(from + nights).to_string(),
+    })
+}
+
+/// The `key` member of `value`, which must be text.
+pub fn text(value: &Value, key: &str) -> String {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{key}` is text in {value}"))
+        .to_owned()
+}
+
+/// `(type, bookingId)` pairs, each expected once.
+pub fn once_each<'a>(
+    expected: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<(String, String), usize> {
+    let mut counts = BTreeMap::new();
+    for (kind, booking_id) in expected {
+        *counts
+            .entry((kind.to_owned(), booking_id.to_owned()))
+            .or_default() += 1;
+    }
+    counts
+}
+
+/// A signed-up user with a token.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+}
+
+/// A status and a body (JSON, or the text as a JSON string when it is not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Answer {
+    /// Whether this is an RFC 9457 problem document with `status`.
+    pub fn is_problem(&self, status: StatusCode) -> bool {
+        self.status == status
+            && self.content_type.starts_with("application/problem+json")
+            && self.body["status"] == json!(status.as_u16())
+    }
+}
+
+/// The public API at one address (the gateway's).
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: String) -> Api {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client");
+        Api { base, client }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends `request`, which must be answered (by any status).
+    pub async fn send(&self, request: RequestBuilder) -> Answer {
+        let described = format!("{request:?}");
+        match Api::try_send(request).await {
+            Ok(answer) => answer,
+            Err(error) => panic!("{described} is not answered: {error}"),
+        }
+    }
+
+    /// Sends `request`; `Err` when it is not answered.
+    pub async fn try_send(request: RequestBuilder) -> Result<Answer, reqwest::Error> {
+        let response = request.send().await?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(Answer {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    /// Sends `request`, which must be answered `expected`; the body.
+    pub async fn expect(&self, request: RequestBuilder, expected: StatusCode) -> Value {
+        let described = format!("{request:?}");
+        let answer = self.send(request).await;
+        assert_eq!(
+            answer.status, expected,
+            "{described} answered {}",
+            answer.body
+        );
+        answer.body
+    }
+
+    /// A new user with a unique name, signed up and holding a token.
+    pub async fn new_user(&self, prefix: &str) -> User {
+        let username = format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8]);
+        let body = json!({ "username": username, "password": PASSWORD });
+        let request = self.client.post(self.url("/users")).json(&body);
+        let user = self.expect(request, StatusCode::CREATED).await;
+        let request = self.client.post(self.url("/auth/token")).json(&body);
+        let token = self.expect(request, StatusCode::OK).await;
+        User {
+            id: text(&user, "id"),
+            username,
+            token: text(&token, "accessToken"),
+        }
+    }
+
+    pub async fn me(&self, token: &str) -> Value {
+        let request = self.client.get(self.url("/users/me")).bearer_auth(token);
+        self.expect(request, StatusCode::OK).await
+    }
+
+    /// Registers a room as the holder of `token`; its id.
+    pub async fn register_room(&self, token: &str, body: &Value) -> String {
+        let request = self
+            .client
+            .post(self.url("/rooms"))
+            .bearer_auth(token)
+            .json(body);
+        text(&self.expect(request, StatusCode::CREATED).await, "id")
+    }
+
+    pub async fn room(&self, id: &str) -> Answer {
+        self.send(self.client.get(self.url(&format!("/rooms/{id}"))))
+            .await
+    }
+
+    pub async fn delete_room(&self, token: &str, id: &str) -> Answer {
+        let request = self
+            .client
+            .delete(self.url(&format!("/rooms/{id}")))
+            .bearer_auth(token);
+        self.send(request).await
+    }
+
+    /// A search that must succeed: the page.
+    pub async fn search(&self, query: &[(&str, &str)]) -> Value {
+        let request = self.client.get(self.url("/rooms")).query(query);
+        self.expect(request, StatusCode::OK).await
+    }
+
+    /// The ids of the rooms a search finds, in order.
+    pub async fn search_ids(&self, query: &[(&str, &str)]) -> Vec<String> {
+        let page = self.search(query).await;
+        page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a page of rooms: {page}"))
+            .iter()
+            .map(|room| text(room, "id"))
+            .collect()
+    }
+
+    /// Ids of the rooms free on every night of `[from, from + nights)` days after today.
+    pub async fn free_rooms(&self, from: u64, nights: u64) -> Vec<String> {
+        let (check_in, check_out) = (day(from).to_string(), day(from + nights).to_string());
+        let query = [
+            ("checkIn", check_in.as_str()),
+            ("checkOut", check_out.as_str()),
+            ("size", "100"),
+        ];
+        let mut ids = self.search_ids(&query).await;
+        ids.sort();
+        ids
+    }
+
+    pub async fn book(&self, token: &str, body: &Value, key: Option<&str>) -> Answer {
+        let mut request = self
+            .client
+            .post(self.url("/bookings"))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        self.send(request).await
+    }
+
+    /// Books as the holder of `token`; the booking must be made. Returns it.
+    pub async fn book_ok(&self, token: &str, body: &Value) -> Value {
+        let answer = self.book(token, body, None).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "booking {body}: {}",
+            answer.body
+        );
+        answer.body
+    }
+
+    /// The booking as the holder of `token` sees it.
+    pub async fn booking(&self, token: &str, id: &str) -> Value {
+        let request = self
+            .client
+            .get(self.url(&format!("/bookings/{id}")))
+            .bearer_auth(token);
+        self.expect(request, StatusCode::OK).await
+    }
+
+    /// `GET /bookings`: the bookings of the holder of `token`, as guest, in every status.
+    pub async fn bookings(&self, token: &str) -> Vec<Value> {
+        let request = self.client.get(self.url("/bookings")).bearer_auth(token);
+        let list = self.expect(request, StatusCode::OK).await;
+        list["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a list of bookings: {list}"))
+            .clone()
+    }
+
+    pub async fn cancel(&self, token: &str, id: &str) -> Answer {
+        let request = self
+            .client
+            .post(self.url(&format!("/bookings/{id}/cancel")))
+            .bearer_auth(token);
+        self.send(request).await
+    }
+
+    /// `GET /payments?bookingId=` as the holder of `token`: the payments, `None` when payment
+    /// knows none (404).
+    pub async fn payments(&self, token: &str, booking_id: &str) -> Option<Vec<Value>> {
+        let request = self
+            .client
+            .get(self.url("/payments"))
+            .query(&[("bookingId", booking_id)])
+            .bearer_auth(token);
+        let answer = self.send(request).await;
+        match answer.status {
+            StatusCode::NOT_FOUND => None,
+            StatusCode::OK => Some(
+                answer.body["items"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("a list of payments: {}", answer.body))
+                    .clone(),
+            ),
+            status => panic!("the payments of {booking_id}: {status} {}", answer.body),
+        }
+    }
+
+    /// The one payment of a booking that has one.
+    pub async fn payment(&self, token: &str, booking_id: &str) -> Value {
+        let payments = self.payments(token, booking_id).await;
+        match payments.as_deref() {
+            Some([payment]) => payment.clone(),
+            _ => panic!("booking {booking_id} has one payment: {payments:?}"),
+        }
+    }
+
+    /// Waits until the booking's payment has `status`; returns it.
+    pub async fn await_payment(&self, token: &str, booking_id: &str, status: &str) -> Value {
+        let what = format!("the payment of {booking_id} becomes {status}");
+        eventually(&what, async || {
+            let payment = self.payment(token, booking_id).await;
+            if payment["status"] == status {
+                Ok(payment)
+            } else {
+                Err(payment.to_string())
+            }
+        })
+        .await
+    }
+
+    /// The whole notification history of the holder of `token`, as `(type, bookingId)` counts.
+    pub async fn notifications(&self, token: &str) -> BTreeMap<(String, String), usize> {
+        let mut counts = BTreeMap::new();
+        for page in 1.. {
+            let request = self
+                .client
+                .get(self.url("/notifications"))
+                .query(&[("page", page.to_string()), ("size", "100".to_owned())])
+                .bearer_auth(token);
+            let body = self.expect(request, StatusCode::OK).await;
+            let items = body["items"]
+                .as_array()
+                .unwrap_or_else(|| panic!("a page of notifications: {body}"));
+            for item in items {
+                *counts
+                    .entry((text(item, "type"), text(item, "bookingId")))
+                    .or_default() += 1;
+            }
+            if items.len() < 100 {
+                break;
+            }
+        }
+        counts
+    }
+
+    /// Waits until `user`'s history holds exactly `expected`, each as often as counted there.
+    /// One too many, or one not expected, fails at once: the history never loses one.
+    pub async fn await_notifications(
+        &self,
+        user: &User,
+        expected: &BTreeMap<(String, String), usize>,
+    ) {
+        let what = format!("{}'s notifications arrive, each once", user.username);
+        eventually(&what, async || {
+            let found = self.notifications(&user.token).await;
+            let extra: Vec<_> = found
+                .iter()
+                .filter(|(key, count)| expected.get(*key).is_none_or(|wanted| *count > wanted))
+                .collect();
+            assert!(
+                extra.is_empty(),
+                "{} got notifications not expected, or too many: {extra:?}\nexpected {expected:?}",
+                user.username
+            );
+            if &found == expected {
+                Ok(())
+            } else {
+                Err(format!("{found:?}, expecting {expected:?}"))
+            }
+        })
+        .await;
+    }
+
+    pub async fn my_page(&self, token: &str) -> Value {
+        let request = self.client.get(self.url("/mypage")).bearer_auth(token);
+        self.expect(request, StatusCode::OK).await
+    }
+
+    /// Waits until `side` (`asGuest` or `asHost`) of `user`'s page is `expected`.
+    pub async fn await_my_page(&self, user: &User, side: &str, expected: &Value) {
+        let what = format!("{}'s page {side} follows the events", user.username);
+        eventually(&what, async || {
+            let page = self.my_page(&user.token).await;
+            if &page[side] == expected {
+                Ok(())
+            } else {
+                Err(format!("{page}, expecting {side} = {expected}"))
+            }
+        })
+        .await;
+    }
+}

@@ -8,7 +8,7 @@ use anyhow::Context;
 use mybnb::services::Service;
 use mybnb::topology::{Plan, Topology, free_port};
 use mybnb_testkit::nats::NatsServer;
-use sqlx::migrate::MigrateDatabase;
+use mybnb_testkit::postgres::TestDatabase;
 use uuid::Uuid;
 
 use crate::api::Api;
@@ -16,31 +16,8 @@ use crate::api::Api;
 /// Connections each process may open to PostgreSQL.
 pub const DATABASE_CONNECTIONS: u32 = 4;
 
-/// A database of its own on the PostgreSQL server, dropped by [`Scratch::drop`].
-pub struct Scratch {
-    pub url: String,
-}
-
-impl Scratch {
-    /// Creates `mybnb_bench_<uuid>` on the server at `server` (`postgres://user@host:port`).
-    pub async fn create(server: &str) -> anyhow::Result<Scratch> {
-        let url = format!(
-            "{}/mybnb_bench_{}",
-            server.trim_end_matches('/'),
-            Uuid::new_v4().simple()
-        );
-        sqlx::Postgres::create_database(&url)
-            .await
-            .with_context(|| format!("creating a database on {server} (is PostgreSQL up?)"))?;
-        Ok(Scratch { url })
-    }
-
-    pub async fn drop(self) -> anyhow::Result<()> {
-        sqlx::Postgres::force_drop_database(&self.url)
-            .await
-            .with_context(|| format!("dropping {}", self.url))
-    }
-}
+/// What the names of the databases a run creates start with.
+const DATABASE_PREFIX: &str = "mybnb_bench_";
 
 /// What the distributed scenarios run against.
 pub struct Target {
@@ -58,7 +35,7 @@ pub struct Cluster {
     pub api: Api,
     pub database: sqlx::PgPool,
     pub nats: NatsServer,
-    scratch: Scratch,
+    scratch: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
 
@@ -73,7 +50,7 @@ impl Cluster {
         let nats = NatsServer::start()
             .await
             .context("no nats-server to run against (MYBNB_SKIP_EXTERNAL is set)")?;
-        let scratch = Scratch::create(&target.postgres).await?;
+        let scratch = TestDatabase::create_on(&target.postgres, DATABASE_PREFIX).await?;
         match Cluster::launch(target, instances, settings, &nats, &scratch).await {
             Ok((topology, mut data_dir)) => {
                 if target.keep_logs {
@@ -85,7 +62,7 @@ impl Cluster {
                     .max_connections(1)
                     .min_connections(1)
                     .idle_timeout(None)
-                    .connect(&scratch.url)
+                    .connect(&scratch.url())
                     .await?;
                 let api = Api {
                     base_url: topology.gateway_url(),
@@ -111,7 +88,7 @@ impl Cluster {
                 }
             }
             Err(error) => {
-                scratch.drop().await?;
+                scratch.remove().await?;
                 Err(error)
             }
         }
@@ -122,7 +99,7 @@ impl Cluster {
         instances: &[(Service, usize)],
         settings: &[(&str, String)],
         nats: &NatsServer,
-        scratch: &Scratch,
+        scratch: &TestDatabase,
     ) -> anyhow::Result<(Topology, tempfile::TempDir)> {
         let data_dir = tempfile::Builder::new()
             .prefix("mybnb-bench-cluster-")
@@ -134,7 +111,7 @@ impl Cluster {
         }
         let secret = || format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         plan.env = vec![
-            ("MYBNB_DATABASE_URL".to_owned(), scratch.url.clone()),
+            ("MYBNB_DATABASE_URL".to_owned(), scratch.url()),
             ("MYBNB_NATS_URL".to_owned(), nats.url()),
             ("MYBNB_JWT_SECRET".to_owned(), secret()),
             ("MYBNB_SERVICE_TOKEN".to_owned(), secret()),
@@ -245,7 +222,7 @@ impl Cluster {
         self.database.close().await;
         let stopped = self.topology.stop().await;
         self.nats.stop().await;
-        let dropped = self.scratch.drop().await;
+        let dropped = self.scratch.remove().await;
         stopped?;
         dropped
     }

@@ -6,7 +6,6 @@
 //! test fails saying how to install it, or is skipped loudly when `MYBNB_SKIP_EXTERNAL=1`.
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -178,10 +177,7 @@ fn find_binary() -> Option<PathBuf> {
 }
 
 fn skip_or_fail() -> Option<NatsServer> {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("this test")
-        .to_owned();
+    let test = crate::current_test();
     let looked_at = match std::env::var_os("MYBNB_NATS_SERVER") {
         Some(configured) => format!(
             "$MYBNB_NATS_SERVER ({})",
@@ -189,20 +185,18 @@ fn skip_or_fail() -> Option<NatsServer> {
         ),
         None => format!("nats-server on PATH, {FALLBACK_BINARY}"),
     };
-    if std::env::var("MYBNB_SKIP_EXTERNAL").is_ok_and(|value| value == "1") {
-        // Straight to stderr, past the test harness's capture, so that a skip is never silent.
-        let _ = writeln!(
-            std::io::stderr(),
+    crate::skip_or_fail(
+        &format!(
             "SKIPPED: {test} needs a nats-server with JetStream, and none was found \
              (looked at {looked_at}); MYBNB_SKIP_EXTERNAL=1 lets it pass untested"
-        );
-        return None;
-    }
-    panic!(
-        "{test} needs a nats-server with JetStream, and none was found (looked at {looked_at}). \
-         Install it with scripts/ensure-nats-server (or `apt-get install nats-server`), point \
-         MYBNB_NATS_SERVER at a binary, or set MYBNB_SKIP_EXTERNAL=1 to skip such tests"
-    );
+        ),
+        &format!(
+            "{test} needs a nats-server with JetStream, and none was found (looked at \
+             {looked_at}). Install it with scripts/ensure-nats-server (or `apt-get install \
+             nats-server`), point MYBNB_NATS_SERVER at a binary, or set MYBNB_SKIP_EXTERNAL=1 to \
+             skip such tests"
+        ),
+    )
 }
 
 /// Starts `binary` with JetStream in `store` on `port` (a free one when `None`); returns the

@@ -5,9 +5,10 @@ use chrono::{Days, NaiveDate, Utc};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+use mybnb_testkit::eventually::eventually;
 use tokio::task::JoinSet;
 
-use crate::helpers::{ApiClient, TestUser, eventually, header, ids};
+use crate::helpers::{ApiClient, TestUser, header, ids};
 
 /// The date `days` days after today in UTC, the calendar bookings are judged by.
 pub fn day(days: u64) -> NaiveDate {

@@ -6,13 +6,12 @@
 use std::time::Duration;
 
 use mybnb::Settings;
+use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::booking_client::{Listing, day, id_of, metric};
-use crate::helpers::{
-    ApiClient, Storage, TestUser, assert_problem, eventually, header, spawn_app_on,
-};
+use crate::helpers::{ApiClient, Storage, TestUser, assert_problem, header, spawn_app_on};
 use crate::ledger::await_settled;
 use crate::payment_settings::{
     booking_front, payment_only, provider, reconcile_quickly, small_circuit,

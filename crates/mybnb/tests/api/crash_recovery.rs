@@ -3,15 +3,14 @@
 //! uncertain. The states are staged in the databases as a crash leaves them, then mybnb starts
 //! on that storage; and once for real, by killing the `mybnb` binary mid-payment.
 
+use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use uuid::Uuid;
 
 use crate::booking_client::{Listing, day};
-use crate::helpers::{
-    Backend, Storage, TestApp, TestUser, assert_problem, eventually, spawn_app_on,
-};
+use crate::helpers::{Backend, Storage, TestApp, TestUser, assert_problem, spawn_app_on};
 use crate::ledger::{Ledger, await_settled};
 use crate::payment_settings::reconcile_quickly;
 use crate::process::MybnbProcess;

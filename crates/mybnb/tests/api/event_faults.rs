@@ -6,16 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+use mybnb_testkit::eventually::{eventually, eventually_within};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::task::JoinSet;
 
 use crate::booking_client::{id_of, stay};
-use crate::helpers::{
-    ApiClient, Backend, Storage, TestUser, assert_problem, eventually, eventually_within,
-    spawn_app_on,
-};
+use crate::helpers::{ApiClient, Backend, Storage, TestUser, assert_problem, spawn_app_on};
 use crate::ledger::await_settled;
 use crate::notification_client::{
     AFTER_A_CRASH, Notice, await_outboxes_drained, once_each, tally, unpublished,

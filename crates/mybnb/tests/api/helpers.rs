@@ -14,8 +14,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use crate::database::Backend;
-pub use crate::storage::Storage;
+pub use crate::storage::{Backend, Storage};
 
 /// How long the harness waits for the application to become ready before giving up.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -360,36 +359,4 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     }
     assert_eq!(problem["status"], json!(status.as_u16()), "{problem}");
     problem
-}
-
-/// How long a test waits for what the application does in the background (reconciliation,
-/// a circuit's recovery, a process's recovery) before it fails.
-pub const SETTLED_WITHIN: Duration = Duration::from_secs(30);
-
-/// Polls `probe` until it answers `Ok`, for at most [`SETTLED_WITHIN`]; fails naming `what` and
-/// the probe's last reason otherwise.
-pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Result<T, String>) -> T {
-    eventually_within(SETTLED_WITHIN, what, probe).await
-}
-
-/// [`eventually`] with a bound of its own, for what takes longer than [`SETTLED_WITHIN`] by
-/// design.
-pub async fn eventually_within<T>(
-    limit: Duration,
-    what: &str,
-    mut probe: impl AsyncFnMut() -> Result<T, String>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + limit;
-    let mut poll = tokio::time::interval(Duration::from_millis(25));
-    loop {
-        poll.tick().await;
-        let reason = match probe().await {
-            Ok(value) => return value,
-            Err(reason) => reason,
-        };
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {limit:?}; last seen: {reason}"
-        );
-    }
 }

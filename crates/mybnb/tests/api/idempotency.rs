@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
+use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::booking_client::{BookingRequest, id_of};
-use crate::helpers::{Storage, assert_problem, eventually, spawn_app_on};
+use crate::helpers::{Storage, assert_problem, spawn_app_on};
 use crate::ledger::await_settled;
 use crate::payment_settings::{provider, reconcile_quickly};
 

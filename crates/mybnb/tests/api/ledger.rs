@@ -5,10 +5,10 @@
 //! whose charge is still unsure, and nights held by exactly the CONFIRMED bookings.
 
 use chrono::NaiveDate;
+use mybnb_testkit::eventually::eventually;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::helpers::eventually;
 use crate::storage::Storage;
 
 /// A row of `bookings`.

@@ -54,7 +54,6 @@ macro_rules! api_tests {
 }
 
 mod booking_client;
-mod database;
 mod helpers;
 mod ledger;
 mod notification_client;

@@ -1,11 +1,12 @@
 //! My page (CQRS): each user's stays as guest and as host, built only from events, and
 //! rebuilt from the event history to the same rows (`mybnb replay mypage`).
 
+use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::booking_client::id_of;
-use crate::helpers::{ApiClient, TestUser, eventually, spawn_app, spawn_app_on};
+use crate::helpers::{ApiClient, TestUser, spawn_app, spawn_app_on};
 
 api_tests! {
     /// A booking shows on its guest's page and its host's, with the room, dates, total and

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use mybnb_testkit::eventually::{SETTLED_WITHIN, eventually, eventually_within};
 use mybnb_testkit::smtp::{Message, SmtpSink};
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
@@ -20,9 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::helpers::{
-    ApiClient, PASSWORD, SETTLED_WITHIN, TestUser, eventually, eventually_within, header,
-};
+use crate::helpers::{ApiClient, PASSWORD, TestUser, header};
 use crate::storage::Storage;
 
 /// One notification as `GET /notifications` and the stream show it.
@@ -199,7 +198,7 @@ impl ApiClient {
 /// How long to wait for what a killed process left to others: JetStream hands the events a
 /// subscriber had pulled, and not acknowledged, to the next one only once their ack wait
 /// (10 s) has passed since they were pulled; with a loaded machine's start-up, longer than
-/// [`SETTLED_WITHIN`](crate::helpers::SETTLED_WITHIN).
+/// [`SETTLED_WITHIN`].
 pub const AFTER_A_CRASH: Duration = Duration::from_secs(60);
 
 /// One server-sent event: its name, its id and its data as JSON.

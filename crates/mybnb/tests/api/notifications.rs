@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mybnb::settings::MailSettings;
+use mybnb_testkit::eventually::eventually;
 use mybnb_testkit::smtp::SmtpSink;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::booking_client::id_of;
-use crate::helpers::{assert_problem, eventually, spawn_app_with};
+use crate::helpers::{assert_problem, spawn_app_with};
 use crate::notification_client::{
     MailGate, Notice, await_contact, mail_queue, mail_text, once_each,
 };

@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use mybnb::Settings;
+use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::booking_client::{Listing, day, id_of};
-use crate::helpers::{TestApp, TestUser, assert_problem, eventually, header};
+use crate::helpers::{TestApp, TestUser, assert_problem, header};
 use crate::ledger::await_settled;
 use crate::payment_settings::{provider, reconcile_quickly};
 

@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
+use mybnb_testkit::eventually::eventually;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::booking_client::{day, id_of};
-use crate::helpers::{Backend, Storage, TestApp, assert_problem, eventually, header, spawn_app_on};
+use crate::helpers::{Backend, Storage, TestApp, assert_problem, header, spawn_app_on};
 use crate::ledger::await_settled;
 use crate::payment_settings::{booking_front, payment_only, provider, reconcile_quickly};
 

@@ -1,11 +1,11 @@
 //! The refund saga's first step: a cancelled booking's payment is refunded by event
 //! (`BookingCancelled` → payment → `PaymentCancelled`), seen through the public API.
 
+use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::booking_client::id_of;
-use crate::helpers::eventually;
 
 api_tests! {
     /// Cancelling a booking refunds its payment: its guest and its host both see it go from

@@ -3,11 +3,12 @@
 //! that have begun are left alone, and every guest and the host are told. Seen through the
 //! public API.
 
+use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::booking_client::{id_of, metric};
-use crate::helpers::{TestApp, eventually};
+use crate::helpers::TestApp;
 use crate::ledger::await_settled;
 use crate::notification_client::once_each;
 

@@ -9,13 +9,20 @@ use std::sync::Arc;
 
 use mybnb::Settings;
 use mybnb_testkit::nats::NatsServer;
+use mybnb_testkit::postgres::TestDatabase;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use tempfile::TempDir;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::database::{Backend, TestDatabase};
+/// Where an application keeps its data: SQLite files in its data directory, or a PostgreSQL
+/// database of its own (see [`Storage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// A data directory, on PostgreSQL a database and a nats-server, and the secrets of the
 /// deployment the storage belongs to. Removed (and stopped) when the last holder drops it.
@@ -88,7 +95,9 @@ impl Storage {
 
     /// The PostgreSQL URL every context's schema lives in; `None` on SQLite.
     pub fn database_url(&self) -> Option<SecretString> {
-        self.database.as_ref().map(TestDatabase::url)
+        self.database
+            .as_ref()
+            .map(|database| SecretString::from(database.url()))
     }
 
     /// The URL of the deployment's NATS server; `None` on SQLite (the embedded log).

@@ -3,16 +3,16 @@
 //! gateway ([`Api`]), and waiting for what happens by events ([`eventually`]).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate, Utc};
 use mybnb::topology::{Plan, Running, Topology, free_port};
+use mybnb_testkit::eventually::eventually_polling;
 use mybnb_testkit::nats::NatsServer;
+use mybnb_testkit::postgres::TestDatabase;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 use tempfile::TempDir;
 use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
@@ -24,10 +24,11 @@ pub const PASSWORD: &str = "correct horse battery";
 /// unoptimised processes share the machine, so this is generous; it bounds, it is not waited.
 pub const SETTLED_WITHIN: Duration = Duration::from_secs(60);
 
+/// How often [`eventually`] asks.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
 /// One deployment at a time: see the crate's documentation.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
-
-const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Lines of each process's log shown when a test fails.
 const LOG_TAIL: usize = 30;
@@ -176,95 +177,11 @@ fn log_tails(directory: &Path) -> String {
     report
 }
 
-/// A fresh PostgreSQL database on the test server, dropped (with its connections) on drop.
-struct TestDatabase {
-    server_url: String,
-    name: String,
-}
-
-impl TestDatabase {
-    /// Creates `mybnb_test_<uuid>` on `$MYBNB_TEST_DATABASE_URL` (else the local server). When
-    /// the server cannot be reached the test fails saying how to start it, or, with
-    /// `MYBNB_SKIP_EXTERNAL=1`, is skipped loudly (`None`).
-    async fn create() -> Option<TestDatabase> {
-        let server_url = std::env::var("MYBNB_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_owned());
-        let mut connection = match PgConnection::connect(&server_url).await {
-            Ok(connection) => connection,
-            Err(error) => {
-                if std::env::var("MYBNB_SKIP_EXTERNAL").as_deref() == Ok("1") {
-                    // Straight to stderr, past the test harness's capture: a skip is never silent.
-                    let test = std::thread::current().name().unwrap_or("a test").to_owned();
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "SKIPPED: {test} needs PostgreSQL, and PostgreSQL is unreachable at \
-                         {server_url} ({error}); MYBNB_SKIP_EXTERNAL=1 skips it"
-                    );
-                    return None;
-                }
-                panic!(
-                    "PostgreSQL is unreachable at {server_url}: {error}\n\
-                     Start it with `scripts/ensure-postgres`, point MYBNB_TEST_DATABASE_URL at \
-                     another server, or set MYBNB_SKIP_EXTERNAL=1 to skip the tests that need it."
-                );
-            }
-        };
-        let name = format!("mybnb_test_{}", Uuid::new_v4().simple());
-        // The name is made of hex digits here, never of input.
-        connection
-            .execute(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .await
-            .expect("creating the test database");
-        connection.close().await.expect("closing the connection");
-        Some(TestDatabase { server_url, name })
-    }
-
-    /// The server's URL with the database name replaced.
-    fn url(&self) -> String {
-        let mut url = url::Url::parse(&self.server_url).expect("the server URL is a URL");
-        url.set_path(&self.name);
-        url.to_string()
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let server_url = self.server_url.clone();
-        let statement = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        // Drop may run inside the test's runtime, so the cleanup gets a runtime of its own.
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the cleanup");
-            runtime.block_on(async move {
-                let mut connection = PgConnection::connect(&server_url).await?;
-                connection.execute(AssertSqlSafe(statement)).await?;
-                connection.close().await
-            })
-        });
-        if let Ok(Err(error)) = cleanup.join() {
-            eprintln!("could not drop the test database: {error}");
-        }
-    }
-}
-
 /// Polls `probe` until it answers `Ok`, for at most [`SETTLED_WITHIN`]; fails naming `what` and
-/// the probe's last reason otherwise.
-pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
-    let deadline = tokio::time::Instant::now() + SETTLED_WITHIN;
-    let mut poll = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        poll.tick().await;
-        let reason = match probe().await {
-            Ok(value) => return value,
-            Err(reason) => reason,
-        };
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {SETTLED_WITHIN:?}; last seen: {reason}"
-        );
-    }
+/// the probe's last reason otherwise. Asks every [`POLL_EVERY`]: each probe goes through the
+/// gateway to processes that share the machine.
+pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+    eventually_polling(SETTLED_WITHIN, POLL_EVERY, what, probe).await
 }
 
 /// The date `days` days after today in UTC, the calendar bookings are judged by.

@@ -15,8 +15,8 @@ use mybnb_notification::service::NotificationService;
 use mybnb_notification::store::SqlNotificationRepository;
 use mybnb_platform::db::{Database, DatabaseLocation};
 use mybnb_platform::outbox::EventEnvelope;
+use mybnb_testkit::postgres::TestSchema;
 use secrecy::SecretString;
-use sqlx::{AssertSqlSafe, Connection, Executor};
 use uuid::Uuid;
 
 /// Runs each named test (an `async fn(Backend)`) once on SQLite and once on PostgreSQL.
@@ -53,66 +53,40 @@ pub enum Backend {
 pub struct TestDatabase {
     pub database: Database,
     _directory: Option<tempfile::TempDir>,
-    schema: Option<(String, String)>,
+    _schema: Option<TestSchema>,
 }
-
-const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 impl TestDatabase {
     /// `None` when the test is to be skipped: PostgreSQL is unreachable and
     /// `MYBNB_SKIP_EXTERNAL=1`.
     pub async fn create(backend: Backend) -> Option<TestDatabase> {
-        match backend {
+        let (location, directory, schema) = match backend {
             Backend::Sqlite => {
                 let directory = tempfile::tempdir().expect("a directory");
                 let location = DatabaseLocation::Sqlite {
                     path: directory.path().join("notification.db"),
                 };
-                let database = Database::connect_lazy(&location, 4).expect("a database");
-                database
-                    .migrate(&mybnb_notification::migrations())
-                    .await
-                    .expect("migrated");
-                Some(TestDatabase {
-                    database,
-                    _directory: Some(directory),
-                    schema: None,
-                })
+                (location, Some(directory), None)
             }
             Backend::Postgres => {
-                let server_url = std::env::var("MYBNB_TEST_DATABASE_URL")
-                    .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_owned());
-                if let Err(error) = sqlx::PgConnection::connect(&server_url).await {
-                    if std::env::var("MYBNB_SKIP_EXTERNAL").as_deref() == Ok("1") {
-                        eprintln!(
-                            "SKIPPED: this test needs PostgreSQL, unreachable at {server_url} \
-                             ({error}); MYBNB_SKIP_EXTERNAL=1 skips it"
-                        );
-                        return None;
-                    }
-                    panic!(
-                        "PostgreSQL is unreachable at {server_url}: {error}\nStart it with \
-                         `scripts/ensure-postgres`, point MYBNB_TEST_DATABASE_URL at another \
-                         server, or set MYBNB_SKIP_EXTERNAL=1 to skip the PostgreSQL tests."
-                    );
-                }
-                let schema = format!("notification_test_{}", Uuid::new_v4().simple());
+                let schema = TestSchema::create("notification_test_").await?;
                 let location = DatabaseLocation::Postgres {
-                    url: SecretString::from(server_url.clone()),
-                    schema: schema.clone(),
+                    url: SecretString::from(schema.server_url().to_owned()),
+                    schema: schema.name().to_owned(),
                 };
-                let database = Database::connect_lazy(&location, 4).expect("a database");
-                database
-                    .migrate(&mybnb_notification::migrations())
-                    .await
-                    .expect("migrated");
-                Some(TestDatabase {
-                    database,
-                    _directory: None,
-                    schema: Some((server_url, schema)),
-                })
+                (location, None, Some(schema))
             }
-        }
+        };
+        let database = Database::connect_lazy(&location, 4).expect("a database");
+        database
+            .migrate(&mybnb_notification::migrations())
+            .await
+            .expect("migrated");
+        Some(TestDatabase {
+            database,
+            _directory: directory,
+            _schema: schema,
+        })
     }
 
     /// The service over this database, e-mailing when `mail_enabled`.
@@ -150,31 +124,6 @@ impl TestDatabase {
             }
         })
         .await;
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some((server_url, schema)) = self.schema.take() else {
-            return;
-        };
-        let statement = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-        // Drop may run inside the test's runtime, so the cleanup gets a runtime of its own.
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the cleanup");
-            runtime.block_on(async move {
-                let mut connection = sqlx::PgConnection::connect(&server_url).await?;
-                // The schema name is made of hex digits here, never of input.
-                connection.execute(AssertSqlSafe(statement)).await?;
-                connection.close().await
-            })
-        });
-        if let Ok(Err(error)) = cleanup.join() {
-            eprintln!("could not drop the test schema: {error}");
-        }
     }
 }
 

@@ -7,6 +7,7 @@ mod instance;
 use std::time::Duration;
 
 use mybnb_platform::auth::{ServiceToken, TokenVerifier, token_keys};
+use mybnb_testkit::eventually::eventually_polling;
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -53,20 +54,10 @@ pub fn forged_token_for(user_id: Uuid, username: &str) -> String {
         .access_token
 }
 
-/// Polls `probe` until it answers `Ok`, failing the test with its last `Err` after
+/// Polls `probe` every 5 ms until it answers `Ok`, failing the test with its last `Err` after
 /// [`SETTLE_WITHIN`].
-pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
-    let deadline = tokio::time::Instant::now() + SETTLE_WITHIN;
-    loop {
-        match probe().await {
-            Ok(value) => return value,
-            Err(last) => assert!(
-                tokio::time::Instant::now() < deadline,
-                "gave up waiting for {what}: {last}"
-            ),
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+    eventually_polling(SETTLE_WITHIN, Duration::from_millis(5), what, probe).await
 }
 
 /// The gateway's own 503 — not the request deadline's ("the request took too long"), which

@@ -41,6 +41,9 @@ pub struct UpstreamConfig {
     pub paths: &'static [&'static str],
     /// Its instances' base URLs.
     pub instances: Vec<url::Url>,
+    /// Whether a request carrying an `Idempotency-Key` has its effect once however often it is
+    /// sent: then such a request is sent again to another instance when the first fails.
+    pub honours_idempotency_keys: bool,
 }
 
 pub struct GatewayConfig {
@@ -95,6 +98,7 @@ pub fn router(config: GatewayConfig, host: Host<'_>) -> Router {
             upstream: balanced,
             verifier: host.verifier.clone(),
             token: host.service_token.clone(),
+            keyed: upstream.honours_idempotency_keys,
         });
         for path in upstream.paths {
             let handler = {

@@ -22,6 +22,8 @@ pub(crate) struct Proxy {
     pub(crate) upstream: Arc<Upstream>,
     pub(crate) verifier: TokenVerifier,
     pub(crate) token: ServiceToken,
+    /// Whether the service honours `Idempotency-Key` ([`crate::UpstreamConfig`]).
+    pub(crate) keyed: bool,
 }
 
 /// Headers about one connection, not the request (RFC 9110 §7.6.1): never forwarded.
@@ -52,7 +54,7 @@ pub(crate) async fn forward(proxy: &Proxy, client: SocketAddr, request: Request)
     let caller = proxy.verifier.caller(&headers);
     vouch(&mut headers, &proxy.token, caller.as_ref(), client);
     append_forwarded_for(&mut headers, client);
-    let repeatable = repeatable(&parts.method, &headers);
+    let repeatable = repeatable(&parts.method, &headers, proxy.keyed);
     let mut forwarded = axum::http::Request::new(Full::new(body));
     *forwarded.method_mut() = parts.method;
     *forwarded.uri_mut() = parts.uri;

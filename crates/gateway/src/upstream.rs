@@ -355,10 +355,10 @@ fn readiness_url(instance: &Instance) -> String {
     format!("{}/health/ready", instance.trim_end_matches('/'))
 }
 
-/// Requests whose repetition does no harm: the idempotent methods (RFC 9110 §9.2.2) and those
-/// with an `Idempotency-Key`, which mybnb's services honour.
-pub(crate) fn repeatable(method: &Method, headers: &axum::http::HeaderMap) -> bool {
-    method.is_idempotent() || headers.contains_key("idempotency-key")
+/// Requests whose repetition does no harm: the idempotent methods (RFC 9110 §9.2.2), and those
+/// with an `Idempotency-Key` to a service that honours it (`keyed`).
+pub(crate) fn repeatable(method: &Method, headers: &axum::http::HeaderMap, keyed: bool) -> bool {
+    method.is_idempotent() || (keyed && headers.contains_key("idempotency-key"))
 }
 
 fn copy(request: &Forwarded) -> Forwarded {

@@ -214,6 +214,7 @@ fn gateway_config(settings: &Settings) -> mybnb_gateway::GatewayConfig {
             service: service.name(),
             paths: service.paths(),
             instances: instances.clone(),
+            honours_idempotency_keys: service.honours_idempotency_keys(),
         })
         .collect();
     mybnb_gateway::GatewayConfig {

@@ -45,7 +45,13 @@ pub async fn up(args: DevUpArgs) -> anyhow::Result<()> {
         "starting the distributed topology (logs under {})",
         args.data_dir.display()
     );
-    let mut topology = Topology::start(plan).await?;
+    // Stopped while starting: dropping the half-started topology kills what it started.
+    let mut topology = tokio::select! {
+        topology = Topology::start(plan) => topology?,
+        signal = mybnb_platform::signals::stop_signal() => {
+            anyhow::bail!("stopped by {signal} while starting");
+        }
+    };
     for process in topology.processes() {
         println!(
             "  {:<13} {}  pid {:<8} log {}",
@@ -59,16 +65,22 @@ pub async fn up(args: DevUpArgs) -> anyhow::Result<()> {
         "mybnb is up: {}  (Ctrl-C stops everything)",
         topology.gateway_url()
     );
-    tokio::select! {
-        _ = mybnb_platform::signals::stop_signal() => {}
-        (service, port, status) = topology.exited() => {
-            eprintln!("mybnb dev: {service} on port {port} exited unexpectedly ({status:?}); stopping");
-        }
+    let crashed = tokio::select! {
+        _ = mybnb_platform::signals::stop_signal() => None,
+        (service, port, status) = topology.exited() => Some(format!(
+            "{service} on port {port} exited unexpectedly ({status:?})"
+        )),
+    };
+    if let Some(crash) = &crashed {
+        eprintln!("mybnb dev: {crash}; stopping the rest");
     }
     println!("stopping…");
     topology.stop().await?;
     println!("stopped");
-    Ok(())
+    match crashed {
+        Some(crash) => anyhow::bail!(crash),
+        None => Ok(()),
+    }
 }
 
 /// Creates the database when the server has none of that name.

@@ -31,6 +31,14 @@ impl Service {
         Service::Mypage,
     ];
 
+    /// Whether every request to this context that carries an `Idempotency-Key` has its effect
+    /// once, however often it is sent: booking keys its bookings by it and decides its other
+    /// commands by compare-and-set; payment makes one payment per booking and refunds and voids
+    /// by state. The others ignore the header, so the gateway never repeats their requests.
+    pub fn honours_idempotency_keys(self) -> bool {
+        matches!(self, Service::Booking | Service::Payment)
+    }
+
     /// Every service a process can run.
     pub fn all() -> impl Iterator<Item = Service> {
         Service::CONTEXTS.into_iter().chain([Service::Gateway])

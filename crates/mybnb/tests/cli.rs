@@ -185,7 +185,11 @@ fn a_gateway_upstream_with_a_path_is_refused() {
                 .args(["serve", "--services", "gateway"])
                 .env("MYBNB_GATEWAY_IDENTITY_URLS", "http://127.0.0.1:9001/users");
         },
-        &[REFUSED, "gateway_identity_urls", "without a path"],
+        &[
+            REFUSED,
+            "gateway_identity_urls",
+            "without credentials or a path",
+        ],
         None,
     );
 }

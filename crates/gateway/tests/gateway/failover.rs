@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::{RequestBuilder, Response};
 
 use crate::support::{
-    Echo, Gateway, Instance, KeepAlive, Swallower, assert_unavailable, eventually, rooms,
+    Echo, Gateway, Instance, KeepAlive, Swallower, assert_unavailable, eventually, rooms, users,
 };
 
 const EJECTIONS: &str = "mybnb_gateway_ejections_total{service=\"rooms\"}";
@@ -157,6 +157,30 @@ async fn a_request_that_reached_an_instance_is_retried_only_if_repeatable() {
     );
     assert_eq!(gateway.metric(RETRIES).await, 1);
     assert_eq!(gateway.metric(EJECTIONS).await, 2);
+}
+
+#[tokio::test]
+async fn a_key_makes_a_post_repeatable_only_for_a_service_that_honours_keys() {
+    let swallower = Swallower::start().await;
+    let b = Instance::start("b").await;
+    // `users` ignores Idempotency-Key (as identity does): a key proves nothing there.
+    let gateway = Gateway::start(vec![users(vec![swallower.url(), b.url()])]).await;
+
+    let (response, also_served) = until_swallowed(&swallower, &b, || {
+        gateway
+            .post("/users")
+            .header("idempotency-key", "a-key")
+            .body("with a key")
+    })
+    .await;
+    assert_unavailable(response).await;
+    assert!(!also_served, "`b` got the POST that the swallower took");
+    assert_eq!(
+        gateway
+            .metric("mybnb_gateway_retries_total{service=\"users\"}")
+            .await,
+        0
+    );
 }
 
 /// Sends requests until one reaches the swallower (put back after each by its next check); the

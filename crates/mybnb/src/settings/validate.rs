@@ -298,13 +298,22 @@ fn gateway_settings(
     ] {
         let mut instances = Vec::new();
         for url in list.iter().flat_map(|list| list.split(',')).map(str::trim) {
-            check_http_url(key, url)?;
+            let shown = redact_url(url);
             let parsed = url::Url::parse(url)
-                .map_err(|error| invalid(key, format!("`{url}` is not a URL: {error}")))?;
-            if parsed.path() != "/" || parsed.query().is_some() {
+                .map_err(|error| invalid(key, format!("`{shown}` is not a URL: {error}")))?;
+            // The gateway speaks plain HTTP to the instances (inside the cluster), and sends
+            // nothing but the service token with what it forwards.
+            let base = parsed.scheme() == "http"
+                && parsed.username().is_empty()
+                && parsed.password().is_none()
+                && parsed.path() == "/"
+                && parsed.query().is_none();
+            if !base {
                 return Err(invalid(
                     key,
-                    format!("`{url}` must be a base URL like http://10.0.0.5:8080, without a path"),
+                    format!(
+                        "`{shown}` must be a base URL like http://10.0.0.5:8080: http, without credentials or a path"
+                    ),
                 ));
             }
             instances.push(parsed);

@@ -79,10 +79,16 @@ impl Topology {
     pub async fn start(plan: Plan) -> anyhow::Result<Topology> {
         let gateway_url = format!("http://127.0.0.1:{}", plan.gateway_port);
         let mut slots = BTreeMap::new();
-        let mut gateway_env = vec![(
-            "MYBNB_GATEWAY_HEALTH_INTERVAL_MS".to_owned(),
-            "200".to_owned(),
-        )];
+        let mut gateway_env = vec![
+            (
+                "MYBNB_GATEWAY_HEALTH_INTERVAL_MS".to_owned(),
+                "200".to_owned(),
+            ),
+            // Streams it passes on (the notification stream) do not end by themselves: the
+            // gateway cuts them off this long after it stops listening, well within
+            // `STOP_WITHIN`.
+            ("MYBNB_SHUTDOWN_TIMEOUT_MS".to_owned(), "5000".to_owned()),
+        ];
         for service in Service::CONTEXTS {
             let count = plan.instances.get(&service).copied().unwrap_or(1).max(1);
             let ports = (0..=count)
@@ -244,10 +250,12 @@ impl Topology {
         Ok(())
     }
 
-    /// Stops the gateway, then every instance, gracefully.
+    /// Stops the gateway, then every instance, gracefully; each is stopped even if one before
+    /// it failed to, and the first failure is reported.
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        let mut outcomes = Vec::new();
         if let Some(gateway) = self.gateway.take() {
-            gateway.terminate(STOP_WITHIN).await?;
+            outcomes.push(gateway.terminate(STOP_WITHIN).await);
         }
         let mut stopping = Vec::new();
         for slots in self.slots.values_mut() {
@@ -257,10 +265,8 @@ impl Topology {
                 }
             }
         }
-        for outcome in futures_util::future::join_all(stopping).await {
-            outcome?;
-        }
-        Ok(())
+        outcomes.extend(futures_util::future::join_all(stopping).await);
+        outcomes.into_iter().collect()
     }
 
     /// Resolves when some process exits without being asked to: its service and status.

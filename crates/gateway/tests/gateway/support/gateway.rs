@@ -40,6 +40,7 @@ pub fn rooms(instances: Vec<Url>) -> UpstreamConfig {
         service: "rooms",
         paths: &["/rooms"],
         instances,
+        honours_idempotency_keys: true,
     }
 }
 
@@ -49,6 +50,7 @@ pub fn users(instances: Vec<Url>) -> UpstreamConfig {
         service: "users",
         paths: &["/users"],
         instances,
+        honours_idempotency_keys: false,
     }
 }
 

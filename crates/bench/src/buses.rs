@@ -11,6 +11,24 @@ use mybnb_events::booking::BookingConfirmed;
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_testkit::nats::NatsServer;
 
+/// An in-process scenario, run on one of the two buses.
+#[derive(Debug, Clone, Copy)]
+pub struct BusScenario {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub jetstream: bool,
+}
+
+impl BusScenario {
+    /// The one of `scenarios` called `name`.
+    pub fn find(name: &str, scenarios: &[BusScenario]) -> Option<BusScenario> {
+        scenarios
+            .iter()
+            .copied()
+            .find(|scenario| scenario.name == name)
+    }
+}
+
 pub struct Bus {
     pub bus: Arc<dyn EventBus>,
     /// The embedded log's database.

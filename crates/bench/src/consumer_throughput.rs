@@ -20,7 +20,7 @@ use mybnb_platform::outbox::EventEnvelope;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::buses::Bus;
+use crate::buses::{Bus, BusScenario};
 use crate::relay_throughput::{confirmation, correlation};
 
 /// Events published per call while filling the bus.
@@ -31,29 +31,19 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(300);
 
 const SUBSCRIBES_TO: &[&str] = &[BookingConfirmed::TYPE, PaymentApproved::TYPE];
 
-pub struct Scenario {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub jetstream: bool,
-}
-
-impl Scenario {
-    pub fn named(name: &str) -> Option<Scenario> {
-        match name {
-            "consume-embedded" => Some(Scenario {
-                name: "consume-embedded",
-                description: "one subscriber, handler doing nothing, embedded event log",
-                jetstream: false,
-            }),
-            "consume-jetstream" => Some(Scenario {
-                name: "consume-jetstream",
-                description: "one subscriber, handler doing nothing, NATS JetStream",
-                jetstream: true,
-            }),
-            _ => None,
-        }
-    }
-}
+/// This module's scenarios, one per bus.
+pub const SCENARIOS: [BusScenario; 2] = [
+    BusScenario {
+        name: "consume-embedded",
+        description: "one subscriber, handler doing nothing, embedded event log",
+        jetstream: false,
+    },
+    BusScenario {
+        name: "consume-jetstream",
+        description: "one subscriber, handler doing nothing, NATS JetStream",
+        jetstream: true,
+    },
+];
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,7 +55,7 @@ pub struct ConsumeResult {
     pub events_per_second: f64,
 }
 
-pub async fn run(scenario: &Scenario, events: u64) -> anyhow::Result<ConsumeResult> {
+pub async fn run(scenario: &BusScenario, events: u64) -> anyhow::Result<ConsumeResult> {
     let directory = tempfile::tempdir()?;
     let bus = Bus::start(scenario.jetstream, directory.path()).await?;
     let mut published = 0;

@@ -54,6 +54,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::bail;
+use buses::BusScenario;
 use clap::Parser;
 
 #[derive(Parser)]
@@ -96,9 +97,9 @@ struct Args {
 /// A scenario named on the command line.
 enum Scenario {
     Bookings(load::Scenario),
-    Notify(notify::Scenario),
-    Relay(relay_throughput::Scenario),
-    Consume(consumer_throughput::Scenario),
+    Notify(BusScenario),
+    Relay(BusScenario),
+    Consume(BusScenario),
     ScaleOut,
     Redeploy,
 }
@@ -110,13 +111,13 @@ impl Scenario {
             "redeploy" => return Ok(Scenario::Redeploy),
             _ => {}
         }
-        if let Some(scenario) = notify::Scenario::named(name) {
+        if let Some(scenario) = BusScenario::find(name, &notify::SCENARIOS) {
             return Ok(Scenario::Notify(scenario));
         }
-        if let Some(scenario) = relay_throughput::Scenario::named(name) {
+        if let Some(scenario) = BusScenario::find(name, &relay_throughput::SCENARIOS) {
             return Ok(Scenario::Relay(scenario));
         }
-        if let Some(scenario) = consumer_throughput::Scenario::named(name) {
+        if let Some(scenario) = BusScenario::find(name, &consumer_throughput::SCENARIOS) {
             return Ok(Scenario::Consume(scenario));
         }
         match load::Scenario::named(name) {

@@ -10,6 +10,7 @@
 //! out the answer's trip back (it slightly underestimates commit → readable); a notification
 //! that arrives before the answer is counted as 0.
 
+use crate::buses::BusScenario;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -48,29 +49,19 @@ pub const GUESTS: usize = 50;
 /// How long to wait after the last answer for the notifications still on their way.
 pub const DRAIN: Duration = Duration::from_secs(30);
 
-pub struct Scenario {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub jetstream: bool,
-}
-
-impl Scenario {
-    pub fn named(name: &str) -> Option<Scenario> {
-        match name {
-            "notify-embedded" => Some(Scenario {
-                name: "notify-embedded",
-                description: "booking → host notification, embedded event log (SQLite)",
-                jetstream: false,
-            }),
-            "notify-jetstream" => Some(Scenario {
-                name: "notify-jetstream",
-                description: "booking → host notification, NATS JetStream",
-                jetstream: true,
-            }),
-            _ => None,
-        }
-    }
-}
+/// This module's scenarios, one per bus.
+pub const SCENARIOS: [BusScenario; 2] = [
+    BusScenario {
+        name: "notify-embedded",
+        description: "booking → host notification, embedded event log (SQLite)",
+        jetstream: false,
+    },
+    BusScenario {
+        name: "notify-jetstream",
+        description: "booking → host notification, NATS JetStream",
+        jetstream: true,
+    },
+];
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -123,7 +114,7 @@ pub struct NotifyResult {
 /// Starts a nats-server if the scenario needs one, then mybnb, and measures.
 pub async fn run(
     mybnb: &Path,
-    scenario: &Scenario,
+    scenario: &BusScenario,
     rate: u64,
     duration: Duration,
 ) -> anyhow::Result<NotifyResult> {
@@ -173,7 +164,7 @@ async fn measure(
     server: &Server,
     nats_pid: Option<u32>,
     bus: backlog::Bus,
-    scenario: &Scenario,
+    scenario: &BusScenario,
     rate: u64,
     duration: Duration,
 ) -> anyhow::Result<NotifyResult> {
@@ -330,7 +321,7 @@ struct Summary {
 }
 
 fn summarise(
-    scenario: &Scenario,
+    scenario: &BusScenario,
     rate: u64,
     measured: &[&Answer],
     arrivals: &Arrivals,

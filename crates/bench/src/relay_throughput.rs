@@ -12,34 +12,24 @@ use mybnb_platform::outbox::{self, EventEnvelope};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::buses::{Bus, open};
+use crate::buses::{Bus, BusScenario, open};
 
 /// Events written to the outbox per write unit while filling it.
 const FILL_BATCH: usize = 1000;
 
-pub struct Scenario {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub jetstream: bool,
-}
-
-impl Scenario {
-    pub fn named(name: &str) -> Option<Scenario> {
-        match name {
-            "relay-embedded" => Some(Scenario {
-                name: "relay-embedded",
-                description: "outbox (SQLite) → embedded event log (SQLite)",
-                jetstream: false,
-            }),
-            "relay-jetstream" => Some(Scenario {
-                name: "relay-jetstream",
-                description: "outbox (SQLite) → NATS JetStream",
-                jetstream: true,
-            }),
-            _ => None,
-        }
-    }
-}
+/// This module's scenarios, one per bus.
+pub const SCENARIOS: [BusScenario; 2] = [
+    BusScenario {
+        name: "relay-embedded",
+        description: "outbox (SQLite) → embedded event log (SQLite)",
+        jetstream: false,
+    },
+    BusScenario {
+        name: "relay-jetstream",
+        description: "outbox (SQLite) → NATS JetStream",
+        jetstream: true,
+    },
+];
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,7 +50,7 @@ pub struct RelayResult {
     pub on_bus: u64,
 }
 
-pub async fn run(scenario: &Scenario, events: u64) -> anyhow::Result<RelayResult> {
+pub async fn run(scenario: &BusScenario, events: u64) -> anyhow::Result<RelayResult> {
     let directory = tempfile::tempdir()?;
     let outbox = open(&directory.path().join("booking.db"), outbox::migrations()).await?;
     let filling = Instant::now();

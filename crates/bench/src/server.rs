@@ -20,9 +20,7 @@ pub struct Server {
 impl Server {
     pub async fn start(mybnb: &Path, settings: &[(&str, String)]) -> anyhow::Result<Server> {
         let data_dir = tempfile::tempdir()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = mybnb::topology::free_port()?;
         let mut command = Command::new(mybnb);
         command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])

@@ -1,7 +1,7 @@
 //! The real `mybnb` binary: its help and version, the settings it refuses (exit code 2,
 //! nothing created), how its settings layer, and a graceful shutdown with a request in flight.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
@@ -52,10 +52,9 @@ fn child_pid(child: &Child) -> Pid {
     Pid::from_raw(i32::try_from(child.id()).expect("a pid fits in i32"))
 }
 
-/// A port nothing listens on at the moment.
+/// A port nothing listens on at the moment, never handed out before.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("a bound address").port()
+    mybnb::topology::free_port().expect("a free port")
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use mybnb::services::Service;
-use mybnb::settings::KEYS;
+use mybnb::settings::{KEYS, is_secret};
 
 /// Optional keys the manifests leave unset on purpose (the binary's default is right there);
 /// they appear only as a comment line `# MYBNB_KEY: ...` saying why.
@@ -25,21 +25,6 @@ const LEFT_UNSET: &[&str] = &[
     "payment_network_concurrency",
     "payment_breaker_slow_call_ms",
     "reconcile_stale_after_ms",
-];
-
-/// Keys whose values are secrets: they belong in the Secret, never in the ConfigMap.
-const SECRET_KEYS: &[&str] = &[
-    "database_url",
-    "identity_database_url",
-    "room_database_url",
-    "booking_database_url",
-    "payment_database_url",
-    "notification_database_url",
-    "mypage_database_url",
-    "nats_url",
-    "smtp_url",
-    "jwt_secret",
-    "service_token",
 ];
 
 /// Keys each Deployment sets in its own `env` rather than the shared ConfigMap.
@@ -185,7 +170,7 @@ fn every_setting_is_configured_or_deliberately_left_unset() {
     let (config, secret) = (config(), secret());
     let deployments = Deployment::all();
     let mut problems = Vec::new();
-    for key in LEFT_UNSET.iter().chain(SECRET_KEYS).chain(PER_DEPLOYMENT) {
+    for key in LEFT_UNSET.iter().chain(PER_DEPLOYMENT) {
         if !KEYS.contains(key) {
             problems.push(format!(
                 "`{key}` is listed in this test but is no setting (renamed?)"
@@ -213,16 +198,16 @@ fn every_setting_is_configured_or_deliberately_left_unset() {
         let name = variable(key);
         let set_in = |block: &Block| block.set.iter().any(|(set, _)| *set == name);
         let commented_in = |block: &Block| block.commented.contains(&name);
-        let (home, home_file) = if SECRET_KEYS.contains(key) {
+        let (home, home_file) = if is_secret(key) {
             (&secret, "secret.example.yaml")
         } else {
             (&config, "configmap.yaml")
         };
-        if SECRET_KEYS.contains(key) && (set_in(&config) || commented_in(&config)) {
+        if is_secret(key) && (set_in(&config) || commented_in(&config)) {
             problems.push(format!(
                 "{name} is a secret: it belongs in secret.example.yaml, not configmap.yaml"
             ));
-        } else if !SECRET_KEYS.contains(key) && (set_in(&secret) || commented_in(&secret)) {
+        } else if !is_secret(key) && (set_in(&secret) || commented_in(&secret)) {
             problems.push(format!(
                 "{name} is not secret: it belongs in configmap.yaml, not secret.example.yaml"
             ));

@@ -159,8 +159,9 @@ impl Settings {
     }
 }
 
-/// Settings whose values are never shown: secrets, and URLs that may hold passwords.
-fn is_secret(key: &str) -> bool {
+/// Settings whose values are never shown: secrets, and URLs that may hold passwords. On
+/// Kubernetes they belong in the Secret.
+pub fn is_secret(key: &str) -> bool {
     ["jwt_secret", "service_token", "nats_url", "smtp_url"].contains(&key)
         || key.ends_with("database_url")
 }

@@ -68,6 +68,7 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+pub use describe::is_secret;
 pub use mybnb_notification::mail::MailSettings;
 pub use raw::KEYS;
 

@@ -1,7 +1,7 @@
 //! The real `mybnb` binary as a child process, for what only a process can undergo: being
 //! killed mid-request.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -35,10 +35,9 @@ impl Deref for MybnbProcess {
     }
 }
 
-/// A port nothing listens on at the moment.
+/// A port nothing listens on at the moment, never handed out before.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("a bound address").port()
+    mybnb::topology::free_port().expect("a free port")
 }
 
 impl MybnbProcess {

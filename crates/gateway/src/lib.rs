@@ -37,7 +37,8 @@ use crate::upstream::Upstream;
 /// One service behind the gateway.
 pub struct UpstreamConfig {
     pub service: &'static str,
-    /// The path prefixes it owns: each matches itself and everything below it.
+    /// The path prefixes it owns: each matches itself and everything below it, but `/`, which
+    /// matches only itself.
     pub paths: &'static [&'static str],
     /// Its instances' base URLs.
     pub instances: Vec<url::Url>,
@@ -109,6 +110,10 @@ pub fn router(config: GatewayConfig, host: Host<'_>) -> Router {
                     },
                 )
             };
+            if *path == "/" {
+                router = router.route(path, handler);
+                continue;
+            }
             // A catch-all matches one character or more, so `{path}/` needs a route of its own.
             router = router
                 .route(path, handler.clone())

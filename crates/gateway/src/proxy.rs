@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use http_body_util::Full;
 use mybnb_platform::auth::{ServiceToken, TokenVerifier};
-use mybnb_platform::forwarded::vouch;
+use mybnb_platform::forwarded::{vouch, vouched_client};
 use mybnb_platform::http::{ApiError, MAX_BODY_BYTES};
 
 use crate::upstream::{Upstream, repeatable};
@@ -52,6 +52,7 @@ pub(crate) async fn forward(proxy: &Proxy, client: SocketAddr, request: Request)
         headers.insert("x-forwarded-host", host);
     }
     let caller = proxy.verifier.caller(&headers);
+    let client = vouched_client(&headers, &proxy.token).unwrap_or(client);
     vouch(&mut headers, &proxy.token, caller.as_ref(), client);
     append_forwarded_for(&mut headers, client);
     let repeatable = repeatable(&parts.method, &headers, proxy.keyed);

@@ -14,7 +14,7 @@ use mybnb_platform::forwarded::trust_gateway;
 use mybnb_platform::health::{Readiness, refuse_until_started};
 use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
 use mybnb_platform::metrics::Metrics;
-use mybnb_platform::signals::stop_signal;
+use mybnb_platform::signals::StopSignals;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -29,6 +29,7 @@ use crate::wiring::{EventTransport, Wiring};
 
 pub struct Application {
     listener: TcpListener,
+    signals: StopSignals,
     router: Router,
     readiness: Readiness,
     databases: Vec<Database>,
@@ -50,6 +51,7 @@ impl ShutdownHandle {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let signals = StopSignals::install();
         std::fs::create_dir_all(&settings.data_dir).with_context(|| {
             format!(
                 "creating the data directory {}",
@@ -71,6 +73,10 @@ impl Application {
             String::from_utf8(service_token.expose_secret().to_vec())
                 .context("the service token must be text")?,
         ));
+        // Bound first: the web pages, when this process serves the API too, call it here.
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
         let readiness = Readiness::default();
         let metrics = Metrics::new();
         let stop = CancellationToken::new();
@@ -94,11 +100,13 @@ impl Application {
             gateway.merge(Router::from(operations))
         } else {
             let trust = axum::middleware::from_fn_with_state(service_token.clone(), trust_gateway);
+            let web_token = service_token.clone();
+            let keeps_data = settings.services.iter().any(Service::keeps_data);
             let bus = match &settings.nats_url {
-                Some(url) => {
+                Some(url) if keeps_data => {
                     Some(EventTransport::jetstream(url, &readiness, &mut background, &stop).await?)
                 }
-                None => None,
+                _ => None,
             };
             let mut wiring = Wiring {
                 settings: &settings,
@@ -116,26 +124,31 @@ impl Application {
                 consumer_metrics: ConsumerMetrics::register(&metrics),
             };
             let mut api = OpenApiRouter::new();
-            for service in settings.services.iter() {
+            for service in settings.services.iter().filter(|s| s.keeps_data()) {
                 api = api.merge(wiring.context_router(service)?);
             }
-            let api = api.route_layer(axum::middleware::from_fn_with_state(
-                readiness.clone(),
-                refuse_until_started,
-            ));
+            // axum refuses a route layer on a router without routes: the web pages alone.
+            if keeps_data {
+                api = api.route_layer(axum::middleware::from_fn_with_state(
+                    readiness.clone(),
+                    refuse_until_started,
+                ));
+            }
             let api = api
                 .merge(mybnb_platform::health::router(readiness.clone()))
                 .merge(mybnb_platform::metrics::router(metrics.clone()));
-            openapi::serve_document(api).layer(trust)
+            let mut router = openapi::serve_document(api);
+            if settings.services.contains(Service::Web) {
+                router = router.merge(web_pages(&settings, &listener, web_token)?);
+            }
+            router.layer(trust)
         };
         let router =
             serve_behind_middleware(router, RequestTimeout(settings.request_timeout), metrics);
 
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("listening on {}", settings.listen))?;
         Ok(Application {
             listener,
+            signals,
             router,
             readiness,
             databases,
@@ -169,7 +182,7 @@ impl Application {
         let mut server = tokio::spawn(server.into_future());
 
         tokio::select! {
-            () = stop_requested(&self.stop) => {}
+            () = stop_requested(&mut self.signals, &self.stop) => {}
             result = &mut server => {
                 self.stop.cancel();
                 return result.context("the server task failed")?.context("serving HTTP");
@@ -225,9 +238,36 @@ fn gateway_config(settings: &Settings) -> mybnb_gateway::GatewayConfig {
 }
 
 /// Resolves on SIGTERM, SIGINT or a [`ShutdownHandle`].
-async fn stop_requested(stop: &CancellationToken) {
+async fn stop_requested(signals: &mut StopSignals, stop: &CancellationToken) {
     tokio::select! {
-        signal = stop_signal() => tracing::info!("received {signal}"),
+        signal = signals.recv() => tracing::info!("received {signal}"),
         () = stop.cancelled() => {}
     }
+}
+
+/// The web pages, calling the public API at `web_api_url`, or at this process's own listener
+/// when that is not set (settings allow that only when this process serves the whole API).
+fn web_pages(
+    settings: &Settings,
+    listener: &TcpListener,
+    service_token: ServiceToken,
+) -> anyhow::Result<Router> {
+    let api = match &settings.web_api_url {
+        Some(url) => url.clone(),
+        None => {
+            let mut own = listener.local_addr()?;
+            if own.ip().is_unspecified() {
+                own.set_ip(match own {
+                    SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            url::Url::parse(&format!("http://{own}/")).context("this process's own address")?
+        }
+    };
+    mybnb_web::router(mybnb_web::WebConfig {
+        api,
+        api_timeout: settings.request_timeout,
+        service_token,
+    })
 }

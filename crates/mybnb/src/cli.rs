@@ -90,7 +90,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MYBNB_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Services to run: `all` (every context), or a comma-separated list of identity, room,
-    /// payment, booking, notification, mypage; or `gateway` alone [default: all]
+    /// payment, booking, notification, mypage, web; or `gateway` alone [default: all]
     #[arg(long, env = "MYBNB_SERVICES", value_name = "LIST")]
     pub services: Option<String>,
     /// A TOML file of settings

@@ -2,6 +2,7 @@
 //! NATS, until Ctrl-C.
 
 use anyhow::Context;
+use mybnb_platform::signals::StopSignals;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::MigrateDatabase;
 
@@ -11,6 +12,7 @@ use crate::services::Service;
 use crate::topology::{Plan, Topology};
 
 pub async fn up(args: DevUpArgs) -> anyhow::Result<()> {
+    let mut signals = StopSignals::install();
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     ensure_database(&args.database_url).await?;
@@ -48,7 +50,7 @@ pub async fn up(args: DevUpArgs) -> anyhow::Result<()> {
     // Stopped while starting: dropping the half-started topology kills what it started.
     let mut topology = tokio::select! {
         topology = Topology::start(plan) => topology?,
-        signal = mybnb_platform::signals::stop_signal() => {
+        signal = signals.recv() => {
             anyhow::bail!("stopped by {signal} while starting");
         }
     };
@@ -61,12 +63,14 @@ pub async fn up(args: DevUpArgs) -> anyhow::Result<()> {
             process.log().display()
         );
     }
+    let gateway = topology.gateway_url();
+    println!("mybnb is up: {gateway}  (Ctrl-C stops everything)");
+    println!("  pages     open {gateway}/ in a browser (the web process, through the gateway)");
     println!(
-        "mybnb is up: {}  (Ctrl-C stops everything)",
-        topology.gateway_url()
+        "  JSON API  {gateway}/rooms, /users, /bookings, …  (document: {gateway}/openapi.json)"
     );
     let crashed = tokio::select! {
-        _ = mybnb_platform::signals::stop_signal() => None,
+        _ = signals.recv() => None,
         (service, port, status) = topology.exited() => Some(format!(
             "{service} on port {port} exited unexpectedly ({status:?})"
         )),

@@ -17,18 +17,20 @@ pub enum Service {
     Booking,
     Notification,
     Mypage,
+    Web,
     Gateway,
 }
 
 impl Service {
     /// The bounded contexts: what `all` runs.
-    pub const CONTEXTS: [Service; 6] = [
+    pub const CONTEXTS: [Service; 7] = [
         Service::Identity,
         Service::Room,
         Service::Payment,
         Service::Booking,
         Service::Notification,
         Service::Mypage,
+        Service::Web,
     ];
 
     /// Whether every request to this context that carries an `Idempotency-Key` has its effect
@@ -37,6 +39,12 @@ impl Service {
     /// by state. The others ignore the header, so the gateway never repeats their requests.
     pub fn honours_idempotency_keys(self) -> bool {
         matches!(self, Service::Booking | Service::Payment)
+    }
+
+    /// Whether this is a context with an API, a database and events of its own: every one but
+    /// the web pages, which call the API, and the gateway.
+    pub fn keeps_data(self) -> bool {
+        !matches!(self, Service::Web | Service::Gateway)
     }
 
     /// Every service a process can run.
@@ -54,6 +62,7 @@ impl Service {
             Service::Payment => &["/payments", "/internal/payments"],
             Service::Notification => &["/notifications"],
             Service::Mypage => &["/mypage"],
+            Service::Web => mybnb_web::PATHS,
             Service::Gateway => &[],
         }
     }
@@ -66,6 +75,7 @@ impl Service {
             Service::Payment => "payment",
             Service::Notification => "notification",
             Service::Mypage => "mypage",
+            Service::Web => "web",
             Service::Gateway => "gateway",
         }
     }

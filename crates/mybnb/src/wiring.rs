@@ -237,6 +237,9 @@ impl Wiring<'_> {
             Service::Gateway => {
                 anyhow::bail!("the gateway is not a context: it runs alone, in front of them")
             }
+            Service::Web => {
+                anyhow::bail!("the web pages have no API of their own: they call the contexts'")
+            }
             Service::Mypage => {
                 let database = self.database(service, mybnb_mypage::migrations())?;
                 let pages = Arc::new(MyPageService::new(SqlMyPageRepository::new(database)));

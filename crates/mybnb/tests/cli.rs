@@ -206,6 +206,7 @@ fn a_gateway_needs_the_secrets_it_shares() {
                 "PAYMENT",
                 "NOTIFICATION",
                 "MYPAGE",
+                "WEB",
             ] {
                 command.env(format!("MYBNB_GATEWAY_{service}_URLS"), urls);
             }

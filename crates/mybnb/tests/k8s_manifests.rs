@@ -1,7 +1,8 @@
 //! The Kubernetes manifests (`deploy/k8s`) against the settings this binary knows, so that an
 //! added or renamed setting cannot drift from them unnoticed: every key is configured (or left
 //! unset on purpose), nothing there is a variable the binary would refuse, secrets stay in the
-//! Secret, and every service has a Deployment the binary would accept.
+//! Secret, every service has a Deployment the binary would accept, and every URL in the
+//! ConfigMap names a Service and one of its ports.
 //!
 //! Plain text scanning of files we write ourselves, in their layout; `scripts/validate-k8s`
 //! checks them against the Kubernetes schemas.
@@ -359,6 +360,86 @@ fn each_service_has_a_deployment_the_binary_accepts() {
     assert!(
         problems.is_empty(),
         "deploy/k8s Deployments:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+/// The Services of the manifests: each one's name and the ports it exposes.
+fn services() -> BTreeMap<String, Vec<String>> {
+    let mut services = BTreeMap::new();
+    for (_, text) in manifests() {
+        for document in text.split("\n---\n") {
+            if !document.lines().any(|line| line == "kind: Service") {
+                continue;
+            }
+            let lines: Vec<&str> = document.lines().map(str::trim).collect();
+            let name = lines
+                .iter()
+                .find_map(|line| line.strip_prefix("name: "))
+                .expect("a Service has a name");
+            let ports = lines
+                .iter()
+                .filter_map(|line| line.strip_prefix("port: "))
+                .map(str::to_owned)
+                .collect();
+            services.insert(name.to_owned(), ports);
+        }
+    }
+    services
+}
+
+#[test]
+fn every_url_in_the_config_names_a_service_and_its_port() {
+    let services = services();
+    let mut problems = Vec::new();
+    for (name, value) in &config().set {
+        if !(name.ends_with("_URL") || name.ends_with("_URLS")) {
+            continue;
+        }
+        for url in value.split(',').map(str::trim) {
+            let Some(address) = url.strip_prefix("http://") else {
+                continue;
+            };
+            let address = address.trim_end_matches('/');
+            let (host, port) = address.split_once(':').unwrap_or((address, "80"));
+            match services.get(host) {
+                Some(ports) if ports.iter().any(|exposed| exposed == port) => {}
+                Some(ports) => problems.push(format!(
+                    "{name}: the Service {host} exposes port(s) {ports:?}, not {port}"
+                )),
+                None => problems.push(format!("{name}: no Service is named {host}")),
+            }
+        }
+    }
+    // The gateway reaches every context; the pages reach the API through the gateway.
+    for service in Service::CONTEXTS {
+        let name = variable(&format!("gateway_{}_urls", service.name()));
+        let expected = format!("http://mybnb-{}:", service.name());
+        if !config()
+            .set
+            .iter()
+            .any(|(set, value)| *set == name && value.starts_with(&expected))
+        {
+            problems.push(format!("{name} must point at the Service mybnb-{service}"));
+        }
+    }
+    let web_api = config()
+        .set
+        .into_iter()
+        .find(|(set, _)| set == "MYBNB_WEB_API_URL")
+        .map(|(_, value)| value);
+    if !web_api
+        .as_deref()
+        .is_some_and(|url| url.starts_with("http://mybnb-gateway"))
+    {
+        problems.push(format!(
+            "MYBNB_WEB_API_URL ({web_api:?}) must point at the gateway's Service: the pages call \
+             the API as any client does"
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "deploy/k8s URLs:\n  {}",
         problems.join("\n  ")
     );
 }

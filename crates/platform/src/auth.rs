@@ -168,8 +168,9 @@ impl ServiceToken {
         format!("Bearer {}", self.0.expose_secret())
     }
 
-    /// The token itself, for the gateway's header ([`crate::forwarded`]).
-    pub(crate) fn secret(&self) -> &str {
+    /// The token itself: for the gateway's header ([`crate::forwarded`]), and for deriving keys
+    /// every instance of a service shares (the web's anti-forgery key). Never log it.
+    pub fn secret(&self) -> &str {
         self.0.expose_secret()
     }
 

@@ -52,6 +52,18 @@ pub fn vouch(
     }
 }
 
+/// The client address another of mybnb's own services vouched for with the service token — the
+/// web pages, calling the API for a browser — or `None` when the headers carry no valid vouch.
+/// The gateway passes such an address on instead of the calling service's own, so that what is
+/// limited per client (identity's attempts) counts browsers, not the web process.
+pub fn vouched_client(headers: &HeaderMap, token: &ServiceToken) -> Option<SocketAddr> {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    text(VOUCHED_BY)
+        .filter(|presented| token.admits(presented))
+        .and(text(CLIENT_ADDR))
+        .and_then(|addr| addr.parse().ok())
+}
+
 /// Middleware: believes the gateway's headers when they carry the service token, and drops them
 /// in any case.
 pub async fn trust_gateway(
@@ -153,5 +165,15 @@ mod tests {
             answer(service(service_token), vouched(&impostor)).await,
             "nobody|false"
         );
+    }
+
+    #[test]
+    fn a_vouched_client_address_counts_only_with_the_token() {
+        let shared = token("the-service-token-shared-by-mybnb");
+        let impostor = token("a-guess-at-the-service-token-xxxx");
+        let client: SocketAddr = ([127, 0, 0, 1], 9).into();
+        assert_eq!(vouched_client(&vouched(&shared), &shared), Some(client));
+        assert_eq!(vouched_client(&vouched(&impostor), &shared), None);
+        assert_eq!(vouched_client(&HeaderMap::new(), &shared), None);
     }
 }

@@ -2,11 +2,13 @@
 
 use std::future::Future;
 
+use chrono::NaiveDate;
+
 use mybnb_events::room::{RoomDeleted, RoomRegistered};
 
 use mybnb_platform::inbox::Handling;
 
-use crate::domain::{BookedStay, Room, RoomId, SearchCriteria, SearchResults};
+use crate::domain::{BookedStay, NightRange, Room, RoomId, SearchCriteria, SearchResults};
 
 /// Where rooms are kept. Every method that changes a room also records the event it caused, in
 /// the same transaction, so the event is published if and only if the change is committed.
@@ -36,6 +38,14 @@ pub trait RoomRepository: Send + Sync + 'static {
         &self,
         criteria: &SearchCriteria,
     ) -> impl Future<Output = anyhow::Result<SearchResults>> + Send;
+
+    /// The nights of `nights` that an uncancelled booked stay of the room covers, ascending,
+    /// each once.
+    fn taken_nights(
+        &self,
+        room: RoomId,
+        nights: NightRange,
+    ) -> impl Future<Output = anyhow::Result<Vec<NaiveDate>>> + Send;
 
     /// Records a booked stay or its cancellation (a cancellation is never undone), with
     /// `handling` in the inbox; nothing changes when the event was handled before.

@@ -1,4 +1,4 @@
-//! The room use cases: register, read, delete, search.
+//! The room use cases: register, read, delete, search, availability.
 
 use mybnb_bus::{Rejected, decode};
 use mybnb_events::IntegrationEvent;
@@ -8,7 +8,8 @@ use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{
-    BookedStay, Host, ListingDraft, Room, RoomError, RoomId, SearchDraft, SearchResults,
+    Availability, BookedStay, Host, ListingDraft, NightRange, Room, RoomError, RoomId, SearchDraft,
+    SearchResults,
 };
 use crate::ports::RoomRepository;
 
@@ -69,6 +70,25 @@ impl<R: RoomRepository> RoomService<R> {
     pub async fn search(&self, draft: SearchDraft) -> Result<SearchResults, RoomError> {
         let criteria = draft.parse()?;
         Ok(self.rooms.search(&criteria).await?)
+    }
+
+    /// The nights from `from` up to, not including, `to` that booked stays take in the room,
+    /// as far as room's projection of bookings has caught up. The range is checked before the
+    /// room is looked up.
+    pub async fn availability(
+        &self,
+        id: RoomId,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Availability, RoomError> {
+        let nights = NightRange::parse(from, to)?;
+        let room = self.get(id).await?;
+        let taken = self.rooms.taken_nights(room.id, nights).await?;
+        Ok(Availability {
+            room: room.id,
+            nights,
+            taken,
+        })
     }
 
     /// Keeps the booked-stays projection: a confirmed booking takes its nights, a cancelled

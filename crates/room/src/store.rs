@@ -1,6 +1,7 @@
 //! The room repository on SQL (SQLite or PostgreSQL, one query text for both).
 
 use anyhow::Context;
+use chrono::NaiveDate;
 
 use mybnb_platform::db::{Database, WriteOutcome, instant_from_db, instant_to_db};
 use mybnb_platform::inbox::Handling;
@@ -11,7 +12,8 @@ use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
 use crate::domain::{
-    BookedStay, Host, Listing, ListingDraft, Room, RoomId, SearchCriteria, SearchResults,
+    BookedStay, Host, Listing, ListingDraft, NightRange, Room, RoomId, SearchCriteria,
+    SearchResults,
 };
 use crate::ports::RoomRepository;
 
@@ -164,6 +166,29 @@ impl RoomRepository for SqlRoomRepository {
             page: criteria.page,
         })
     }
+
+    async fn taken_nights(
+        &self,
+        room: RoomId,
+        nights: NightRange,
+    ) -> anyhow::Result<Vec<NaiveDate>> {
+        // Dates are `YYYY-MM-DD` text, so comparing them as text compares them as dates.
+        let rows = sqlx::query(
+            "SELECT check_in, check_out FROM booked_stays WHERE room_id = $1 AND cancelled = 0 \
+             AND check_in < $2 AND check_out > $3",
+        )
+        .bind(room.0.to_string())
+        .bind(nights.to().to_string())
+        .bind(nights.from().to_string())
+        .fetch_all(self.database.pool())
+        .await
+        .context("reading a room's booked stays")?;
+        let stays = rows
+            .iter()
+            .map(stay_dates_from_row)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(nights.taken_by(stays))
+    }
 }
 
 /// A search's `WHERE` clause, built from the criteria that are present, with its arguments in
@@ -212,6 +237,10 @@ impl From<&SearchCriteria> for SearchFilter {
                 vec![SearchArgument::Integer(i64::from(guests))],
             );
         }
+        if let Some(host) = criteria.host {
+            // Host ids are stored as `Uuid::to_string` writes them: hyphenated, lowercase.
+            add("host_id = ?", vec![SearchArgument::Text(host.to_string())]);
+        }
         if let Some(nights) = criteria.free_nights {
             add(
                 "NOT EXISTS (SELECT 1 FROM booked_stays WHERE booked_stays.room_id = rooms.id \
@@ -255,6 +284,17 @@ fn escape_like(word: &str) -> String {
     word.replace('\\', r"\\")
         .replace('%', r"\%")
         .replace('_', r"\_")
+}
+
+/// A booked stay's check-in and check-out.
+fn stay_dates_from_row(row: &AnyRow) -> anyhow::Result<(NaiveDate, NaiveDate)> {
+    let check_in: String = row.try_get("check_in")?;
+    let check_out: String = row.try_get("check_out")?;
+    let date = |text: &str| {
+        text.parse::<NaiveDate>()
+            .with_context(|| format!("a booked stay holds an invalid date {text:?}"))
+    };
+    Ok((date(&check_in)?, date(&check_out)?))
 }
 
 fn room_from_row(row: &AnyRow) -> anyhow::Result<Room> {

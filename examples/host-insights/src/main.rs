@@ -66,6 +66,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         )),
         (None, None) => anyhow::bail!("give --nats-url or --events-db"),
     };
+    let mut signals = mybnb_platform::signals::StopSignals::install();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -73,7 +74,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let stopping = stop.clone();
     tokio::spawn(async move {
-        mybnb_platform::signals::stop_signal().await;
+        signals.recv().await;
         stopping.cancel();
     });
     host_insights::run(bus, database, listener, stop).await

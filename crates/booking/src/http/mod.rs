@@ -39,8 +39,8 @@ impl From<BookingError> for ApiError {
                 ApiError::not_found(error.to_string())
             }
             BookingError::OwnRoom => ApiError::forbidden(error.to_string()),
+            BookingError::RequestInProgress => ApiError::request_in_progress(error.to_string()),
             BookingError::NightsTaken
-            | BookingError::RequestInProgress
             | BookingError::KeyOfCancelledBooking(_)
             | BookingError::NotCancellable(_) => ApiError::conflict(error.to_string()),
             BookingError::PaymentDeclined => ApiError::payment_required(error.to_string()),

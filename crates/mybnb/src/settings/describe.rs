@@ -15,11 +15,7 @@ impl Settings {
             ("data_dir".to_owned(), self.data_dir.display().to_string()),
             ("services".to_owned(), self.services.to_string()),
         ];
-        for service in self
-            .services
-            .iter()
-            .filter(|service| *service != Service::Gateway)
-        {
+        for service in self.services.iter().filter(|service| service.keeps_data()) {
             described.push((
                 format!("{service}_database"),
                 self.database_location(service).describe(),
@@ -37,6 +33,9 @@ impl Settings {
             if let Some(url) = url {
                 described.push((key.to_owned(), redact_url(url)));
             }
+        }
+        if let Some(url) = &self.web_api_url {
+            described.push(("web_api_url".to_owned(), redact_url(url.as_str())));
         }
         if self.services.contains(Service::Payment) {
             let network = &self.payment_network;
@@ -98,16 +97,18 @@ impl Settings {
                 ("reconcile_stale_after_ms".to_owned(), self.reconcile_stale_after.as_millis().to_string()),
             ]);
         }
-        described.push((
-            "events".to_owned(),
-            match &self.nats_url {
-                Some(url) => format!("NATS JetStream at {}", redact_url(url.expose_secret())),
-                None => format!(
-                    "embedded log at {}",
-                    self.data_dir.join("events.db").display()
-                ),
-            },
-        ));
+        if self.services.iter().any(Service::keeps_data) {
+            described.push((
+                "events".to_owned(),
+                match &self.nats_url {
+                    Some(url) => format!("NATS JetStream at {}", redact_url(url.expose_secret())),
+                    None => format!(
+                        "embedded log at {}",
+                        self.data_dir.join("events.db").display()
+                    ),
+                },
+            ));
+        }
         if self.services.contains(Service::Notification) {
             described.push((
                 "mail".to_owned(),

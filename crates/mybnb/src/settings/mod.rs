@@ -52,6 +52,9 @@ pub struct Settings {
     /// Where booking reaches payment and room when they run in other processes.
     pub payment_service_url: Option<String>,
     pub room_service_url: Option<String>,
+    /// Where the web pages call the public API: the gateway, when this process does not run
+    /// every API context itself; its own listener otherwise.
+    pub web_api_url: Option<url::Url>,
     pub gateway: GatewaySettings,
     pub payment_network: SimulatedNetwork,
     pub payment_breaker: BreakerSettings,

@@ -131,6 +131,26 @@ impl Settings {
                 check_http_url(key, url)?;
             }
         }
+        let web_api_url = match &raw.web_api_url {
+            Some(url) => {
+                check_http_url("web_api_url", url)?;
+                Some(
+                    url::Url::parse(url)
+                        .map_err(|error| invalid("web_api_url", error.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let runs_the_api = Service::CONTEXTS
+            .into_iter()
+            .filter(|service| service.keeps_data())
+            .all(|service| services.contains(service));
+        if services.contains(Service::Web) && web_api_url.is_none() && !runs_the_api {
+            return Err(invalid(
+                "web_api_url",
+                "the web pages call the public API: run every context in this process or set it to the gateway's URL",
+            ));
+        }
         if services.contains(Service::Booking) {
             for (needed, key, url) in [
                 (
@@ -245,6 +265,7 @@ impl Settings {
             service_token: raw.service_token,
             payment_service_url: raw.payment_service_url,
             room_service_url: raw.room_service_url,
+            web_api_url,
             gateway,
             payment_network,
             payment_breaker,
@@ -295,6 +316,7 @@ fn gateway_settings(
             "gateway_mypage_urls",
             &raw.gateway_mypage_urls,
         ),
+        (Service::Web, "gateway_web_urls", &raw.gateway_web_urls),
     ] {
         let mut instances = Vec::new();
         for url in list.iter().flat_map(|list| list.split(',')).map(str::trim) {

@@ -114,7 +114,9 @@ impl Topology {
         // Booking reaches room and payment through the gateway, which balances them.
         let mut context_env = vec![
             ("MYBNB_PAYMENT_SERVICE_URL".to_owned(), gateway_url.clone()),
-            ("MYBNB_ROOM_SERVICE_URL".to_owned(), gateway_url),
+            ("MYBNB_ROOM_SERVICE_URL".to_owned(), gateway_url.clone()),
+            // The web pages call the public API through the gateway, as any client does.
+            ("MYBNB_WEB_API_URL".to_owned(), gateway_url),
             // Longer than the gateway takes to notice a draining instance.
             ("MYBNB_DRAIN_DELAY_MS".to_owned(), "1000".to_owned()),
             // One context per process: a small pool each keeps a dozen processes well within

@@ -136,7 +136,8 @@ api_tests! {
             (Method::POST, "/nowhere"),
             (Method::GET, "/rooms/a/b"),
             (Method::GET, "/users/me/extra"),
-            (Method::GET, "/"),
+            // `/` itself is the web pages' home.
+            (Method::GET, "/stays"),
         ] {
             let response = send_raw(&app, method.clone(), path, None, "", None).await;
             let problem = assert_problem(response, StatusCode::NOT_FOUND).await;

@@ -146,7 +146,10 @@ api_tests! {
         for (status, content_type, body) in &answers {
             match *status {
                 StatusCode::CREATED => assert_eq!(body, booked[0], "the same booking"),
-                StatusCode::CONFLICT => assert!(content_type.starts_with("application/problem+json"), "{body}"),
+                StatusCode::CONFLICT => {
+                    assert!(content_type.starts_with("application/problem+json"), "{body}");
+                    assert_eq!(body["type"], "/problems/request-in-progress", "{body}");
+                }
                 other => panic!("a repeat answered {other}: {body}"),
             }
         }

@@ -63,6 +63,7 @@ mod storage;
 mod tokens;
 
 mod auth;
+mod availability;
 mod booking_access;
 mod bookings;
 mod circuit_breaker;

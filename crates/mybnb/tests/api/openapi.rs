@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, room};
 
 /// Every operation of the contract, whether it needs a token, and its documented statuses.
-const OPERATIONS: [(&str, &str, bool, &[&str]); 11] = [
+const OPERATIONS: [(&str, &str, bool, &[&str]); 12] = [
     ("/users", "post", false, &["201", "409", "422", "429"]),
     ("/auth/token", "post", false, &["200", "401", "429"]),
     ("/users/me", "get", true, &["200", "401"]),
@@ -14,6 +14,12 @@ const OPERATIONS: [(&str, &str, bool, &[&str]); 11] = [
     ("/rooms", "get", false, &["200", "422"]),
     ("/rooms/{id}", "get", false, &["200", "404"]),
     ("/rooms/{id}", "delete", true, &["204", "401", "403", "404"]),
+    (
+        "/rooms/{id}/availability",
+        "get",
+        false,
+        &["200", "404", "422"],
+    ),
     ("/health/live", "get", false, &["200"]),
     ("/health/ready", "get", false, &["200", "503"]),
     ("/metrics", "get", false, &["200"]),

@@ -1,10 +1,10 @@
-//! Searching rooms: `GET /rooms` with every filter, paging, its cap, its order, and the
-//! parameters it refuses.
+//! Searching rooms: `GET /rooms` with every filter (a host's own rooms among them), paging, its
+//! cap, its order, and the parameters it refuses.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, ids, room};
+use crate::helpers::{TestApp, TestUser, assert_problem, ids, room};
 
 /// Query-string parameters.
 type Query = &'static [(&'static str, &'static str)];
@@ -14,10 +14,15 @@ async fn seed(app: &TestApp, listings: &[Value]) -> Vec<String> {
     let host = app.new_user("host").await;
     let mut registered = Vec::new();
     for listing in listings {
-        let room = app.register_room(&host.token, listing).await;
-        registered.push(room["id"].as_str().expect("an id").to_owned());
+        registered.push(register(app, &host, listing).await);
     }
     registered
+}
+
+/// Registers `listing` under `host`; returns its id.
+async fn register(app: &TestApp, host: &TestUser, listing: &Value) -> String {
+    let room = app.register_room(&host.token, listing).await;
+    room["id"].as_str().expect("an id").to_owned()
 }
 
 /// The ids among `all` at `positions`, in that order.
@@ -188,6 +193,110 @@ api_tests! {
         assert_eq!(ids(&page), rooms[..100].to_vec());
         let second = app.search(&[("size", "1000"), ("page", "2")]).await;
         assert_eq!(ids(&second), rooms[100..].to_vec());
+    }
+
+    /// `host` lists one host's rooms, as the host's dashboard does: oldest first, paged, and
+    /// narrowed further by every other parameter.
+    async fn host_lists_only_that_hosts_rooms(app) {
+        let (alice, bob) = (app.new_user("alice").await, app.new_user("bob").await);
+        let mut garden_hanok = room("Garden hanok", 120_000);
+        garden_hanok["city"] = json!("Seoul");
+        garden_hanok["capacity"] = json!(4);
+        let mut garden_cabin = room("Garden cabin", 70_000);
+        garden_cabin["city"] = json!("Seoul");
+        let listings = [
+            (&alice, garden_hanok),
+            (&bob, room("Garden loft", 90_000)),
+            (&alice, room("City studio", 60_000)),
+            (&bob, room("Harbour view", 80_000)),
+            (&alice, garden_cabin),
+        ];
+        let mut rooms = Vec::new();
+        for (host, listing) in &listings {
+            rooms.push(register(&app, host, listing).await);
+        }
+        let (alice_id, bob_id) = (alice.id.as_str(), bob.id.as_str());
+
+        let alices = app.search(&[("host", alice_id)]).await;
+        assert_eq!(ids(&alices), pick(&rooms, &[0, 2, 4]), "oldest first");
+        assert_eq!(alices["total"], 3);
+        let items = alices["items"].as_array().expect("items is an array");
+        assert!(items.iter().all(|room| room["host"] == alice_id), "{alices}");
+        assert_eq!(ids(&app.search(&[("host", bob_id)]).await), pick(&rooms, &[1, 3]));
+        let shouted = alice_id.to_uppercase();
+        let shouting = app.search(&[("host", shouted.as_str())]).await;
+        assert_eq!(ids(&shouting), pick(&rooms, &[0, 2, 4]), "case is ignored");
+
+        let cases: [(Query, &[usize]); 6] = [
+            (&[("q", "garden")], &[0, 4]),
+            (&[("q", "GARDEN cabin")], &[4]),
+            (&[("q", "loft")], &[]),
+            (&[("city", "seoul"), ("maxPrice", "100000")], &[4]),
+            (&[("guests", "3"), ("minPrice", "100000")], &[0]),
+            (&[("checkIn", "2026-12-24"), ("checkOut", "2026-12-27"), ("q", "garden"), ("city", "SEOUL"),
+               ("minPrice", "1"), ("maxPrice", "200000"), ("guests", "1")], &[0, 4]),
+        ];
+        for (others, expected) in cases {
+            let mut query = vec![("host", alice_id)];
+            query.extend_from_slice(others);
+            let page = app.search(&query).await;
+            assert_eq!(ids(&page), pick(&rooms, expected), "{query:?}");
+            assert_eq!(page["total"], json!(expected.len()), "{query:?}");
+        }
+        let bobs_gardens = app.search(&[("q", "garden"), ("host", bob_id)]).await;
+        assert_eq!(ids(&bobs_gardens), pick(&rooms, &[1]));
+
+        let expected: [&[usize]; 3] = [&[0, 2], &[4], &[]];
+        for (number, positions) in expected.into_iter().enumerate() {
+            let number = (number + 1).to_string();
+            let page = app.search(&[("host", alice_id), ("size", "2"), ("page", &number)]).await;
+            assert_eq!(ids(&page), pick(&rooms, positions), "page {number}");
+            assert_eq!(page["total"], 3, "page {number}");
+        }
+
+        let roomless = app.new_user("roomless").await;
+        for host in [roomless.id.as_str(), "67e55044-10b1-426f-9247-bb680e5fe0c8"] {
+            let page = app.search(&[("host", host)]).await;
+            assert_eq!((ids(&page), page["total"].clone()), (Vec::<String>::new(), json!(0)), "host={host}");
+        }
+    }
+
+    async fn a_deleted_room_leaves_its_hosts_list(app) {
+        let host = app.new_user("host").await;
+        let mut rooms = Vec::new();
+        for listing in [room("Stays", 50_000), room("Goes", 60_000), room("Stays too", 70_000)] {
+            rooms.push(register(&app, &host, &listing).await);
+        }
+        let query = [("host", host.id.as_str())];
+        assert_eq!(ids(&app.search(&query).await), rooms);
+
+        let response = app.delete_room(&rooms[1], &host.token).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        let page = app.search(&query).await;
+        assert_eq!(ids(&page), pick(&rooms, &[0, 2]));
+        assert_eq!(page["total"], 2);
+        let goes = app.search(&[("host", host.id.as_str()), ("q", "goes")]).await;
+        assert_eq!(goes["total"], 0);
+    }
+
+    /// A `host` that is not a UUID is refused, not read as "no host".
+    async fn a_malformed_host_is_refused(app) {
+        seed(&app, &[room("Somewhere", 10_000)]).await;
+        let malformed = [
+            "",
+            "alice",
+            "12345",
+            "67e55044-10b1-426f-9247-bb680e5fe0c",
+            "67e55044-10b1-426f-9247-bb680e5fe0c8x",
+            "67e55044_10b1_426f_9247_bb680e5fe0c8",
+        ];
+        for host in malformed {
+            for query in [vec![("host", host)], vec![("q", "somewhere"), ("host", host), ("page", "1")]] {
+                let response = app.search_raw(&query).await;
+                let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+                assert_eq!(problem["detail"], "`host` must be a user id, a UUID", "{query:?}: {problem}");
+            }
+        }
     }
 
     async fn invalid_parameters_are_refused(app) {

@@ -25,7 +25,7 @@ async fn a_payment_instance_killed_mid_run() {
     let settings = [
         // Charges take a while, so that some are in flight when their instance dies…
         ("MYBNB_PAYMENT_LATENCY_MS", "150..350"),
-        // …and none times out only because nine processes share two cores.
+        // …and none times out only because ten processes share two cores.
         ("MYBNB_PAYMENT_TIMEOUT_MS", "3000"),
         // Whatever a lost answer leaves undecided is decided quickly.
         ("MYBNB_RECONCILE_INTERVAL_MS", "500"),

@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// The password every user made here has.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// How long a test waits for what happens in the background (events, reconciliation). Nine
+/// How long a test waits for what happens in the background (events, reconciliation). Ten
 /// unoptimised processes share the machine, so this is generous; it bounds, it is not waited.
 pub const SETTLED_WITHIN: Duration = Duration::from_secs(60);
 
@@ -74,7 +74,7 @@ impl Deployment {
             ("MYBNB_NATS_URL", nats.url()),
             // Every test user signs up from 127.0.0.1.
             ("MYBNB_AUTH_RATE_LIMIT_PER_MINUTE", "100000".to_owned()),
-            // Nine processes (ten while one is replaced) share one PostgreSQL server.
+            // Ten processes (eleven while one is replaced) share one PostgreSQL server.
             ("MYBNB_DATABASE_MAX_CONNECTIONS", "4".to_owned()),
         ];
         let env: Vec<(String, String)> = secrets

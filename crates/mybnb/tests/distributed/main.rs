@@ -11,8 +11,11 @@
 //!   back.
 //! - [`redeploy`]: every instance replaced, one at a time, under continuous load, and not one
 //!   request fails.
+//! - [`web`]: the pages through the gateway — search, stylesheet, sign-up with the anti-forgery
+//!   token, my trips, the live stream — the JSON API beside them, and a form rendered by one web
+//!   instance accepted by another.
 //!
-//! Each test starts nine processes; on a small machine they would starve one another, so the
+//! Each test starts ten processes; on a small machine they would starve one another, so the
 //! tests of this binary run one at a time ([`helpers::Deployment::start`] waits its turn).
 //! Without PostgreSQL or nats-server a test fails saying how to start them, or, with
 //! `MYBNB_SKIP_EXTERNAL=1`, is skipped with a `SKIPPED:` line.
@@ -22,3 +25,4 @@ mod helpers;
 mod faults;
 mod redeploy;
 mod scenario;
+mod web;

@@ -45,7 +45,7 @@ impl Tally {
 
 #[tokio::test]
 async fn rolling_redeploy_under_load_loses_no_request() {
-    // A charge may wait for the CPU a while when twenty clients drive nine unoptimised
+    // A charge may wait for the CPU a while when twenty clients drive ten unoptimised
     // processes on a small machine; the test is about redeploys, not about slow payments.
     let settings = [("MYBNB_PAYMENT_TIMEOUT_MS", "5000")];
     let Some(mut deployment) = Deployment::start(&settings).await else {

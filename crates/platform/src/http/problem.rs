@@ -75,6 +75,12 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", detail)
     }
 
+    /// 409 for a request whose twin (same `Idempotency-Key`) is still being handled: its own
+    /// type, so that a client can tell it from a real conflict and wait for the first one.
+    pub fn request_in_progress(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "request-in-progress", detail)
+    }
+
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", detail)
     }

@@ -1,11 +1,14 @@
-//! The room context's rules: what a valid listing is, who may delete a room, what a search asks.
+//! The room context's rules: what a valid listing is, who may delete a room, what a search asks,
+//! which nights an availability calendar asks about.
 
+mod availability;
 mod error;
 mod listing;
 mod room;
 mod search;
 mod stay;
 
+pub use availability::{Availability, NightRange};
 pub use error::RoomError;
 pub use listing::{Capacity, Listing, ListingDraft, Price};
 pub use mybnb_platform::paging::Page;

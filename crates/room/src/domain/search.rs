@@ -1,7 +1,8 @@
 //! What a room search asks, checked: lowercased words, a city, inclusive price bounds, a
-//! number of guests, and a page.
+//! number of guests, free nights, a host, and a page.
 
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 use mybnb_platform::paging::Page;
 
@@ -17,6 +18,7 @@ pub struct SearchDraft {
     pub guests: Option<u32>,
     pub check_in: Option<String>,
     pub check_out: Option<String>,
+    pub host: Option<String>,
     pub page: Option<u32>,
     pub size: Option<u32>,
 }
@@ -29,7 +31,8 @@ pub struct FreeNights {
 }
 
 /// A valid search. A room matches when every word appears in its searchable text, its city is
-/// the city asked for (ignoring case), its price is within the bounds and it sleeps the guests.
+/// the city asked for (ignoring case), its price is within the bounds, it sleeps the guests, it
+/// is free on the nights and it was registered by the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchCriteria {
     pub words: Vec<String>,
@@ -38,6 +41,8 @@ pub struct SearchCriteria {
     pub max_price: Option<i64>,
     pub guests: Option<u32>,
     pub free_nights: Option<FreeNights>,
+    /// The user id of the host whose rooms alone match.
+    pub host: Option<Uuid>,
     pub page: Page,
 }
 
@@ -84,6 +89,14 @@ impl SearchDraft {
         if self.guests == Some(0) {
             return Err(RoomError::invalid("guests", "must be at least 1"));
         }
+        let host = self
+            .host
+            .as_deref()
+            .map(|host| {
+                Uuid::try_parse(host)
+                    .map_err(|_| RoomError::invalid("host", "must be a user id, a UUID"))
+            })
+            .transpose()?;
         let free_nights = match (self.check_in.as_deref(), self.check_out.as_deref()) {
             (None, None) => None,
             (Some(check_in), Some(check_out)) => {
@@ -124,6 +137,7 @@ impl SearchDraft {
             max_price: self.max_price,
             guests: self.guests,
             free_nights,
+            host,
             page: Page::parse(self.page, self.size)?,
         })
     }
@@ -170,6 +184,43 @@ mod tests {
                 .parse()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn host_is_a_user_id() {
+        let host = |text: &str| SearchDraft {
+            host: Some(text.to_owned()),
+            ..SearchDraft::default()
+        };
+        let id = Uuid::parse_str("67e55044-10b1-426f-9247-bb680e5fe0c8").expect("a UUID");
+        assert_eq!(
+            host("67e55044-10b1-426f-9247-bb680e5fe0c8")
+                .parse()
+                .expect("valid")
+                .host,
+            Some(id)
+        );
+        assert_eq!(
+            host("67E55044-10B1-426F-9247-BB680E5FE0C8")
+                .parse()
+                .expect("valid")
+                .host,
+            Some(id),
+            "case is ignored"
+        );
+        assert_eq!(SearchDraft::default().parse().expect("valid").host, None);
+        for malformed in [
+            "",
+            "not-a-uuid",
+            "67e55044-10b1-426f-9247-bb680e5fe0c",
+            " 67e55044-10b1-426f-9247-bb680e5fe0c8",
+        ] {
+            let error = host(malformed).parse().expect_err(malformed);
+            assert!(
+                matches!(error, RoomError::Invalid { field: "host", .. }),
+                "{malformed:?}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,10 @@ use mybnb_platform::http::{ApiError, Json, Path, ProblemDocument, Query, Request
 use uuid::Uuid;
 
 use super::Rooms;
-use super::messages::{RegisterRoomRequest, RoomPage, RoomResponse, SearchRoomsQuery};
+use super::messages::{
+    AvailabilityQuery, AvailabilityResponse, RegisterRoomRequest, RoomPage, RoomResponse,
+    SearchRoomsQuery,
+};
 use crate::domain::{Host, RoomId};
 
 /// Register a room; the caller becomes its host.
@@ -89,4 +92,23 @@ pub async fn search_rooms(
 ) -> Result<axum::Json<RoomPage>, ApiError> {
     let results = rooms.search(query.into_draft()).await?;
     Ok(axum::Json(results.into()))
+}
+
+/// Which nights of a room are taken, for an availability calendar.
+#[utoipa::path(get, path = "/rooms/{id}/availability", tag = "rooms",
+    params(("id" = Uuid, Path, description = "The room's id"), AvailabilityQuery),
+    responses(
+        (status = 200, description = "The taken nights of the range", body = AvailabilityResponse),
+        (status = 404, description = "No such room, or deleted", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid range", body = ProblemDocument, content_type = "application/problem+json"),
+    ))]
+pub async fn room_availability(
+    State(rooms): State<Arc<Rooms>>,
+    Path(id): Path<Uuid>,
+    Query(query): Query<AvailabilityQuery>,
+) -> Result<axum::Json<AvailabilityResponse>, ApiError> {
+    let availability = rooms
+        .availability(RoomId(id), query.from.as_deref(), query.to.as_deref())
+        .await?;
+    Ok(axum::Json(availability.into()))
 }

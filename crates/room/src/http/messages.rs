@@ -1,11 +1,11 @@
 //! Request and response bodies of the room API.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::{ListingDraft, Room, SearchDraft, SearchResults};
+use crate::domain::{Availability, ListingDraft, Room, SearchDraft, SearchResults};
 
 /// A room to register; the caller becomes its host.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -96,6 +96,9 @@ pub struct SearchRoomsQuery {
     pub check_in: Option<String>,
     /// …up to, not including, `checkOut`.
     pub check_out: Option<String>,
+    /// Only rooms registered by this user (the host's user id), such as the caller's own.
+    #[param(value_type = Option<String>, format = Uuid, example = "67e55044-10b1-426f-9247-bb680e5fe0c8")]
+    pub host: Option<String>,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Page size, 20 by default; sizes above 100 are lowered to 100.
@@ -112,6 +115,7 @@ impl SearchRoomsQuery {
             guests: self.guests,
             check_in: self.check_in,
             check_out: self.check_out,
+            host: self.host,
             page: self.page,
             size: self.size,
         }
@@ -135,6 +139,44 @@ impl From<SearchResults> for RoomPage {
             total: results.total,
             page: results.page.number(),
             size: results.page.size(),
+        }
+    }
+}
+
+/// The nights an availability calendar shows; both required.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AvailabilityQuery {
+    /// The first night, `YYYY-MM-DD`.
+    #[param(required = true, value_type = String, format = Date, example = "2026-12-24")]
+    pub from: Option<String>,
+    /// The day after the last night, `YYYY-MM-DD`: 1 to 92 days after `from`.
+    #[param(required = true, value_type = String, format = Date, example = "2026-12-31")]
+    pub to: Option<String>,
+}
+
+/// Which nights of the range are taken. Follows bookings by event, so a booking made or
+/// cancelled a moment ago may not show yet.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailabilityResponse {
+    pub room_id: Uuid,
+    /// The first night asked about.
+    pub from: NaiveDate,
+    /// The day after the last night asked about.
+    pub to: NaiveDate,
+    /// The nights from `from` up to, not including, `to` that a booking takes, ascending; the
+    /// others are free.
+    pub taken_nights: Vec<NaiveDate>,
+}
+
+impl From<Availability> for AvailabilityResponse {
+    fn from(availability: Availability) -> Self {
+        AvailabilityResponse {
+            room_id: availability.room.0,
+            from: availability.nights.from(),
+            to: availability.nights.to(),
+            taken_nights: availability.taken,
         }
     }
 }

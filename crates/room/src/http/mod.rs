@@ -1,5 +1,5 @@
 //! The room context's HTTP API: `POST /rooms`, `GET /rooms`, `GET /rooms/{id}`,
-//! `DELETE /rooms/{id}`.
+//! `DELETE /rooms/{id}`, `GET /rooms/{id}/availability`.
 
 mod handlers;
 mod messages;
@@ -27,6 +27,7 @@ pub fn router(rooms: Arc<Rooms>, verifier: TokenVerifier) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(handlers::register_room, handlers::search_rooms))
         .routes(routes!(handlers::get_room, handlers::delete_room))
+        .routes(routes!(handlers::room_availability))
         .with_state(RoomState { rooms, verifier })
 }
 

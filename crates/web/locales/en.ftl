@@ -84,7 +84,20 @@ room-price = Price
 room-capacity = Guests
 room-host = Host
 calendar-title = Availability
-calendar-month = { $month }/{ $year }
+calendar-month = { $month ->
+    [1] January
+    [2] February
+    [3] March
+    [4] April
+    [5] May
+    [6] June
+    [7] July
+    [8] August
+    [9] September
+    [10] October
+    [11] November
+   *[12] December
+} { $year }
 calendar-months = Months
 calendar-earlier = Earlier months
 calendar-later = Later months

@@ -205,4 +205,21 @@ mod tests {
             "2박"
         );
     }
+
+    #[test]
+    fn calendar_months_are_named_in_each_language() {
+        let caption = |locale: Locale, month: u32| {
+            locale.text_with(
+                "calendar-month",
+                &[("year", 2026.into()), ("month", month.into())],
+            )
+        };
+        assert_eq!(caption(Locale::En, 1), "January 2026");
+        assert_eq!(caption(Locale::En, 12), "December 2026");
+        assert_eq!(caption(Locale::Ko, 12), "2026년 12월");
+        let names = (1..=12)
+            .map(|month| caption(Locale::En, month))
+            .collect::<BTreeSet<_>>();
+        assert_eq!(names.len(), 12, "one name per month: {names:?}");
+    }
 }

@@ -247,8 +247,8 @@ impl From<&SearchCriteria> for SearchFilter {
                  AND booked_stays.cancelled = 0 AND booked_stays.check_in < ? \
                  AND booked_stays.check_out > ?)",
                 vec![
-                    SearchArgument::Text(nights.check_out.to_string()),
-                    SearchArgument::Text(nights.check_in.to_string()),
+                    SearchArgument::Text(nights.to().to_string()),
+                    SearchArgument::Text(nights.from().to_string()),
                 ],
             );
         }

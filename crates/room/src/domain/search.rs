@@ -1,12 +1,11 @@
 //! What a room search asks, checked: lowercased words, a city, inclusive price bounds, a
 //! number of guests, free nights, a host, and a page.
 
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use mybnb_platform::paging::Page;
 
-use super::{Price, Room, RoomError};
+use super::{NightRange, Price, Room, RoomError};
 
 /// A search as the guest sent it, not yet checked.
 #[derive(Debug, Clone, Default)]
@@ -23,13 +22,6 @@ pub struct SearchDraft {
     pub size: Option<u32>,
 }
 
-/// Nights a room must be free on: from `check_in` up to, not including, `check_out`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FreeNights {
-    pub check_in: NaiveDate,
-    pub check_out: NaiveDate,
-}
-
 /// A valid search. A room matches when every word appears in its searchable text, its city is
 /// the city asked for (ignoring case), its price is within the bounds, it sleeps the guests, it
 /// is free on the nights and it was registered by the host.
@@ -40,7 +32,8 @@ pub struct SearchCriteria {
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
     pub guests: Option<u32>,
-    pub free_nights: Option<FreeNights>,
+    /// The nights a room must be free on.
+    pub free_nights: Option<NightRange>,
     /// The user id of the host whose rooms alone match.
     pub host: Option<Uuid>,
     pub page: Page,
@@ -99,27 +92,11 @@ impl SearchDraft {
             .transpose()?;
         let free_nights = match (self.check_in.as_deref(), self.check_out.as_deref()) {
             (None, None) => None,
-            (Some(check_in), Some(check_out)) => {
-                let date = |field, text: &str| {
-                    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                        .map_err(|_| RoomError::invalid(field, "must be a date, YYYY-MM-DD"))
-                };
-                let (check_in, check_out) =
-                    (date("checkIn", check_in)?, date("checkOut", check_out)?);
-                if check_out <= check_in {
-                    return Err(RoomError::invalid("checkOut", "must be after checkIn"));
-                }
-                if (check_out - check_in).num_days() > MAX_NIGHTS {
-                    return Err(RoomError::invalid(
-                        "checkOut",
-                        format!("at most {MAX_NIGHTS} nights after checkIn"),
-                    ));
-                }
-                Some(FreeNights {
-                    check_in,
-                    check_out,
-                })
-            }
+            (Some(check_in), Some(check_out)) => Some(NightRange::checked(
+                ("checkIn", check_in),
+                ("checkOut", check_out),
+                MAX_NIGHTS,
+            )?),
             _ => {
                 return Err(RoomError::invalid(
                     "checkIn",

@@ -1,5 +1,5 @@
-//! What an availability calendar asks about a room: a range of nights, checked, and which of
-//! them booked stays take.
+//! Ranges of nights, as a search for free rooms and an availability calendar ask about them,
+//! checked; and which nights of a range booked stays take.
 
 use std::collections::BTreeSet;
 
@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use super::{RoomError, RoomId};
 
 /// The most nights one availability query covers: a quarter of a year.
-const MAX_NIGHTS: i64 = 92;
+const MAX_CALENDAR_NIGHTS: i64 = 92;
 
-/// Nights from `from` up to, not including, `to`: at least one, at most [`MAX_NIGHTS`].
+/// Nights from `from` up to, not including, `to`: at least one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NightRange {
     from: NaiveDate,
@@ -26,22 +26,36 @@ pub struct Availability {
 }
 
 impl NightRange {
-    /// Checks the range as the caller sent it: both dates present, `YYYY-MM-DD`, `to` after
-    /// `from` and at most [`MAX_NIGHTS`] nights later.
+    /// The nights an availability calendar asks about: both dates required, at most
+    /// [`MAX_CALENDAR_NIGHTS`].
     pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<NightRange, RoomError> {
-        let date = |field, text: Option<&str>| {
-            let text = text.ok_or_else(|| RoomError::invalid(field, "is required"))?;
+        let from = from.ok_or_else(|| RoomError::invalid("from", "is required"))?;
+        let to = to.ok_or_else(|| RoomError::invalid("to", "is required"))?;
+        NightRange::checked(("from", from), ("to", to), MAX_CALENDAR_NIGHTS)
+    }
+
+    /// A range as the caller sent it, each date under its field's name: both `YYYY-MM-DD`, the
+    /// end after the start and at most `max_nights` later.
+    pub(super) fn checked(
+        (from_field, from): (&'static str, &str),
+        (to_field, to): (&'static str, &str),
+        max_nights: i64,
+    ) -> Result<NightRange, RoomError> {
+        let date = |field, text| {
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map_err(|_| RoomError::invalid(field, "must be a date, YYYY-MM-DD"))
         };
-        let (from, to) = (date("from", from)?, date("to", to)?);
+        let (from, to) = (date(from_field, from)?, date(to_field, to)?);
         if to <= from {
-            return Err(RoomError::invalid("to", "must be after from"));
-        }
-        if (to - from).num_days() > MAX_NIGHTS {
             return Err(RoomError::invalid(
-                "to",
-                format!("at most {MAX_NIGHTS} nights after from"),
+                to_field,
+                format!("must be after {from_field}"),
+            ));
+        }
+        if (to - from).num_days() > max_nights {
+            return Err(RoomError::invalid(
+                to_field,
+                format!("at most {max_nights} nights after {from_field}"),
             ));
         }
         Ok(NightRange { from, to })

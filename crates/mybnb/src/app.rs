@@ -267,7 +267,9 @@ fn web_pages(
     };
     mybnb_web::router(mybnb_web::WebConfig {
         api,
-        api_timeout: settings.request_timeout,
+        // A page makes up to three API calls one after another; each must give up well before
+        // this process's own deadline answers for the page (in JSON, not in words).
+        api_timeout: settings.request_timeout / 4,
         service_token,
     })
 }

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::{ACCEPT, ACCEPT_LANGUAGE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -106,7 +106,7 @@ impl FromRequestParts<WebState> for Visit {
 
 /// The page a form at `path` is on: `/stays/{id}/book` is on `/stays/{id}`, the forms under
 /// `/trips` and `/host` on those pages, any other on the home page.
-fn form_page(path: &str) -> String {
+pub(crate) fn form_page(path: &str) -> String {
     let segments: Vec<&str> = path
         .split('/')
         .filter(|segment| !segment.is_empty())
@@ -222,6 +222,24 @@ impl FromRequestParts<WebState> for PathId {
             Err(_) => {
                 let Ok(visit) = Visit::from_request_parts(parts, state).await;
                 Err(visit.refuse(StatusCode::NOT_FOUND, "refused-not-found"))
+            }
+        }
+    }
+}
+
+/// A page's query, `T`; one that does not fit it (a field given twice, say) gets the "that form
+/// was incomplete" page rather than axum's plain-text refusal.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<WebState> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(query)) => Ok(PageQuery(query)),
+            Err(_) => {
+                let Ok(visit) = Visit::from_request_parts(parts, state).await;
+                Err(visit.refuse(StatusCode::BAD_REQUEST, "refused-form"))
             }
         }
     }

@@ -43,6 +43,7 @@ async fn logging_in_goes_on_only_to_a_page_of_this_site() {
         "//evil.example",
         "https://evil.example/trips",
         "/\\evil.example",
+        "/\r\nSet-Cookie: evil=1",
         "",
     ] {
         let fields = [
@@ -121,4 +122,37 @@ async fn an_unknown_room_is_a_404_page() {
             page.body
         );
     }
+}
+
+/// The address a form is sent to, opened as a page (reloaded after the form came back with an
+/// error, or typed in), leads to the page the form is on rather than to an error.
+#[tokio::test]
+async fn a_form_s_own_address_opened_as_a_page_leads_to_its_form() {
+    let app = spawn().await;
+    let browser = app.browser();
+    let id = "0193a1b2-0000-7000-8000-000000000001";
+    for (address, form) in [
+        (format!("/stays/{id}/book"), format!("/stays/{id}")),
+        (format!("/trips/{id}/cancel"), "/trips".to_owned()),
+        ("/host/rooms".to_owned(), "/host".to_owned()),
+        (format!("/host/rooms/{id}/delete"), "/host".to_owned()),
+        ("/logout".to_owned(), "/".to_owned()),
+        ("/language".to_owned(), "/".to_owned()),
+    ] {
+        browser.get(&address).await.assert_redirect(&form);
+    }
+}
+
+/// A page's address whose query does not fit the page gets a page saying so, not a plain-text
+/// error.
+#[tokio::test]
+async fn a_query_that_does_not_fit_gets_a_page() {
+    let app = spawn().await;
+    let page = app.browser().get("/?notice=booked&notice=cancelled").await;
+    page.assert_html(StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("That form was incomplete"),
+        "{}",
+        page.body
+    );
 }

@@ -25,7 +25,9 @@ async fn guest_at_a_room(app: &App) -> (String, User, Browser) {
 }
 
 /// Fills in the room's booking form for `nights` nights from `from` days after today and sends
-/// it, as the guest would.
+/// it, as the guest would. A form that comes back keeps what was typed, and keeps the attempt's
+/// idempotency key only when its outcome is unknown (the payment was unavailable): sending it
+/// again then cannot book twice, while after a definite answer it is a new attempt.
 async fn book(browser: &Browser, room: &str, from: u64, nights: u64) -> Page {
     let form = browser.get(&format!("/stays/{room}")).await;
     let key = form.hidden("key").expect("the form has a key");
@@ -47,6 +49,12 @@ async fn book(browser: &Browser, room: &str, from: u64, nights: u64) -> Page {
                 "{name} is kept: {}",
                 page.body
             );
+        }
+        let returned = page.hidden("key").expect("the returned form has a key");
+        if page.status == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(returned, key, "the outcome is unknown: the same attempt");
+        } else {
+            assert_ne!(returned, key, "a definite answer: a new attempt");
         }
     }
     page

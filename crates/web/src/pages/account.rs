@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -13,7 +13,7 @@ use super::{alert, local_path};
 use crate::WebState;
 use crate::api::{ApiFailure, Credentials, NewUser};
 use crate::session::Session;
-use crate::visit::{NoFields, Submitted, Visit};
+use crate::visit::{NoFields, PageQuery, Submitted, Visit};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AccountForm {
@@ -32,7 +32,7 @@ pub struct Next {
     next: Option<String>,
 }
 
-pub async fn sign_up_page(visit: Visit, Query(next): Query<Next>) -> Response {
+pub async fn sign_up_page(visit: Visit, PageQuery(next): PageQuery<Next>) -> Response {
     let form = AccountForm {
         next: next.next.unwrap_or_default(),
         ..AccountForm::default()
@@ -40,7 +40,7 @@ pub async fn sign_up_page(visit: Visit, Query(next): Query<Next>) -> Response {
     sign_up_form(visit, StatusCode::OK, &form, None)
 }
 
-pub async fn log_in_page(visit: Visit, Query(next): Query<Next>) -> Response {
+pub async fn log_in_page(visit: Visit, PageQuery(next): PageQuery<Next>) -> Response {
     let form = AccountForm {
         next: next.next.unwrap_or_default(),
         ..AccountForm::default()

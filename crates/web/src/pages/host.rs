@@ -1,10 +1,11 @@
 //! The host's dashboard: register a room, see one's rooms and delete them, and the bookings made
 //! in them.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
+use mybnb_platform::paging::Page;
 use serde::Deserialize;
 
 use super::layout::{Field, csrf_field};
@@ -14,7 +15,7 @@ use crate::WebState;
 use crate::api::{ApiFailure, NewRoom, Room, Stay};
 use crate::format::{date, won};
 use crate::session::Session;
-use crate::visit::{NoFields, PathId, Submitted, Visit};
+use crate::visit::{NoFields, PageQuery, PathId, Submitted, Visit};
 
 /// The new-room form's fields, as typed.
 #[derive(Debug, Default, Deserialize)]
@@ -31,7 +32,7 @@ pub struct RoomForm {
 pub async fn page(
     State(web): State<WebState>,
     visit: Visit,
-    Query(query): Query<Notice>,
+    PageQuery(query): PageQuery<Notice>,
 ) -> Response {
     let notice = query.text(&visit);
     dashboard(
@@ -164,7 +165,7 @@ async fn dashboard(
 async fn load(web: &WebState, session: &Session) -> Result<(Vec<Room>, Vec<Stay>), ApiFailure> {
     let query = [
         ("host", session.user_id.to_string()),
-        ("size", "100".to_owned()),
+        ("size", Page::MAX_SIZE.to_string()),
     ];
     let (rooms, page) =
         futures_util::join!(web.api.search(&query), web.api.my_page(&session.token));

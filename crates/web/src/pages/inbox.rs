@@ -3,7 +3,7 @@
 //! browser's `EventSource` cannot send one).
 
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::failed;
 use crate::WebState;
 use crate::format::date;
-use crate::visit::Visit;
+use crate::visit::{PageQuery, Visit};
 
 /// The notification types, with the texts that name them.
 const KINDS: [(&str, &str); 4] = [
@@ -79,7 +79,7 @@ pub async fn stream(
     State(web): State<WebState>,
     visit: Visit,
     headers: HeaderMap,
-    Query(query): Query<After>,
+    PageQuery(query): PageQuery<After>,
 ) -> Response {
     let Some(session) = visit.session.clone() else {
         return StatusCode::UNAUTHORIZED.into_response();

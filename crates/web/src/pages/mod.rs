@@ -13,28 +13,31 @@ mod trips;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::WebState;
 use crate::api::ApiFailure;
-use crate::visit::Visit;
+use crate::visit::{Visit, form_page};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/", get(search::page))
         .route("/signup", get(account::sign_up_page).post(account::sign_up))
         .route("/login", get(account::log_in_page).post(account::log_in))
-        .route("/logout", post(account::log_out))
-        .route("/language", post(language::choose))
+        .route("/logout", get(back_to_form).post(account::log_out))
+        .route("/language", get(back_to_form).post(language::choose))
         .route("/stays/{id}", get(stay::page))
-        .route("/stays/{id}/book", post(stay::book))
+        .route("/stays/{id}/book", get(back_to_form).post(stay::book))
         .route("/trips", get(trips::page))
-        .route("/trips/{id}/cancel", post(trips::cancel))
+        .route("/trips/{id}/cancel", get(back_to_form).post(trips::cancel))
         .route("/host", get(host::page))
-        .route("/host/rooms", post(host::register))
-        .route("/host/rooms/{id}/delete", post(host::delete))
+        .route("/host/rooms", get(back_to_form).post(host::register))
+        .route(
+            "/host/rooms/{id}/delete",
+            get(back_to_form).post(host::delete),
+        )
         .route("/inbox", get(inbox::page))
         .route("/inbox/stream", get(inbox::stream))
 }
@@ -82,6 +85,13 @@ impl Notice {
     }
 }
 
+/// A form's own address opened as a page — reloaded after the form came back with an error, or
+/// typed in: on to the page the form is on.
+async fn back_to_form(visit: Visit) -> Response {
+    let to = form_page(&visit.here);
+    visit.redirect(&to)
+}
+
 /// An alert above a form.
 fn alert(message: Option<&str>) -> Markup {
     html! {
@@ -93,7 +103,11 @@ fn alert(message: Option<&str>) -> Markup {
 
 /// Keeps redirects on this site: a local path, not `//elsewhere` or an absolute URL.
 fn local_path(path: &str) -> &str {
-    let local = path.starts_with('/') && !path.starts_with("//") && !path.contains('\\');
+    // Control characters (a decoded `%0D`, say) cannot go into a `Location` header.
+    let local = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.contains(char::is_control);
     if local { path } else { "/" }
 }
 
@@ -122,5 +136,6 @@ mod tests {
         assert_eq!(local_path("https://evil.example/"), "/");
         assert_eq!(local_path("/\\evil.example"), "/");
         assert_eq!(local_path(""), "/");
+        assert_eq!(local_path("/\r\nSet-Cookie: x=1"), "/");
     }
 }

@@ -1,6 +1,6 @@
 //! The home page: search rooms by words, city, dates, guests and price, and the results.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
@@ -12,7 +12,7 @@ use super::{alert, failed, notice};
 use crate::WebState;
 use crate::api::{ApiFailure, Room, RoomPage};
 use crate::format::won;
-use crate::visit::Visit;
+use crate::visit::{PageQuery, Visit};
 
 /// A field's name and the text that says what is wrong with it.
 type FieldError = (&'static str, &'static str);
@@ -97,7 +97,7 @@ impl SearchForm {
 pub async fn page(
     State(web): State<WebState>,
     visit: Visit,
-    Query(form): Query<SearchForm>,
+    PageQuery(form): PageQuery<SearchForm>,
 ) -> Response {
     let notice = notice(&visit, form.notice.as_deref());
     let title = visit.text("search-title");

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
@@ -16,7 +16,7 @@ use crate::WebState;
 use crate::api::{ApiFailure, NewBooking, Room};
 use crate::calendar::Month;
 use crate::format::{date, won};
-use crate::visit::{PathId, Submitted, Visit};
+use crate::visit::{PageQuery, PathId, Submitted, Visit};
 
 /// The booking form's fields as typed, and the month the calendar shows.
 #[derive(Debug, Default, Deserialize)]
@@ -26,8 +26,10 @@ pub struct StayForm {
     check_out: String,
     guests: String,
     month: String,
-    /// Each rendering of the form has an idempotency key of its own, so a double-click books
-    /// once.
+    /// The idempotency key of this booking attempt, so that a double-click books once. A form
+    /// that comes back after a definite answer gets a new one; one that comes back when the
+    /// outcome is unknown (payment slow or down) keeps it, so that trying again cannot book
+    /// twice.
     key: String,
 }
 
@@ -35,8 +37,12 @@ pub async fn page(
     State(web): State<WebState>,
     visit: Visit,
     PathId(id): PathId,
-    Query(form): Query<StayForm>,
+    PageQuery(form): PageQuery<StayForm>,
 ) -> Response {
+    let form = StayForm {
+        key: String::new(),
+        ..form
+    };
     show(&web, visit, id, &form, StatusCode::OK, None).await
 }
 
@@ -68,11 +74,18 @@ pub async fn book(
             .await;
         }
     };
-    let key = match form.key.trim() {
-        "" => Uuid::new_v4().to_string(),
-        key => key.to_owned(),
+    let form = match form.key.trim() {
+        "" => StayForm {
+            key: Uuid::new_v4().to_string(),
+            ..form
+        },
+        _ => form,
     };
-    match web.api.book(&session.token, &key, &booking).await {
+    match web
+        .api
+        .book(&session.token, form.key.trim(), &booking)
+        .await
+    {
         Ok(_) => visit.redirect("/trips?notice=booked"),
         Err(ApiFailure::Refused { status, detail }) => {
             let message = match status {
@@ -82,6 +95,10 @@ pub async fn book(
                 StatusCode::PAYMENT_REQUIRED => visit.text("book-declined"),
                 StatusCode::TOO_MANY_REQUESTS => visit.text("try-again-shortly"),
                 _ => format!("{} {detail}", visit.text("book-invalid")),
+            };
+            let form = StayForm {
+                key: String::new(),
+                ..form
             };
             show(&web, visit, id, &form, status, Some(&message)).await
         }
@@ -217,6 +234,10 @@ fn booking_form(
     } else {
         form.guests.as_str()
     };
+    let key = match form.key.as_str() {
+        "" => Uuid::new_v4().to_string(),
+        key => key.to_owned(),
+    };
     html! {
         section.book aria-labelledby="book-heading" {
             h2 #book-heading { (visit.text("book-title")) }
@@ -224,7 +245,7 @@ fn booking_form(
             @if visit.session.is_some() {
                 form.stack method="post" action={ "/stays/" (room.id) "/book" } {
                     (csrf_field(visit))
-                    input type="hidden" name="key" value=(Uuid::new_v4());
+                    input type="hidden" name="key" value=(key);
                     (Field::new("checkIn", visit.text("field-check-in"), &form.check_in).kind("date").required().attributes(&dates).render())
                     (Field::new("checkOut", visit.text("field-check-out"), &form.check_out).kind("date").required().attributes(&dates).render())
                     (Field::new("guests", visit.text("field-guests"), guests_value).kind("number").attributes(&guests).render())

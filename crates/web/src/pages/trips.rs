@@ -1,6 +1,6 @@
 //! My trips: the stays I booked, from my page, with their payment and a way to cancel.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -10,12 +10,12 @@ use super::{Notice, failed};
 use crate::WebState;
 use crate::api::{ApiFailure, Stay};
 use crate::format::{date, won};
-use crate::visit::{NoFields, PathId, Submitted, Visit};
+use crate::visit::{NoFields, PageQuery, PathId, Submitted, Visit};
 
 pub async fn page(
     State(web): State<WebState>,
     visit: Visit,
-    Query(query): Query<Notice>,
+    PageQuery(query): PageQuery<Notice>,
 ) -> Response {
     let Some(session) = visit.session.clone() else {
         return visit.send_to_login();

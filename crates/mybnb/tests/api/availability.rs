@@ -138,23 +138,26 @@ api_tests! {
         }
 
         let (first, one, later, too_far) = (start.to_string(), after(1), after(10), after(93));
-        let cases: [(&str, Vec<(&str, &str)>); 11] = [
-            ("to before from", vec![("from", &later), ("to", &first)]),
-            ("no night at all", vec![("from", &first), ("to", &first)]),
-            ("93 nights", vec![("from", &first), ("to", &too_far)]),
-            ("from alone", vec![("from", &first)]),
-            ("to alone", vec![("to", &one)]),
-            ("no dates", vec![]),
-            ("the wrong date format", vec![("from", "01/01/2030"), ("to", &one)]),
-            ("a date that is no date", vec![("from", &first), ("to", "2030-02-30")]),
-            ("a word", vec![("from", "today"), ("to", &one)]),
-            ("an empty date", vec![("from", ""), ("to", &one)]),
-            ("the same date twice", vec![("from", &first), ("from", &first), ("to", &one)]),
+        // Each case, its query, and the field its problem names.
+        type Query<'a> = Vec<(&'a str, &'a str)>;
+        let cases: [(&str, Query, &str); 11] = [
+            ("to before from", vec![("from", &later), ("to", &first)], "to"),
+            ("no night at all", vec![("from", &first), ("to", &first)], "to"),
+            ("93 nights", vec![("from", &first), ("to", &too_far)], "to"),
+            ("from alone", vec![("from", &first)], "to"),
+            ("to alone", vec![("to", &one)], "from"),
+            ("no dates", vec![], "from"),
+            ("the wrong date format", vec![("from", "01/01/2030"), ("to", &one)], "from"),
+            ("a date that is no date", vec![("from", &first), ("to", "2030-02-30")], "to"),
+            ("a word", vec![("from", "today"), ("to", &one)], "from"),
+            ("an empty date", vec![("from", ""), ("to", &one)], "from"),
+            ("the same date twice", vec![("from", &first), ("from", &first), ("to", &one)], "from"),
         ];
-        for (case, query) in cases {
+        for (case, query, field) in cases {
             let response = availability_raw(&app, &listing.id, &query).await;
             let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-            assert!(problem["detail"].is_string(), "{case}: {problem}");
+            let detail = problem["detail"].as_str().unwrap_or_default();
+            assert!(detail.contains(&format!("`{field}`")), "{case}: {problem}");
         }
     }
 }

@@ -165,14 +165,13 @@ async fn a_guest_finds_books_pays_and_cancels_a_room_a_host_listed() {
     guest.screenshot("booked").await.expect("a screenshot");
 
     // The phone shows the payment as it happens, without a reload.
-    let approved = phone
+    phone
         .wait_for_text(
             "ol#notifications li.notification.fresh[data-type='PAYMENT_APPROVED']",
             "Payment approved",
         )
         .await
         .expect("the live notification");
-    assert!(!approved.is_empty());
     assert_eq!(
         script(&phone, "return window.__marker;").await,
         json!(42),

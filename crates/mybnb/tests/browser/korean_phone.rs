@@ -4,7 +4,9 @@
 
 use mybnb_testkit::browser::{Browser, Page, PageOptions};
 
-use crate::harness::{App, assert_fits_width, attribute, day, log_in, screenshots, script, spawn};
+use crate::harness::{
+    App, assert_fits_width, attribute, day, log_in, reload_until_text, screenshots, script, spawn,
+};
 
 /// Opens `path` and checks that it is in `lang`, titled `title`, and no wider than the phone;
 /// takes a screenshot named `name`.
@@ -57,16 +59,14 @@ async fn a_korean_phone_gets_korean_pages_that_fit_and_can_switch_to_english() {
     assert_page(&phone, &app, &stay, "ko", room_name, "ko-room").await;
     let book = phone.text("#book-heading").await.expect("the booking form");
     assert_eq!(book, "예약 및 결제");
-    phone
-        .wait_for("table.calendar td.day.taken")
-        .await
-        .expect("taken nights");
+    // The room's calendar and my trips learn of the booking by event.
+    reload_until_text(&phone, &app, &stay, "table.calendar td.day.taken", "").await;
     assert_page(&phone, &app, "/login", "ko", "로그인", "ko-login").await;
     assert_page(&phone, &app, "/signup", "ko", "회원가입", "ko-signup").await;
 
     log_in(&phone, &app, &guest.username, "/trips").await;
     assert_page(&phone, &app, "/trips", "ko", "내 여행", "ko-trips").await;
-    phone.wait_for("ul.trips li.trip").await.expect("the trip");
+    reload_until_text(&phone, &app, "/trips", "ul.trips li.trip", "").await;
     assert_page(&phone, &app, "/host", "ko", "호스트 대시보드", "ko-host").await;
     assert_page(&phone, &app, "/inbox", "ko", "알림", "ko-inbox").await;
 

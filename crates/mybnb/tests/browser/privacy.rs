@@ -74,6 +74,16 @@ async fn a_guest_sees_none_of_another_guests_trips() {
         .await
         .expect("a screenshot");
 
+    // Only once the first guest has the payment's notification does an empty inbox prove it
+    // is not shown to the second.
+    reload_until_text(
+        &first_page,
+        &app,
+        "/inbox",
+        "ol#notifications li.notification[data-type='PAYMENT_APPROVED']",
+        "Payment approved",
+    )
+    .await;
     second_page
         .goto(&app.url("/inbox"))
         .await
@@ -106,7 +116,7 @@ async fn a_guest_sees_none_of_another_guests_trips() {
         .await
         .expect("the form sent");
     let refused = second_page
-        .text("p.error[role=alert]")
+        .wait_for_text("p.error[role=alert]", "There is nothing here")
         .await
         .expect("a refusal");
     assert_eq!(

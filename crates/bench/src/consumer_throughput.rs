@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use chrono::Utc;
 use mybnb_bus::{Consumer, ConsumerMetrics, Handler};
+use mybnb_events::EventEnvelope;
 use mybnb_events::IntegrationEvent;
 use mybnb_events::booking::BookingConfirmed;
 use mybnb_events::payment::PaymentApproved;
 use mybnb_platform::metrics::Metrics;
-use mybnb_platform::outbox::EventEnvelope;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 

@@ -129,7 +129,7 @@ async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<Re
     for guest in 0..CLIENTS {
         guests.push(api.user(&format!("bench.guest.{guest}")).await?);
     }
-    let replaced: BTreeMap<String, usize> = Service::CONTEXTS
+    let replaced: BTreeMap<String, usize> = Service::ALL_IN_ONE
         .into_iter()
         .map(|service| {
             (

@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use chrono::{Days, Utc};
 use mybnb_bus::Relay;
+use mybnb_events::CorrelationId;
+use mybnb_events::EventEnvelope;
 use mybnb_events::booking::BookingConfirmed;
-use mybnb_platform::db::{Database, WriteOutcome};
-use mybnb_platform::outbox::{self, EventEnvelope};
+use mybnb_platform::db::{Database, Stop};
+use mybnb_platform::outbox;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -97,15 +99,14 @@ async fn fill(outbox: &Database, events: u64) -> anyhow::Result<u64> {
             bytes += serde_json::to_vec(&EventEnvelope::wrap(event, Utc::now(), &correlation())?)?
                 .len() as u64;
         }
+        let correlation = CorrelationId::generate();
         outbox
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    for event in &batch {
-                        outbox::record(&mut *connection, event, &correlation()).await?;
-                    }
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
+            .write_caused_by(&correlation, async |unit| {
+                for event in &batch {
+                    unit.record(event).await?;
+                }
+                Ok::<_, Stop>(())
+            })
             .await?;
         written += count;
     }
@@ -130,6 +131,6 @@ pub fn confirmation(index: u64) -> BookingConfirmed {
 }
 
 /// A request id, as the API gives each request.
-pub fn correlation() -> String {
-    Uuid::now_v7().to_string()
+pub fn correlation() -> CorrelationId {
+    CorrelationId::generate()
 }

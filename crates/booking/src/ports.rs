@@ -8,8 +8,11 @@
 use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use mybnb_events::CorrelationId;
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
+use mybnb_events::payment::PaymentStatus;
 pub use mybnb_platform::BoxFuture;
+use mybnb_platform::db::Written;
 use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
@@ -53,6 +56,17 @@ pub enum PaymentState {
     Returned,
 }
 
+impl PaymentState {
+    /// What a payment's status, as payment reports it, means for its booking.
+    pub fn from_status(payment_id: Uuid, status: PaymentStatus) -> PaymentState {
+        match status {
+            PaymentStatus::Approved => PaymentState::Approved { payment_id },
+            PaymentStatus::Declined | PaymentStatus::Voided => PaymentState::NotCharged,
+            PaymentStatus::Cancelled => PaymentState::Returned,
+        }
+    }
+}
+
 /// Why a call to the payment provider did not get an answer.
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentFailure {
@@ -80,7 +94,7 @@ pub trait PaymentGateway: Send + Sync + 'static {
     fn charge(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation: CorrelationId,
     ) -> BoxFuture<'_, Result<PaymentState, PaymentFailure>>;
 
     /// The booking's payment, `None` if there is none.
@@ -93,7 +107,7 @@ pub trait PaymentGateway: Send + Sync + 'static {
     fn void(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation: CorrelationId,
     ) -> BoxFuture<'_, Result<(), PaymentFailure>>;
 
     /// When charges are being refused outright (a circuit breaker is open), for how long yet:
@@ -116,7 +130,8 @@ pub enum Claim {
 
 /// Where bookings and the nights they hold are kept. The database refuses a second claim of a
 /// room-night. State changes are compare-and-set on the status the caller saw, so that the
-/// request path and the reconciler cannot both move a booking; they return whether they won.
+/// request path and the reconciler cannot both move a booking; the loser gets
+/// [`Written::LostRace`].
 pub trait BookingRepository: Send + Sync + 'static {
     /// Stores a PENDING booking and claims its nights, in one transaction.
     fn claim(
@@ -130,19 +145,20 @@ pub trait BookingRepository: Send + Sync + 'static {
         &self,
         booking: &Booking,
         event: &BookingConfirmed,
-        correlation_id: &str,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+        correlation: &CorrelationId,
+    ) -> impl Future<Output = anyhow::Result<Written<()>>> + Send;
 
     /// PENDING → REJECTED, releasing the nights and the idempotency key.
-    fn reject(&self, booking: &Booking) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    fn reject(&self, booking: &Booking)
+    -> impl Future<Output = anyhow::Result<Written<()>>> + Send;
 
     /// CONFIRMED → CANCELLED, releasing the nights, with its event.
     fn cancel(
         &self,
         booking: &Booking,
         event: &BookingCancelled,
-        correlation_id: &str,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+        correlation: &CorrelationId,
+    ) -> impl Future<Output = anyhow::Result<Written<()>>> + Send;
 
     /// Records that a rejected booking's payment has been made sure of.
     fn mark_payment_settled(
@@ -180,12 +196,11 @@ pub trait BookingRepository: Send + Sync + 'static {
 
     /// Cancels the bookings as [`BookingRepository::cancel`] does, all in one transaction that
     /// also records `handling` in the inbox; a booking that is no longer CONFIRMED is left as it
-    /// is. Returns how many were cancelled: 0, changing nothing, when the event was handled
-    /// before.
+    /// is. How many were cancelled, or [`Written::AlreadyHandled`].
     fn cancel_for_event(
         &self,
-        cancellations: Vec<(Booking, BookingCancelled)>,
-        handling: Handling,
-        correlation_id: &str,
-    ) -> impl Future<Output = anyhow::Result<usize>> + Send;
+        cancellations: &[(Booking, BookingCancelled)],
+        handling: &Handling,
+        correlation: &CorrelationId,
+    ) -> impl Future<Output = anyhow::Result<Written<usize>>> + Send;
 }

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use mybnb_bus::decode;
-use mybnb_events::IntegrationEvent;
+use mybnb_bus::Rejected;
 use mybnb_events::room::RoomDeleted;
+use mybnb_events::{CorrelationId, EventEnvelope, Incoming};
 use mybnb_platform::db::now;
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{Booking, BookingError, BookingStatus, DatesDraft, Rejection, StayDates};
@@ -22,8 +21,15 @@ use crate::ports::{
 /// The name booking subscribes and records handled events under.
 pub const CONSUMER: &str = "booking";
 
-/// The events booking reacts to.
-pub const SUBSCRIBES_TO: &[&str] = &[RoomDeleted::TYPE];
+mybnb_events::incoming! {
+    /// The events booking reacts to.
+    pub enum BookingIncoming {
+        RoomDeleted(RoomDeleted),
+    }
+}
+
+/// What booking subscribes to.
+pub const SUBSCRIBES_TO: &[&str] = BookingIncoming::EVENT_TYPES;
 
 /// A booking as a guest asked for it.
 #[derive(Debug, Clone)]
@@ -85,7 +91,7 @@ impl<R: BookingRepository> BookingService<R> {
         guest_id: Uuid,
         draft: BookingDraft,
         idempotency_key: Option<&str>,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<Booking, BookingError> {
         if let Some(key) = idempotency_key {
             check_idempotency_key(key)?;
@@ -116,13 +122,14 @@ impl<R: BookingRepository> BookingService<R> {
             return replay(first);
         }
         let order = PaymentOrder::from(&booking);
-        match self.payments.charge(order, correlation_id.to_owned()).await {
+        match self.payments.charge(order, correlation.clone()).await {
             Ok(PaymentState::Approved { payment_id }) => {
                 let event = booking.confirm(payment_id, now());
                 if self
                     .bookings
-                    .confirm(&booking, &event, correlation_id)
+                    .confirm(&booking, &event, correlation)
                     .await?
+                    .is_applied()
                 {
                     tracing::info!(%payment_id, "booking confirmed");
                     Ok(booking)
@@ -132,7 +139,7 @@ impl<R: BookingRepository> BookingService<R> {
             }
             Ok(PaymentState::NotCharged | PaymentState::Returned) => {
                 booking.reject(Rejection::NotCharged, now());
-                if !self.bookings.reject(&booking).await? {
+                if !self.bookings.reject(&booking).await?.is_applied() {
                     return self.decided_elsewhere(booking.id).await;
                 }
                 tracing::info!("payment declined");
@@ -148,7 +155,7 @@ impl<R: BookingRepository> BookingService<R> {
                     _ => (Rejection::ChargeUncertain, Duration::from_secs(1)),
                 };
                 booking.reject(rejection, now());
-                if !self.bookings.reject(&booking).await? {
+                if !self.bookings.reject(&booking).await?.is_applied() {
                     return self.decided_elsewhere(booking.id).await;
                 }
                 tracing::warn!(error = %failure, "payment unavailable; booking rejected");
@@ -196,14 +203,15 @@ impl<R: BookingRepository> BookingService<R> {
         &self,
         user_id: Uuid,
         id: Uuid,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<Booking, BookingError> {
         let mut booking = self.get(user_id, id).await?;
         let event = booking.cancel(user_id, today(), now())?;
         if !self
             .bookings
-            .cancel(&booking, &event, correlation_id)
+            .cancel(&booking, &event, correlation)
             .await?
+            .is_applied()
         {
             return Err(BookingError::NotCancellable(
                 "it changed meanwhile; read it again",
@@ -218,7 +226,8 @@ impl<R: BookingRepository> BookingService<R> {
     /// Exactly once per event, through the inbox.
     #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
     pub async fn on_room_deleted(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
-        let deleted: RoomDeleted = decode(envelope)?;
+        let BookingIncoming::RoomDeleted(deleted) =
+            BookingIncoming::decode(envelope).map_err(Rejected::from)?;
         let (today, now) = (today(), now());
         let cancellations = self
             .bookings
@@ -229,15 +238,17 @@ impl<R: BookingRepository> BookingService<R> {
                 let event = booking.cancel_for_deleted_room(today, now)?;
                 Some((booking, event))
             })
-            .collect();
+            .collect::<Vec<_>>();
         let handling = Handling {
             consumer: CONSUMER,
             event_id: envelope.id,
         };
         let cancelled = self
             .bookings
-            .cancel_for_event(cancellations, handling, &envelope.correlation_id)
-            .await?;
+            .cancel_for_event(&cancellations, &handling, &envelope.correlation_id)
+            .await?
+            .applied()
+            .unwrap_or(0);
         tracing::info!(room_id = %deleted.room_id, cancelled, "a deleted room's bookings cancelled");
         Ok(())
     }
@@ -246,17 +257,17 @@ impl<R: BookingRepository> BookingService<R> {
     /// connection) are confirmed if their payment went through and rejected otherwise; rejected
     /// bookings whose charge may exist get it voided. Safe to run anywhere, any time.
     #[tracing::instrument(skip_all)]
-    pub async fn reconcile(&self, correlation_id: &str) -> Result<Reconciled, BookingError> {
+    pub async fn reconcile(&self, correlation: &CorrelationId) -> Result<Reconciled, BookingError> {
         let stale_before = now() - self.policy.stale_after;
         let mut reconciled = Reconciled::default();
         for mut booking in self.bookings.unsettled(stale_before).await? {
             let order = PaymentOrder::from(&booking);
             let outcome = match booking.status {
                 BookingStatus::Pending => {
-                    self.decide_pending(&mut booking, correlation_id, &mut reconciled)
+                    self.decide_pending(&mut booking, correlation, &mut reconciled)
                         .await
                 }
-                _ => match self.payments.void(order, correlation_id.to_owned()).await {
+                _ => match self.payments.void(order, correlation.clone()).await {
                     Ok(()) => {
                         self.bookings.mark_payment_settled(booking.id).await?;
                         reconciled.voided += 1;
@@ -279,7 +290,7 @@ impl<R: BookingRepository> BookingService<R> {
     async fn decide_pending(
         &self,
         booking: &mut Booking,
-        correlation_id: &str,
+        correlation: &CorrelationId,
         reconciled: &mut Reconciled,
     ) -> Result<(), PaymentFailure> {
         match self.payments.status(booking.id).await? {
@@ -287,8 +298,9 @@ impl<R: BookingRepository> BookingService<R> {
                 let event = booking.confirm(payment_id, now());
                 if self
                     .bookings
-                    .confirm(booking, &event, correlation_id)
+                    .confirm(booking, &event, correlation)
                     .await?
+                    .is_applied()
                 {
                     reconciled.confirmed += 1;
                 }
@@ -302,13 +314,13 @@ impl<R: BookingRepository> BookingService<R> {
                     Rejection::NotCharged
                 };
                 booking.reject(rejection, now());
-                if !self.bookings.reject(booking).await? {
+                if !self.bookings.reject(booking).await?.is_applied() {
                     return Ok(());
                 }
                 reconciled.rejected += 1;
                 if rejection == Rejection::ChargeUncertain {
                     self.payments
-                        .void(PaymentOrder::from(&*booking), correlation_id.to_owned())
+                        .void(PaymentOrder::from(&*booking), correlation.clone())
                         .await?;
                     self.bookings.mark_payment_settled(booking.id).await?;
                     reconciled.voided += 1;

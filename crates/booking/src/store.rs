@@ -2,14 +2,14 @@
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
+use mybnb_events::CorrelationId;
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_platform::db::{
-    Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
+    Database, Statement, Stop, Unit, Written, instant_from_db, instant_to_db,
 };
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::domain::{Booking, BookingStatus, RoomSnapshot, StayDates};
@@ -36,61 +36,45 @@ impl BookingRepository for SqlBookingRepository {
         booking: &Booking,
         idempotency_key: Option<&str>,
     ) -> anyhow::Result<Claim> {
-        let (booking, key) = (booking.clone(), idempotency_key.map(str::to_owned));
-        let guest_id = booking.guest_id;
         let attempt = self
             .database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    insert_booking(connection, &booking).await?;
-                    if let Some(key) = &key {
-                        let remembered = sqlx::query(
-                            "INSERT INTO idempotency_keys (guest_id, idempotency_key, booking_id) \
-                             VALUES ($1, $2, $3)",
-                        )
-                        .bind(booking.guest_id.to_string())
-                        .bind(key)
-                        .bind(booking.id.to_string())
-                        .execute(&mut *connection)
-                        .await;
-                        match remembered {
-                            Ok(_) => {}
-                            Err(error) if is_unique_violation(&error) => {
-                                return Ok(WriteOutcome::Undo(Attempt::KeyUsed(key.clone())));
-                            }
-                            Err(error) => return Err(error).context("remembering an idempotency key"),
-                        }
-                    }
-                    for night in booking.stay.each_night() {
-                        let claimed = sqlx::query(
-                            "INSERT INTO booking_nights (room_id, night, booking_id) VALUES ($1, $2, $3)",
-                        )
-                        .bind(booking.room.id.to_string())
-                        .bind(night.to_string())
-                        .bind(booking.id.to_string())
-                        .execute(&mut *connection)
-                        .await;
-                        match claimed {
-                            Ok(_) => {}
-                            Err(error) if is_unique_violation(&error) => {
-                                return Ok(WriteOutcome::Undo(Attempt::NightsTaken));
-                            }
-                            Err(error) => return Err(error).context("claiming a night"),
-                        }
-                    }
-                    Ok(WriteOutcome::Keep(Attempt::Claimed))
-                })
-            }))
-            .await?;
-        Ok(match attempt {
-            Attempt::Claimed => Claim::Claimed,
-            Attempt::NightsTaken => Claim::NightsTaken,
+            .write(async |unit| {
+                unit.execute("inserting a booking", insert_booking(booking)).await?;
+                if let Some(key) = idempotency_key {
+                    let remember = sqlx::query(
+                        "INSERT INTO idempotency_keys (guest_id, idempotency_key, booking_id) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(booking.guest_id.to_string())
+                    .bind(key)
+                    .bind(booking.id.to_string());
+                    unit.insert_unique("remembering an idempotency key", remember, Attempt::KeyUsed)
+                        .await?;
+                }
+                for night in booking.stay.each_night() {
+                    let claim = sqlx::query(
+                        "INSERT INTO booking_nights (room_id, night, booking_id) VALUES ($1, $2, $3)",
+                    )
+                    .bind(booking.room.id.to_string())
+                    .bind(night.to_string())
+                    .bind(booking.id.to_string());
+                    unit.insert_unique("claiming a night", claim, Attempt::NightsTaken)
+                        .await?;
+                }
+                Ok(Attempt::Claimed)
+            })
+            .await?
+            .answer()?;
+        Ok(match (attempt, idempotency_key) {
+            (Attempt::Claimed, _) => Claim::Claimed,
+            (Attempt::NightsTaken, _) => Claim::NightsTaken,
             // Read after the claim's transaction: the key's booking may have been rejected (and
             // the key deleted with it) in between.
-            Attempt::KeyUsed(key) => match self.find_by_key(guest_id, &key).await? {
+            (Attempt::KeyUsed, Some(key)) => match self.find_by_key(booking.guest_id, key).await? {
                 Some(first) if first.status != BookingStatus::Rejected => Claim::KeyUsed(first),
                 _ => Claim::KeyReleased,
             },
+            (Attempt::KeyUsed, None) => anyhow::bail!("a claim without a key found its key used"),
         })
     }
 
@@ -98,40 +82,29 @@ impl BookingRepository for SqlBookingRepository {
         &self,
         booking: &Booking,
         event: &BookingConfirmed,
-        correlation_id: &str,
-    ) -> anyhow::Result<bool> {
-        let (booking, event, correlation_id) =
-            (booking.clone(), event.clone(), correlation_id.to_owned());
+        correlation: &CorrelationId,
+    ) -> anyhow::Result<Written<()>> {
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if !move_status(connection, &booking, BookingStatus::Pending).await? {
-                        return Ok(WriteOutcome::Undo(false));
-                    }
-                    outbox::record(connection, &event, &correlation_id).await?;
-                    Ok(WriteOutcome::Keep(true))
-                })
-            }))
+            .write_caused_by(correlation, async |unit| {
+                move_status(unit, booking, BookingStatus::Pending).await?;
+                unit.record(event).await?;
+                Ok::<_, Stop>(())
+            })
             .await
     }
 
-    async fn reject(&self, booking: &Booking) -> anyhow::Result<bool> {
-        let booking = booking.clone();
+    async fn reject(&self, booking: &Booking) -> anyhow::Result<Written<()>> {
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if !move_status(connection, &booking, BookingStatus::Pending).await? {
-                        return Ok(WriteOutcome::Undo(false));
-                    }
-                    release_nights(connection, booking.id).await?;
-                    sqlx::query("DELETE FROM idempotency_keys WHERE booking_id = $1")
-                        .bind(booking.id.to_string())
-                        .execute(&mut *connection)
-                        .await
-                        .context("forgetting an idempotency key")?;
-                    Ok(WriteOutcome::Keep(true))
-                })
-            }))
+            .write(async |unit| {
+                move_status(unit, booking, BookingStatus::Pending).await?;
+                unit.execute("releasing nights", release_nights(booking.id))
+                    .await?;
+                let forget = sqlx::query("DELETE FROM idempotency_keys WHERE booking_id = $1")
+                    .bind(booking.id.to_string());
+                unit.execute("forgetting an idempotency key", forget)
+                    .await?;
+                Ok::<_, Stop>(())
+            })
             .await
     }
 
@@ -139,40 +112,31 @@ impl BookingRepository for SqlBookingRepository {
         &self,
         booking: &Booking,
         event: &BookingCancelled,
-        correlation_id: &str,
-    ) -> anyhow::Result<bool> {
-        let (booking, event, correlation_id) =
-            (booking.clone(), event.clone(), correlation_id.to_owned());
+        correlation: &CorrelationId,
+    ) -> anyhow::Result<Written<()>> {
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if !move_status(connection, &booking, BookingStatus::Confirmed).await? {
-                        return Ok(WriteOutcome::Undo(false));
-                    }
-                    release_nights(connection, booking.id).await?;
-                    outbox::record(connection, &event, &correlation_id).await?;
-                    Ok(WriteOutcome::Keep(true))
-                })
-            }))
+            .write_caused_by(correlation, async |unit| {
+                move_status(unit, booking, BookingStatus::Confirmed).await?;
+                unit.execute("releasing nights", release_nights(booking.id))
+                    .await?;
+                unit.record(event).await?;
+                Ok::<_, Stop>(())
+            })
             .await
     }
 
     async fn mark_payment_settled(&self, booking_id: Uuid) -> anyhow::Result<()> {
+        let settle =
+            sqlx::query("UPDATE bookings SET payment_settled = 1, updated_at = $1 WHERE id = $2")
+                .bind(instant_to_db(mybnb_platform::db::now()))
+                .bind(booking_id.to_string());
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE bookings SET payment_settled = 1, updated_at = $1 WHERE id = $2",
-                    )
-                    .bind(instant_to_db(mybnb_platform::db::now()))
-                    .bind(booking_id.to_string())
-                    .execute(&mut *connection)
-                    .await
-                    .context("settling a booking's payment")?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+            .write(async |unit| {
+                unit.execute("settling a booking's payment", settle).await?;
+                Ok::<_, Stop>(())
+            })
+            .await?;
+        Ok(())
     }
 
     async fn find(&self, id: Uuid) -> anyhow::Result<Option<Booking>> {
@@ -244,28 +208,31 @@ impl BookingRepository for SqlBookingRepository {
 
     async fn cancel_for_event(
         &self,
-        cancellations: Vec<(Booking, BookingCancelled)>,
-        handling: Handling,
-        correlation_id: &str,
-    ) -> anyhow::Result<usize> {
-        let correlation_id = correlation_id.to_owned();
+        cancellations: &[(Booking, BookingCancelled)],
+        handling: &Handling,
+        correlation: &CorrelationId,
+    ) -> anyhow::Result<Written<usize>> {
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if !handling.first_time(connection).await? {
-                        return Ok(WriteOutcome::Undo(0));
+            .write_caused_by(correlation, async |unit| {
+                unit.first_time(handling).await?;
+                let mut cancelled = 0;
+                for (booking, event) in cancellations {
+                    // A booking that is no longer CONFIRMED is left as it is.
+                    let moved = unit
+                        .execute(
+                            "updating a booking's status",
+                            status_move(booking, BookingStatus::Confirmed),
+                        )
+                        .await?;
+                    if moved == 1 {
+                        unit.execute("releasing nights", release_nights(booking.id))
+                            .await?;
+                        unit.record(event).await?;
+                        cancelled += 1;
                     }
-                    let mut cancelled = 0;
-                    for (booking, event) in cancellations {
-                        if move_status(connection, &booking, BookingStatus::Confirmed).await? {
-                            release_nights(connection, booking.id).await?;
-                            outbox::record(connection, &event, &correlation_id).await?;
-                            cancelled += 1;
-                        }
-                    }
-                    Ok(WriteOutcome::Keep(cancelled))
-                })
-            }))
+                }
+                Ok::<_, Stop>(cancelled)
+            })
             .await
     }
 }
@@ -274,10 +241,10 @@ impl BookingRepository for SqlBookingRepository {
 enum Attempt {
     Claimed,
     NightsTaken,
-    KeyUsed(String),
+    KeyUsed,
 }
 
-async fn insert_booking(connection: &mut AnyConnection, booking: &Booking) -> anyhow::Result<()> {
+fn insert_booking(booking: &Booking) -> Statement<'_> {
     sqlx::query(
         "INSERT INTO bookings (id, room_id, room_name, host_id, guest_id, check_in, check_out, \
          guests, nightly_price, capacity, total_price, status, payment_id, payment_settled, \
@@ -300,19 +267,11 @@ async fn insert_booking(connection: &mut AnyConnection, booking: &Booking) -> an
     .bind(i64::from(booking.payment_settled))
     .bind(instant_to_db(booking.created_at))
     .bind(instant_to_db(booking.updated_at))
-    .execute(&mut *connection)
-    .await
-    .context("inserting a booking")?;
-    Ok(())
 }
 
 /// Writes the booking's new status, if it still has the status `from`.
-async fn move_status(
-    connection: &mut AnyConnection,
-    booking: &Booking,
-    from: BookingStatus,
-) -> anyhow::Result<bool> {
-    let moved = sqlx::query(
+fn status_move(booking: &Booking, from: BookingStatus) -> Statement<'_> {
+    sqlx::query(
         "UPDATE bookings SET status = $1, payment_id = $2, payment_settled = $3, updated_at = $4 \
          WHERE id = $5 AND status = $6",
     )
@@ -322,19 +281,21 @@ async fn move_status(
     .bind(instant_to_db(booking.updated_at))
     .bind(booking.id.to_string())
     .bind(from.as_str())
-    .execute(&mut *connection)
-    .await
-    .context("updating a booking's status")?;
-    Ok(moved.rows_affected() == 1)
 }
 
-async fn release_nights(connection: &mut AnyConnection, booking_id: Uuid) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM booking_nights WHERE booking_id = $1")
-        .bind(booking_id.to_string())
-        .execute(&mut *connection)
+/// Moves the booking to its new status; the unit stops with [`Stop::LostRace`] if it no longer
+/// has the status `from`.
+async fn move_status<C>(
+    unit: &mut Unit<'_, C>,
+    booking: &Booking,
+    from: BookingStatus,
+) -> Result<(), Stop> {
+    unit.guarded("updating a booking's status", status_move(booking, from))
         .await
-        .context("releasing nights")?;
-    Ok(())
+}
+
+fn release_nights(booking_id: Uuid) -> Statement<'static> {
+    sqlx::query("DELETE FROM booking_nights WHERE booking_id = $1").bind(booking_id.to_string())
 }
 
 fn booking_from_row(row: &AnyRow) -> anyhow::Result<Booking> {

@@ -16,14 +16,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use mybnb_events::IntegrationEvent;
+use mybnb_events::{EventEnvelope, Undecodable};
 use mybnb_platform::BoxFuture;
 use mybnb_platform::metrics::Metrics;
-use mybnb_platform::outbox::EventEnvelope;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
@@ -39,6 +37,12 @@ pub type Handler =
 #[error("rejected: {0}")]
 pub struct Rejected(pub String);
 
+impl From<Undecodable> for Rejected {
+    fn from(Undecodable(reason): Undecodable) -> Self {
+        Rejected(reason)
+    }
+}
+
 /// Rejections of one delivery before it is dead-lettered.
 pub const REJECTIONS_BEFORE_DEAD_LETTER: u32 = 3;
 
@@ -47,30 +51,6 @@ pub const MAX_DELIVERIES: u64 = 10;
 
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const LONGEST_PAUSE: Duration = Duration::from_secs(5);
-
-/// The payload of `envelope` as `E`, or [`Rejected`] when it is another type, a newer version
-/// than this build knows, or unreadable.
-pub fn decode<E: IntegrationEvent + DeserializeOwned>(
-    envelope: &EventEnvelope,
-) -> Result<E, Rejected> {
-    if envelope.event_type != E::TYPE {
-        return Err(Rejected(format!(
-            "expected {}, got {}",
-            E::TYPE,
-            envelope.event_type
-        )));
-    }
-    if envelope.version > E::VERSION {
-        return Err(Rejected(format!(
-            "{} version {} is newer than the {} this service reads",
-            E::TYPE,
-            envelope.version,
-            E::VERSION
-        )));
-    }
-    serde_json::from_value(envelope.payload.clone())
-        .map_err(|error| Rejected(format!("unreadable {}: {error}", E::TYPE)))
-}
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SubscriberLabels {

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use mybnb_events::EventEnvelope;
 use mybnb_platform::BoxFuture;
-use mybnb_platform::db::{Database, Migrations, WriteOutcome, instant_to_db, now};
-use mybnb_platform::outbox::EventEnvelope;
-use sqlx::any::AnyArguments;
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use mybnb_platform::db::{Bindings, Database, Migrations, Statement, Stop, instant_to_db, now};
+use sqlx::Row;
 use tokio::sync::{Mutex, Notify};
 
-use crate::port::{Delivery, EventBus, Recorded, Subscription};
+use crate::port::{Delivery, EventBus, HistoryEntry, Subscription};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -64,39 +63,24 @@ impl EventBus for EmbeddedLog {
                 return Ok(());
             }
             self.database
-                .write(Box::new(move |connection| {
-                    Box::pin(async move {
-                        // One statement per batch: (event_id, event_type, envelope, published_at).
-                        let values: Vec<String> = (0..rows.len())
-                            .map(|row| {
-                                let first = row * 3 + 2;
-                                format!("(${first}, ${}, ${}, $1)", first + 1, first + 2)
-                            })
-                            .collect();
-                        let sql = format!(
-                            "INSERT INTO events (event_id, event_type, envelope, published_at) \
-                             VALUES {} ON CONFLICT (event_id) DO NOTHING",
-                            values.join(", ")
-                        );
-                        let mut arguments = AnyArguments::default();
-                        arguments
-                            .add(instant_to_db(now()))
-                            .map_err(|error| anyhow::anyhow!(error))?;
-                        for (event_id, event_type, envelope) in rows {
-                            for value in [event_id, event_type, envelope] {
-                                arguments
-                                    .add(value)
-                                    .map_err(|error| anyhow::anyhow!(error))?;
-                            }
-                        }
-                        // Only placeholders are interpolated; the values are bound.
-                        sqlx::query_with(AssertSqlSafe(sql), arguments)
-                            .execute(&mut *connection)
-                            .await
-                            .context("appending to the event log")?;
-                        Ok(WriteOutcome::Keep(()))
-                    })
-                }))
+                .write(async |unit| {
+                    // One statement per batch: (event_id, event_type, envelope, published_at).
+                    let mut bindings = Bindings::default();
+                    let published_at = bindings.bind(instant_to_db(now()))?;
+                    let mut values = Vec::with_capacity(rows.len());
+                    for (event_id, event_type, envelope) in rows {
+                        let row = bindings.bind_all([event_id, event_type, envelope])?;
+                        values.push(format!("({row}, {published_at})"));
+                    }
+                    let sql = format!(
+                        "INSERT INTO events (event_id, event_type, envelope, published_at) \
+                         VALUES {} ON CONFLICT (event_id) DO NOTHING",
+                        values.join(", ")
+                    );
+                    unit.execute("appending to the event log", bindings.statement(sql))
+                        .await?;
+                    Ok::<_, Stop>(())
+                })
                 .await?;
             self.appended.notify_waiters();
             Ok(())
@@ -109,21 +93,16 @@ impl EventBus for EmbeddedLog {
         event_types: &'a [&'a str],
     ) -> BoxFuture<'a, anyhow::Result<Box<dyn Subscription>>> {
         Box::pin(async move {
-            let name = subscriber.to_owned();
+            let register = sqlx::query(
+                "INSERT INTO subscribers (name, position) VALUES ($1, 0) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(subscriber);
             self.database
-                .write(Box::new(move |connection| {
-                    Box::pin(async move {
-                        sqlx::query(
-                            "INSERT INTO subscribers (name, position) VALUES ($1, 0) \
-                             ON CONFLICT (name) DO NOTHING",
-                        )
-                        .bind(name)
-                        .execute(&mut *connection)
-                        .await
-                        .context("registering a subscriber")?;
-                        Ok(WriteOutcome::Keep(()))
-                    })
-                }))
+                .write(async |unit| {
+                    unit.execute("registering a subscriber", register).await?;
+                    Ok::<_, Stop>(())
+                })
                 .await?;
             let position: i64 =
                 sqlx::query_scalar("SELECT position FROM subscribers WHERE name = $1")
@@ -152,14 +131,14 @@ impl EventBus for EmbeddedLog {
         event_types: &'a [&'a str],
         after: u64,
         limit: usize,
-    ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>> {
+    ) -> BoxFuture<'a, anyhow::Result<Vec<HistoryEntry>>> {
         Box::pin(async move {
             let types: Vec<String> = event_types.iter().map(|&name| name.to_owned()).collect();
             read_after(&self.database, &types, after, i64::try_from(limit)?)
                 .await?
                 .into_iter()
                 .map(|row| {
-                    Ok(Recorded {
+                    Ok(HistoryEntry {
                         position: row.position,
                         envelope: row.envelope.context("an unreadable event in the log")?,
                     })
@@ -184,26 +163,15 @@ async fn read_after(
     position: u64,
     limit: i64,
 ) -> anyhow::Result<Vec<LogRow>> {
-    let placeholders: Vec<String> = (0..event_types.len())
-        .map(|index| format!("${}", index + 2))
-        .collect();
+    let mut bindings = Bindings::default();
+    let after = bindings.bind(i64::try_from(position)?)?;
+    let types = bindings.bind_all(event_types)?;
     let sql = format!(
-        "SELECT position, event_id, envelope FROM events WHERE position > $1 \
-         AND event_type IN ({}) \
-         ORDER BY position LIMIT {limit}",
-        placeholders.join(", ")
+        "SELECT position, event_id, envelope FROM events WHERE position > {after} \
+         AND event_type IN ({types}) ORDER BY position LIMIT {limit}"
     );
-    let mut arguments = AnyArguments::default();
-    arguments
-        .add(i64::try_from(position)?)
-        .map_err(|error| anyhow::anyhow!(error))?;
-    for event_type in event_types {
-        arguments
-            .add(event_type.clone())
-            .map_err(|error| anyhow::anyhow!(error))?;
-    }
-    // Only placeholders and a number are interpolated; the values are bound.
-    let rows = sqlx::query_with(AssertSqlSafe(sql), arguments)
+    let rows = bindings
+        .statement(sql)
         .fetch_all(database.pool())
         .await
         .context("reading the event log")?;
@@ -275,62 +243,57 @@ impl EmbeddedSubscription {
     }
 
     async fn set_aside(&self, letter: DeadLetter) -> anyhow::Result<()> {
-        let name = self.name.clone();
-        self.log
-            .database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    record_dead_letter(connection, &name, letter).await?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+        self.advance_with(None, Some(letter)).await
     }
 
     /// Moves the subscriber's position up to `position`, in the same transaction as `also`.
     async fn advance(&self, position: u64, also: Option<DeadLetter>) -> anyhow::Result<()> {
-        let name = self.name.clone();
-        let position = i64::try_from(position)?;
+        self.advance_with(Some(position), also).await
+    }
+
+    /// Sets a dead letter aside and moves the position up, each if given, in one transaction.
+    async fn advance_with(
+        &self,
+        position: Option<u64>,
+        letter: Option<DeadLetter>,
+    ) -> anyhow::Result<()> {
+        let position = position.map(i64::try_from).transpose()?;
         self.log
             .database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if let Some(letter) = also {
-                        record_dead_letter(connection, &name, letter).await?;
-                    }
-                    sqlx::query(
+            .write(async |unit| {
+                if let Some(letter) = &letter {
+                    unit.execute(
+                        "setting an event aside as a dead letter",
+                        dead_letter(&self.name, letter),
+                    )
+                    .await?;
+                }
+                if let Some(position) = position {
+                    let advance = sqlx::query(
                         "UPDATE subscribers SET position = $1 WHERE name = $2 AND position < $1",
                     )
                     .bind(position)
-                    .bind(name)
-                    .execute(&mut *connection)
-                    .await
-                    .context("recording a subscriber's position")?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+                    .bind(&self.name);
+                    unit.execute("recording a subscriber's position", advance)
+                        .await?;
+                }
+                Ok::<_, Stop>(())
+            })
+            .await?;
+        Ok(())
     }
 }
 
-async fn record_dead_letter(
-    connection: &mut sqlx::AnyConnection,
-    subscriber: &str,
-    letter: DeadLetter,
-) -> anyhow::Result<()> {
+fn dead_letter<'q>(subscriber: &'q str, letter: &'q DeadLetter) -> Statement<'q> {
     sqlx::query(
         "INSERT INTO dead_letters (subscriber, event_id, envelope, reason, failed_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subscriber, event_id) DO NOTHING",
     )
     .bind(subscriber)
-    .bind(letter.event_id)
-    .bind(letter.envelope)
-    .bind(letter.reason)
+    .bind(&letter.event_id)
+    .bind(&letter.envelope)
+    .bind(&letter.reason)
     .bind(instant_to_db(now()))
-    .execute(connection)
-    .await
-    .context("setting an event aside as a dead letter")?;
-    Ok(())
 }
 
 struct DeadLetter {

@@ -22,9 +22,8 @@ mod relay;
 
 pub use consumer::{
     Consumer, ConsumerMetrics, Handler, MAX_DELIVERIES, REJECTIONS_BEFORE_DEAD_LETTER, Rejected,
-    decode,
 };
 pub use embedded::EmbeddedLog;
 pub use jetstream::JetStreamBus;
-pub use port::{Delivery, EventBus, Recorded, Subscription};
+pub use port::{Delivery, EventBus, HistoryEntry, Subscription};
 pub use relay::Relay;

@@ -1,7 +1,7 @@
 //! The bus port, implemented by the embedded log and by NATS JetStream.
 
+use mybnb_events::EventEnvelope;
 use mybnb_platform::BoxFuture;
-use mybnb_platform::outbox::EventEnvelope;
 
 /// An event handed to a subscriber, with what it needs to acknowledge it.
 #[derive(Debug, Clone)]
@@ -16,7 +16,7 @@ pub struct Delivery {
 
 /// An event from the bus's history, with where it stands in it.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub struct HistoryEntry {
     /// Increases along the history; pass the last one seen to read on.
     pub position: u64,
     pub envelope: EventEnvelope,
@@ -46,7 +46,7 @@ pub trait EventBus: Send + Sync + 'static {
         event_types: &'a [&'a str],
         after: u64,
         limit: usize,
-    ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>>;
+    ) -> BoxFuture<'a, anyhow::Result<Vec<HistoryEntry>>>;
 }
 
 /// One subscriber's stream of events, in publication order (redeliveries aside). One task

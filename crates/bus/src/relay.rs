@@ -47,8 +47,11 @@ impl Relay {
             }
             self.bus.publish(&events).await?;
             moved += events.len();
-            outbox::mark_published(&self.outbox, events.iter().map(|event| event.id).collect())
-                .await?;
+            outbox::mark_published(
+                &self.outbox,
+                &events.iter().map(|event| event.id).collect::<Vec<_>>(),
+            )
+            .await?;
         }
     }
 

@@ -1,11 +1,13 @@
 //! The embedded log and the relay, on real SQLite files.
 
+mod support;
+
 use std::sync::Arc;
 
 use mybnb_bus::{EmbeddedLog, EventBus, Relay};
-use mybnb_platform::db::{Database, DatabaseLocation, Migrations, WriteOutcome};
-use mybnb_platform::outbox::{self, EventEnvelope};
-use uuid::Uuid;
+use mybnb_platform::db::{Database, DatabaseLocation, Migrations, Stop};
+use mybnb_platform::outbox;
+use support::{event, record};
 
 async fn database(directory: &tempfile::TempDir, name: &str, migrations: Migrations) -> Database {
     let location = DatabaseLocation::Sqlite {
@@ -18,18 +20,6 @@ async fn database(directory: &tempfile::TempDir, name: &str, migrations: Migrati
 
 async fn log(directory: &tempfile::TempDir) -> EmbeddedLog {
     EmbeddedLog::new(database(directory, "events", EmbeddedLog::migrations()).await)
-}
-
-fn event(event_type: &str, aggregate: &str) -> EventEnvelope {
-    EventEnvelope {
-        id: Uuid::now_v7(),
-        event_type: event_type.to_owned(),
-        version: 1,
-        occurred_at: mybnb_platform::db::now(),
-        aggregate_id: aggregate.to_owned(),
-        correlation_id: "test".to_owned(),
-        payload: serde_json::json!({ "aggregate": aggregate }),
-    }
 }
 
 #[tokio::test]
@@ -103,30 +93,6 @@ async fn a_waiting_subscriber_wakes_when_an_event_is_published() {
     assert_eq!(received, published.id);
 }
 
-async fn record(outbox_database: &Database, envelope: &EventEnvelope) {
-    let envelope = envelope.clone();
-    outbox_database
-        .write(Box::new(move |connection| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO outbox (event_id, event_type, event_version, aggregate_id, \
-                     correlation_id, occurred_at, payload) VALUES ($1, $2, 1, $3, $4, $5, $6)",
-                )
-                .bind(envelope.id.to_string())
-                .bind(&envelope.event_type)
-                .bind(&envelope.aggregate_id)
-                .bind(&envelope.correlation_id)
-                .bind(mybnb_platform::db::instant_to_db(envelope.occurred_at))
-                .bind(envelope.payload.to_string())
-                .execute(&mut *connection)
-                .await?;
-                Ok(WriteOutcome::Keep(()))
-            })
-        }))
-        .await
-        .expect("recorded");
-}
-
 #[tokio::test]
 async fn the_relay_publishes_the_outbox_in_order_and_marks_it() {
     let directory = tempfile::tempdir().expect("a directory");
@@ -186,18 +152,15 @@ async fn an_unreadable_event_is_dead_lettered_and_the_subscriber_goes_on() {
     let directory = tempfile::tempdir().expect("a directory");
     let log_database = database(&directory, "events", EmbeddedLog::migrations()).await;
     let log = EmbeddedLog::new(log_database.clone());
+    let broken = sqlx::query(
+        "INSERT INTO events (event_id, event_type, envelope, published_at) \
+         VALUES ('broken-1', 'A', '{not json', '2026-11-24T00:00:00Z')",
+    );
     log_database
-        .write(Box::new(|connection| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO events (event_id, event_type, envelope, published_at) \
-                     VALUES ('broken-1', 'A', '{not json', '2026-11-24T00:00:00Z')",
-                )
-                .execute(&mut *connection)
-                .await?;
-                Ok(WriteOutcome::Keep(()))
-            })
-        }))
+        .write(async |unit| {
+            unit.execute("writing a broken row", broken).await?;
+            Ok::<_, Stop>(())
+        })
         .await
         .expect("a broken row");
     let good = event("A", "after");

@@ -1,31 +1,23 @@
 //! The JetStream bus against a real nats-server (one per test, from `mybnb-testkit`).
 
+mod support;
+
 use std::sync::Arc;
 
 use async_nats::jetstream::stream::Stream;
 use mybnb_bus::{
-    Consumer, ConsumerMetrics, EventBus, Handler, JetStreamBus, Recorded, Rejected, Relay,
+    Consumer, ConsumerMetrics, EventBus, Handler, HistoryEntry, JetStreamBus, Rejected, Relay,
     Subscription,
 };
-use mybnb_platform::db::{Database, DatabaseLocation, WriteOutcome};
+use mybnb_events::EventEnvelope;
+use mybnb_platform::db::{Database, DatabaseLocation};
 use mybnb_platform::metrics::Metrics;
-use mybnb_platform::outbox::{self, EventEnvelope};
+use mybnb_platform::outbox;
 use mybnb_testkit::nats::NatsServer;
+use support::{event, record};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-
-fn event(event_type: &str, aggregate: &str) -> EventEnvelope {
-    EventEnvelope {
-        id: Uuid::now_v7(),
-        event_type: event_type.to_owned(),
-        version: 1,
-        occurred_at: mybnb_platform::db::now(),
-        aggregate_id: aggregate.to_owned(),
-        correlation_id: "test".to_owned(),
-        payload: serde_json::json!({ "aggregate": aggregate }),
-    }
-}
 
 fn ids(events: &[EventEnvelope]) -> Vec<Uuid> {
     events.iter().map(|event| event.id).collect()
@@ -217,7 +209,7 @@ async fn the_consumer_dead_letters_a_poison_event_and_goes_on() {
     let handler: Handler = Arc::new(move |envelope: EventEnvelope| {
         let handled_tx = handled_tx.clone();
         Box::pin(async move {
-            if envelope.aggregate_id == "poison" {
+            if envelope.aggregate_id.as_str() == "poison" {
                 return Err(Rejected("this one can never be handled".to_owned()).into());
             }
             let _ = handled_tx.send(envelope.id);
@@ -391,7 +383,7 @@ async fn history_pages_through_the_stream_and_ends() {
         .map(|event| event.id)
         .collect();
 
-    let mut pages: Vec<Vec<Recorded>> = Vec::new();
+    let mut pages: Vec<Vec<HistoryEntry>> = Vec::new();
     let mut after = 0;
     loop {
         let page = bus.history(&["A"], after, 2).await.expect("a page");
@@ -439,30 +431,6 @@ async fn history_pages_through_the_stream_and_ends() {
             .collect::<Vec<_>>(),
         ids(&events[6..])
     );
-}
-
-async fn record(outbox_database: &Database, envelope: &EventEnvelope) {
-    let envelope = envelope.clone();
-    outbox_database
-        .write(Box::new(move |connection| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO outbox (event_id, event_type, event_version, aggregate_id, \
-                     correlation_id, occurred_at, payload) VALUES ($1, $2, 1, $3, $4, $5, $6)",
-                )
-                .bind(envelope.id.to_string())
-                .bind(&envelope.event_type)
-                .bind(&envelope.aggregate_id)
-                .bind(&envelope.correlation_id)
-                .bind(mybnb_platform::db::instant_to_db(envelope.occurred_at))
-                .bind(envelope.payload.to_string())
-                .execute(&mut *connection)
-                .await?;
-                Ok(WriteOutcome::Keep(()))
-            })
-        }))
-        .await
-        .expect("recorded");
 }
 
 #[tokio::test]

@@ -42,15 +42,15 @@ pub struct BookingCancelled {
 impl IntegrationEvent for BookingConfirmed {
     const TYPE: &'static str = "BookingConfirmed";
     const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.booking_id.to_string()
+    fn aggregate_id(&self) -> crate::AggregateId {
+        self.booking_id.into()
     }
 }
 
 impl IntegrationEvent for BookingCancelled {
     const TYPE: &'static str = "BookingCancelled";
     const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.booking_id.to_string()
+    fn aggregate_id(&self) -> crate::AggregateId {
+        self.booking_id.into()
     }
 }

@@ -20,7 +20,7 @@ pub struct UserRegistered {
 impl IntegrationEvent for UserRegistered {
     const TYPE: &'static str = "UserRegistered";
     const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.user_id.to_string()
+    fn aggregate_id(&self) -> crate::AggregateId {
+        self.user_id.into()
     }
 }

@@ -31,15 +31,15 @@ pub struct RoomDeleted {
 impl IntegrationEvent for RoomRegistered {
     const TYPE: &'static str = "RoomRegistered";
     const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.room_id.to_string()
+    fn aggregate_id(&self) -> crate::AggregateId {
+        self.room_id.into()
     }
 }
 
 impl IntegrationEvent for RoomDeleted {
     const TYPE: &'static str = "RoomDeleted";
     const VERSION: u16 = 1;
-    fn aggregate_id(&self) -> String {
-        self.room_id.to_string()
+    fn aggregate_id(&self) -> crate::AggregateId {
+        self.room_id.into()
     }
 }

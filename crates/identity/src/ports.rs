@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use mybnb_events::CorrelationId;
 use uuid::Uuid;
 
 use crate::domain::{User, Username};
@@ -19,7 +20,7 @@ pub trait UserRepository: Send + Sync + 'static {
         &self,
         user: &User,
         password_hash: &str,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> impl Future<Output = anyhow::Result<Inserted>> + Send;
 
     /// The user and their password hash.

@@ -1,5 +1,6 @@
 //! The identity use cases: sign up, issue a token, read the current user.
 
+use mybnb_events::CorrelationId;
 use mybnb_platform::auth::{IssuedToken, TokenIssuer};
 use uuid::Uuid;
 
@@ -21,13 +22,13 @@ impl<R: UserRepository> IdentityService<R> {
     pub async fn sign_up(
         &self,
         draft: SignUpDraft,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<User, IdentityError> {
         let new_user = draft.parse(Uuid::now_v7(), mybnb_platform::db::now())?;
         let password_hash = passwords::hash(new_user.password).await?;
         match self
             .users
-            .insert(&new_user.user, &password_hash, correlation_id)
+            .insert(&new_user.user, &password_hash, correlation)
             .await?
         {
             Inserted::Created => {

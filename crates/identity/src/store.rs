@@ -1,11 +1,9 @@
 //! The user repository on SQL (SQLite or PostgreSQL, one query text for both).
 
 use anyhow::Context;
+use mybnb_events::CorrelationId;
 use mybnb_events::identity::UserRegistered;
-use mybnb_platform::db::{
-    Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
-};
-use mybnb_platform::outbox;
+use mybnb_platform::db::{Database, instant_from_db, instant_to_db};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -29,44 +27,33 @@ impl UserRepository for SqlUserRepository {
         &self,
         user: &User,
         password_hash: &str,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> anyhow::Result<Inserted> {
-        let (user, password_hash) = (user.clone(), password_hash.to_owned());
-        let correlation_id = correlation_id.to_owned();
+        let insert = sqlx::query(
+            "INSERT INTO users (id, username, display_name, email, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user.id.to_string())
+        .bind(user.username.as_str())
+        .bind(user.display_name.as_str())
+        .bind(user.email.as_ref().map(Email::as_str))
+        .bind(password_hash)
+        .bind(instant_to_db(user.created_at));
+        let event = UserRegistered {
+            user_id: user.id,
+            username: user.username.as_str().to_owned(),
+            display_name: user.display_name.as_str().to_owned(),
+            email: user.email.as_ref().map(|email| email.as_str().to_owned()),
+        };
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    let inserted = sqlx::query(
-                        "INSERT INTO users (id, username, display_name, email, password_hash, \
-                         created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(user.id.to_string())
-                    .bind(user.username.as_str())
-                    .bind(user.display_name.as_str())
-                    .bind(user.email.as_ref().map(Email::as_str))
-                    .bind(password_hash)
-                    .bind(instant_to_db(user.created_at))
-                    .execute(&mut *connection)
-                    .await;
-                    match inserted {
-                        Ok(_) => {
-                            let event = UserRegistered {
-                                user_id: user.id,
-                                username: user.username.as_str().to_owned(),
-                                display_name: user.display_name.as_str().to_owned(),
-                                email: user.email.as_ref().map(|email| email.as_str().to_owned()),
-                            };
-                            outbox::record(connection, &event, &correlation_id).await?;
-                            Ok(WriteOutcome::Keep(Inserted::Created))
-                        }
-                        Err(error) if is_unique_violation(&error) => {
-                            Ok(WriteOutcome::Undo(Inserted::UsernameTaken))
-                        }
-                        Err(error) => Err(error).context("inserting a user"),
-                    }
-                })
-            }))
-            .await
+            .write_caused_by(correlation, async |unit| {
+                unit.insert_unique("inserting a user", insert, Inserted::UsernameTaken)
+                    .await?;
+                unit.record(&event).await?;
+                Ok(Inserted::Created)
+            })
+            .await?
+            .answer()
     }
 
     async fn find_by_username(

@@ -7,7 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod dev;
-mod links;
+mod in_process;
 mod openapi;
 pub mod replay;
 mod secrets;

@@ -22,8 +22,9 @@ pub enum Service {
 }
 
 impl Service {
-    /// The bounded contexts: what `all` runs.
-    pub const CONTEXTS: [Service; 7] = [
+    /// What `all` runs in one process: every bounded context, and the web pages over them
+    /// (the gateway runs alone, in front of them).
+    pub const ALL_IN_ONE: [Service; 7] = [
         Service::Identity,
         Service::Room,
         Service::Payment,
@@ -49,7 +50,7 @@ impl Service {
 
     /// Every service a process can run.
     pub fn all() -> impl Iterator<Item = Service> {
-        Service::CONTEXTS.into_iter().chain([Service::Gateway])
+        Service::ALL_IN_ONE.into_iter().chain([Service::Gateway])
     }
 
     /// The path prefixes a context serves: the gateway routes a request to the context whose
@@ -92,9 +93,9 @@ impl fmt::Display for Service {
 pub struct ServiceSet(BTreeSet<Service>);
 
 impl ServiceSet {
-    /// Every context, in one process.
+    /// Every context and the web pages, in one process.
     pub fn all() -> Self {
-        ServiceSet(Service::CONTEXTS.into_iter().collect())
+        ServiceSet(Service::ALL_IN_ONE.into_iter().collect())
     }
 
     pub fn contains(&self, service: Service) -> bool {

@@ -11,6 +11,7 @@ use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
 use mybnb_booking::service::BookingPolicy;
 use mybnb_booking::store::SqlBookingRepository;
 use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, EventBus, Handler, JetStreamBus, Relay};
+use mybnb_events::EventEnvelope;
 use mybnb_mypage::service::MyPageService;
 use mybnb_mypage::store::SqlMyPageRepository;
 use mybnb_notification::mail::Mailer;
@@ -21,14 +22,13 @@ use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier};
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness};
 use mybnb_platform::metrics::Metrics;
-use mybnb_platform::outbox::EventEnvelope;
 use mybnb_room::http::Rooms;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::links::{InProcessPayments, InProcessRooms};
+use crate::in_process::{InProcessPayments, InProcessRooms};
 use crate::services::Service;
 use crate::settings::Settings;
 
@@ -126,7 +126,8 @@ pub(crate) async fn reconcile_periodically(
             () = tokio::time::sleep(wait) => {}
             () = stop.cancelled() => return,
         }
-        let correlation_id = format!("reconcile-{}", uuid::Uuid::now_v7());
+        let correlation_id =
+            mybnb_events::CorrelationId::new(format!("reconcile-{}", uuid::Uuid::now_v7()));
         let reconciled = tokio::select! {
             reconciled = bookings.reconcile(&correlation_id) => reconciled,
             // Every step of a round is a compare-and-set or idempotent: stopping midway is safe.

@@ -412,7 +412,7 @@ fn every_url_in_the_config_names_a_service_and_its_port() {
         }
     }
     // The gateway reaches every context; the pages reach the API through the gateway.
-    for service in Service::CONTEXTS {
+    for service in Service::ALL_IN_ONE {
         let name = variable(&format!("gateway_{}_urls", service.name()));
         let expected = format!("http://mybnb-{}:", service.name());
         if !config()

@@ -1,11 +1,10 @@
 //! Applying events to my page, and rebuilding it from the whole history.
 
-use mybnb_bus::{EventBus, Rejected, decode};
-use mybnb_events::IntegrationEvent;
+use mybnb_bus::{EventBus, Rejected};
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
+use mybnb_events::{EventEnvelope, Incoming};
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{MyPage, StayUpdate};
@@ -14,13 +13,18 @@ use crate::store::SqlMyPageRepository;
 /// The name my page subscribes and records handled events under.
 pub const CONSUMER: &str = "mypage";
 
-/// The events my page is built from.
-pub const SUBSCRIBES_TO: &[&str] = &[
-    BookingConfirmed::TYPE,
-    BookingCancelled::TYPE,
-    PaymentApproved::TYPE,
-    PaymentCancelled::TYPE,
-];
+mybnb_events::incoming! {
+    /// The events my page is built from.
+    pub enum MyPageIncoming {
+        BookingConfirmed(BookingConfirmed),
+        BookingCancelled(BookingCancelled),
+        PaymentApproved(PaymentApproved),
+        PaymentCancelled(PaymentCancelled),
+    }
+}
+
+/// What my page subscribes to.
+pub const SUBSCRIBES_TO: &[&str] = MyPageIncoming::EVENT_TYPES;
 
 /// Events read from the history per round of a rebuild.
 const REPLAY_PAGE: usize = 1_000;
@@ -41,18 +45,17 @@ impl MyPageService {
     /// Applies one event, exactly once (the inbox), in any order relative to the others.
     #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
     pub async fn handle(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
-        let update = match envelope.event_type.as_str() {
-            BookingConfirmed::TYPE => StayUpdate::from(decode::<BookingConfirmed>(envelope)?),
-            BookingCancelled::TYPE => StayUpdate::from(decode::<BookingCancelled>(envelope)?),
-            PaymentApproved::TYPE => StayUpdate::from(decode::<PaymentApproved>(envelope)?),
-            PaymentCancelled::TYPE => StayUpdate::from(decode::<PaymentCancelled>(envelope)?),
-            other => return Err(Rejected(format!("my page does not read {other}")).into()),
+        let update = match MyPageIncoming::decode(envelope).map_err(Rejected::from)? {
+            MyPageIncoming::BookingConfirmed(event) => StayUpdate::from(event),
+            MyPageIncoming::BookingCancelled(event) => StayUpdate::from(event),
+            MyPageIncoming::PaymentApproved(event) => StayUpdate::from(event),
+            MyPageIncoming::PaymentCancelled(event) => StayUpdate::from(event),
         };
         let handling = Handling {
             consumer: CONSUMER,
             event_id: envelope.id,
         };
-        self.stays.apply(update, handling).await
+        self.stays.apply(&update, &handling).await
     }
 
     /// Throws my page away and builds it again from every event `bus` holds; returns how many

@@ -1,7 +1,7 @@
 //! The my-page tables on SQL (SQLite or PostgreSQL, one query text for both).
 
 use anyhow::Context;
-use mybnb_platform::db::{Database, WriteOutcome};
+use mybnb_platform::db::{Database, Stop};
 use mybnb_platform::inbox::{self, Handling};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -25,66 +25,58 @@ impl SqlMyPageRepository {
     /// Merges what the event says into its stay and records `handling` in the inbox, in one
     /// transaction; nothing changes when the event was handled before. Known values are kept
     /// where the event knows nothing, and a CANCELLED status is never replaced.
-    pub async fn apply(&self, update: StayUpdate, handling: Handling) -> anyhow::Result<()> {
+    pub async fn apply(&self, update: &StayUpdate, handling: &Handling) -> anyhow::Result<()> {
+        let upsert = sqlx::query(
+            "INSERT INTO stays (booking_id, room_id, room_name, guest_id, host_id, \
+             check_in, check_out, total_price, booking_status, payment_status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (booking_id) DO UPDATE SET \
+             room_id = COALESCE(excluded.room_id, stays.room_id), \
+             room_name = COALESCE(excluded.room_name, stays.room_name), \
+             guest_id = COALESCE(excluded.guest_id, stays.guest_id), \
+             host_id = COALESCE(excluded.host_id, stays.host_id), \
+             check_in = COALESCE(excluded.check_in, stays.check_in), \
+             check_out = COALESCE(excluded.check_out, stays.check_out), \
+             total_price = COALESCE(excluded.total_price, stays.total_price), \
+             booking_status = CASE WHEN stays.booking_status = $11 \
+               THEN stays.booking_status \
+               ELSE COALESCE(excluded.booking_status, stays.booking_status) END, \
+             payment_status = CASE WHEN stays.payment_status = $11 \
+               THEN stays.payment_status \
+               ELSE COALESCE(excluded.payment_status, stays.payment_status) END",
+        )
+        .bind(update.booking_id.to_string())
+        .bind(update.room_id.map(|id| id.to_string()))
+        .bind(update.room_name.as_deref())
+        .bind(update.guest_id.map(|id| id.to_string()))
+        .bind(update.host_id.map(|id| id.to_string()))
+        .bind(update.check_in.map(|date| date.to_string()))
+        .bind(update.check_out.map(|date| date.to_string()))
+        .bind(update.total_price)
+        .bind(update.booking_status)
+        .bind(update.payment_status)
+        .bind(CANCELLED);
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if !handling.first_time(connection).await? {
-                        return Ok(WriteOutcome::Undo(()));
-                    }
-                    sqlx::query(
-                        "INSERT INTO stays (booking_id, room_id, room_name, guest_id, host_id, \
-                         check_in, check_out, total_price, booking_status, payment_status) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                         ON CONFLICT (booking_id) DO UPDATE SET \
-                         room_id = COALESCE(excluded.room_id, stays.room_id), \
-                         room_name = COALESCE(excluded.room_name, stays.room_name), \
-                         guest_id = COALESCE(excluded.guest_id, stays.guest_id), \
-                         host_id = COALESCE(excluded.host_id, stays.host_id), \
-                         check_in = COALESCE(excluded.check_in, stays.check_in), \
-                         check_out = COALESCE(excluded.check_out, stays.check_out), \
-                         total_price = COALESCE(excluded.total_price, stays.total_price), \
-                         booking_status = CASE WHEN stays.booking_status = $11 \
-                           THEN stays.booking_status \
-                           ELSE COALESCE(excluded.booking_status, stays.booking_status) END, \
-                         payment_status = CASE WHEN stays.payment_status = $11 \
-                           THEN stays.payment_status \
-                           ELSE COALESCE(excluded.payment_status, stays.payment_status) END",
-                    )
-                    .bind(update.booking_id.to_string())
-                    .bind(update.room_id.map(|id| id.to_string()))
-                    .bind(update.room_name)
-                    .bind(update.guest_id.map(|id| id.to_string()))
-                    .bind(update.host_id.map(|id| id.to_string()))
-                    .bind(update.check_in.map(|date| date.to_string()))
-                    .bind(update.check_out.map(|date| date.to_string()))
-                    .bind(update.total_price)
-                    .bind(update.booking_status)
-                    .bind(update.payment_status)
-                    .bind(CANCELLED)
-                    .execute(&mut *connection)
-                    .await
-                    .context("updating a stay on my page")?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+            .write(async |unit| {
+                unit.first_time(handling).await?;
+                unit.execute("updating a stay on my page", upsert).await?;
+                Ok::<_, Stop>(())
+            })
+            .await?;
+        Ok(())
     }
 
     /// Forgets every stay and every handled event, to rebuild from the history.
     pub async fn clear(&self, consumer: &'static str) -> anyhow::Result<()> {
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    sqlx::query("DELETE FROM stays")
-                        .execute(&mut *connection)
-                        .await
-                        .context("clearing my page")?;
-                    inbox::forget(connection, consumer).await?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+            .write(async |unit| {
+                unit.execute("clearing my page", sqlx::query("DELETE FROM stays"))
+                    .await?;
+                inbox::forget(unit.connection(), consumer).await?;
+                Ok::<_, Stop>(())
+            })
+            .await?;
+        Ok(())
     }
 
     /// The user's stays as guest and as host, newest first; stays whose booking event has not

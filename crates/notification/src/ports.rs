@@ -2,18 +2,10 @@
 
 use std::future::Future;
 
+use mybnb_platform::db::Written;
 use uuid::Uuid;
 
 use crate::domain::{Incoming, Notification, NotificationPage, Page};
-
-/// What applying an event did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    /// The event was handled now; with the notification it caused, if any.
-    Handled(Option<Notification>),
-    /// The event had been handled before: nothing changed.
-    AlreadyHandled,
-}
 
 /// Where notifications, what they are worded from, and the e-mails to send are kept. Errors are
 /// failures of the store itself.
@@ -21,13 +13,14 @@ pub trait NotificationRepository: Send + Sync + 'static {
     /// Applies an event once, in one transaction: records its id in the inbox; remembers the
     /// contact or stay it brings; records the notification it causes, worded with the stay
     /// remembered for its booking; and with `queue_mail`, queues the e-mail to a recipient
-    /// whose address is known. [`Applied::AlreadyHandled`] when the inbox already had the id.
+    /// whose address is known. The notification it caused, if any, or
+    /// [`Written::AlreadyHandled`] when the inbox already had the id.
     fn apply(
         &self,
         event_id: Uuid,
         incoming: Incoming,
         queue_mail: bool,
-    ) -> impl Future<Output = anyhow::Result<Applied>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Written<Option<Notification>>>> + Send;
 
     /// A page of the recipient's notifications, newest first.
     fn page(

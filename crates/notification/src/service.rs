@@ -1,29 +1,20 @@
 //! The notification use cases: handle an event (exactly once), read one's history, follow
 //! one's notifications live.
 
-use mybnb_bus::{Rejected, decode};
-use mybnb_events::IntegrationEvent;
-use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
-use mybnb_events::identity::UserRegistered;
-use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
-use mybnb_platform::outbox::EventEnvelope;
+use mybnb_bus::Rejected;
+use mybnb_events::{EventEnvelope, Incoming as _};
+use mybnb_platform::db::Written;
 use uuid::Uuid;
 
 use crate::domain::{Incoming, NotificationError, NotificationPage, Page};
 use crate::live::{Feed, LiveNotifications};
-use crate::ports::{Applied, NotificationRepository};
+use crate::ports::NotificationRepository;
 
 /// The name this context's subscriber has on the bus and in its inbox.
 pub const CONSUMER: &str = "notification";
 
-/// The events this context reads.
-pub const SUBSCRIBES_TO: &[&str] = &[
-    UserRegistered::TYPE,
-    BookingConfirmed::TYPE,
-    BookingCancelled::TYPE,
-    PaymentApproved::TYPE,
-    PaymentCancelled::TYPE,
-];
+/// The events this context reads: those [`Incoming`] declares.
+pub const SUBSCRIBES_TO: &[&str] = Incoming::EVENT_TYPES;
 
 pub struct NotificationService<R> {
     notifications: R,
@@ -47,13 +38,13 @@ impl<R: NotificationRepository> NotificationService<R> {
     /// its e-mail, if any, is the mailer's business from then on.
     #[tracing::instrument(skip_all, fields(event_id = %envelope.id, event_type = %envelope.event_type))]
     pub async fn handle(&self, envelope: EventEnvelope) -> anyhow::Result<()> {
-        let incoming = read(&envelope)?;
+        let incoming = Incoming::decode(&envelope).map_err(Rejected::from)?;
         match self
             .notifications
             .apply(envelope.id, incoming, self.mail_enabled)
             .await?
         {
-            Applied::Handled(Some(notification)) => {
+            Written::Applied(Some(notification)) => {
                 tracing::info!(
                     notification_id = %notification.id,
                     recipient = %notification.recipient,
@@ -62,8 +53,8 @@ impl<R: NotificationRepository> NotificationService<R> {
                 );
                 self.live.publish(notification);
             }
-            Applied::Handled(None) => {}
-            Applied::AlreadyHandled => tracing::debug!("event handled before; nothing to do"),
+            Written::Applied(None) => {}
+            _ => tracing::debug!("event handled before; nothing to do"),
         }
         Ok(())
     }
@@ -104,25 +95,4 @@ impl<R: NotificationRepository> NotificationService<R> {
     pub fn end_streams(&self) {
         self.live.end();
     }
-}
-
-/// The envelope's event, or why it can never be read.
-fn read(envelope: &EventEnvelope) -> Result<Incoming, Rejected> {
-    let event_type = envelope.event_type.as_str();
-    let incoming = if event_type == UserRegistered::TYPE {
-        Incoming::UserRegistered(decode(envelope)?)
-    } else if event_type == BookingConfirmed::TYPE {
-        Incoming::BookingConfirmed(decode(envelope)?)
-    } else if event_type == BookingCancelled::TYPE {
-        Incoming::BookingCancelled(decode(envelope)?)
-    } else if event_type == PaymentApproved::TYPE {
-        Incoming::PaymentApproved(decode(envelope)?)
-    } else if event_type == PaymentCancelled::TYPE {
-        Incoming::PaymentCancelled(decode(envelope)?)
-    } else {
-        return Err(Rejected(format!(
-            "the notification context does not read {event_type}"
-        )));
-    };
-    Ok(incoming)
 }

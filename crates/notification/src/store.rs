@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use mybnb_platform::db::{Database, WriteOutcome, instant_from_db, instant_to_db, now};
+use mybnb_platform::db::{Database, Stop, Written, instant_from_db, instant_to_db, now};
 use mybnb_platform::inbox::Handling;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -12,7 +12,7 @@ use crate::domain::{
     Contact, Incoming, Notification, NotificationKind, NotificationPage, OutgoingMail, Page, Stay,
 };
 use crate::mail::queue;
-use crate::ports::{Applied, NotificationRepository};
+use crate::ports::NotificationRepository;
 use crate::service::CONSUMER;
 
 #[derive(Clone)]
@@ -35,46 +35,42 @@ impl NotificationRepository for SqlNotificationRepository {
         event_id: Uuid,
         incoming: Incoming,
         queue_mail: bool,
-    ) -> anyhow::Result<Applied> {
+    ) -> anyhow::Result<Written<Option<Notification>>> {
+        let handling = Handling {
+            consumer: CONSUMER,
+            event_id,
+        };
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    let handling = Handling {
-                        consumer: CONSUMER,
-                        event_id,
-                    };
-                    if !handling.first_time(&mut *connection).await? {
-                        return Ok(WriteOutcome::Undo(Applied::AlreadyHandled));
+            .write(async |unit| {
+                unit.first_time(&handling).await?;
+                let connection = unit.connection();
+                if let Some(contact) = incoming.contact() {
+                    remember_contact(connection, &contact).await?;
+                }
+                let known_stay = match (incoming.stay(), incoming.booking_id()) {
+                    (Some(stay), _) => {
+                        remember_stay(connection, &stay).await?;
+                        Some(stay)
                     }
-                    if let Some(contact) = incoming.contact() {
-                        remember_contact(connection, &contact).await?;
-                    }
-                    let known_stay = match (incoming.stay(), incoming.booking_id()) {
-                        (Some(stay), _) => {
-                            remember_stay(connection, &stay).await?;
-                            Some(stay)
-                        }
-                        (None, Some(booking_id)) => find_stay(connection, booking_id).await?,
-                        (None, None) => None,
-                    };
-                    let at = now();
-                    let Some(notification) =
-                        incoming.notification(known_stay.as_ref(), Uuid::now_v7(), event_id, at)
-                    else {
-                        return Ok(WriteOutcome::Keep(Applied::Handled(None)));
-                    };
-                    insert_notification(connection, &notification).await?;
-                    if queue_mail
-                        && let Some(contact) =
-                            find_contact(connection, notification.recipient).await?
-                        && let Some(mail) =
-                            OutgoingMail::for_notification(Uuid::now_v7(), &notification, &contact)
-                    {
-                        queue::enqueue(connection, &mail, at).await?;
-                    }
-                    Ok(WriteOutcome::Keep(Applied::Handled(Some(notification))))
-                })
-            }))
+                    (None, Some(booking_id)) => find_stay(connection, booking_id).await?,
+                    (None, None) => None,
+                };
+                let at = now();
+                let Some(notification) =
+                    incoming.notification(known_stay.as_ref(), Uuid::now_v7(), event_id, at)
+                else {
+                    return Ok(None);
+                };
+                insert_notification(connection, &notification).await?;
+                if queue_mail
+                    && let Some(contact) = find_contact(connection, notification.recipient).await?
+                    && let Some(mail) =
+                        OutgoingMail::for_notification(Uuid::now_v7(), &notification, &contact)
+                {
+                    queue::enqueue(connection, &mail, at).await?;
+                }
+                Ok::<_, Stop>(Some(notification))
+            })
             .await
     }
 

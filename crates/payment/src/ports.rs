@@ -2,7 +2,9 @@
 
 use std::future::Future;
 
+use mybnb_events::CorrelationId;
 use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
+use mybnb_platform::db::Written;
 use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
@@ -28,19 +30,19 @@ pub trait PaymentRepository: Send + Sync + 'static {
         &self,
         payment: &Payment,
         event: Option<&PaymentApproved>,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> impl Future<Output = anyhow::Result<Recorded>> + Send;
 
     /// Gives back an approved payment: stores its new status (voided or refunded) with its
-    /// event, if it is still APPROVED — `false` when another void or refund got there first,
-    /// or when the event that asked for it (`handling`) was handled before.
+    /// event, if it is still APPROVED — else [`Written::LostRace`] (another void or refund got
+    /// there first) or [`Written::AlreadyHandled`] (the event that asked, `handling`).
     fn give_back(
         &self,
         payment: &Payment,
         event: &PaymentCancelled,
-        correlation_id: &str,
-        handling: Option<Handling>,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+        correlation: &CorrelationId,
+        handling: Option<&Handling>,
+    ) -> impl Future<Output = anyhow::Result<Written<()>>> + Send;
 }
 
 /// The card network behind the gateway.

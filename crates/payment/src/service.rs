@@ -1,11 +1,10 @@
 //! The payment use cases: charge (idempotent per booking), look up, void, refund.
 
-use mybnb_bus::decode;
-use mybnb_events::IntegrationEvent;
+use mybnb_bus::Rejected;
 use mybnb_events::booking::BookingCancelled;
-use mybnb_platform::db::now;
+use mybnb_events::{CorrelationId, EventEnvelope, Incoming};
+use mybnb_platform::db::{Written, now};
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{Payment, PaymentError, PaymentOrder};
@@ -14,8 +13,15 @@ use crate::ports::{CardNetwork, PaymentRepository, Recorded};
 /// The name payment subscribes and records handled events under.
 pub const CONSUMER: &str = "payment";
 
-/// The events payment reacts to.
-pub const SUBSCRIBES_TO: &[&str] = &[BookingCancelled::TYPE];
+mybnb_events::incoming! {
+    /// The events payment reacts to.
+    pub enum PaymentIncoming {
+        BookingCancelled(BookingCancelled),
+    }
+}
+
+/// What payment subscribes to.
+pub const SUBSCRIBES_TO: &[&str] = PaymentIncoming::EVENT_TYPES;
 
 pub struct PaymentService<R, N> {
     payments: R,
@@ -33,7 +39,7 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
     pub async fn charge(
         &self,
         order: PaymentOrder,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<Payment, PaymentError> {
         if let Some(existing) = self.payments.find_by_booking(order.booking_id).await? {
             existing.check_same_order(&order)?;
@@ -47,7 +53,7 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
         let (payment, event) = Payment::authorized(Uuid::now_v7(), order, authorization, now());
         match self
             .payments
-            .insert(&payment, event.as_ref(), correlation_id)
+            .insert(&payment, event.as_ref(), correlation)
             .await?
         {
             Recorded::Created => {
@@ -74,21 +80,22 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
     pub async fn void(
         &self,
         order: PaymentOrder,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<Payment, PaymentError> {
         let Some(mut payment) = self.payments.find_by_booking(order.booking_id).await? else {
             let void = Payment::void_in_advance(Uuid::now_v7(), order, now());
-            return match self.payments.insert(&void, None, correlation_id).await? {
+            return match self.payments.insert(&void, None, correlation).await? {
                 Recorded::Created => Ok(void),
                 // A charge got in first: void that one.
-                Recorded::Existing(_) => Box::pin(self.void(order, correlation_id)).await,
+                Recorded::Existing(_) => Box::pin(self.void(order, correlation)).await,
             };
         };
         if let Some(event) = payment.void(now()) {
-            if !self
+            if self
                 .payments
-                .give_back(&payment, &event, correlation_id, None)
+                .give_back(&payment, &event, correlation, None)
                 .await?
+                != Written::Applied(())
             {
                 return self.find(order.booking_id).await;
             }
@@ -101,9 +108,9 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
     pub async fn refund(
         &self,
         booking_id: Uuid,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<Payment, PaymentError> {
-        self.refund_for(booking_id, correlation_id, None).await
+        self.refund_for(booking_id, correlation, None).await
     }
 
     /// Refunds the booking's payment, recording `handling` (the event that asked for it) with
@@ -112,15 +119,16 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
     async fn refund_for(
         &self,
         booking_id: Uuid,
-        correlation_id: &str,
-        handling: Option<Handling>,
+        correlation: &CorrelationId,
+        handling: Option<&Handling>,
     ) -> Result<Payment, PaymentError> {
         let mut payment = self.find(booking_id).await?;
         if let Some(event) = payment.refund(now())? {
-            if !self
+            if self
                 .payments
-                .give_back(&payment, &event, correlation_id, handling)
+                .give_back(&payment, &event, correlation, handling)
                 .await?
+                != Written::Applied(())
             {
                 return self.find(booking_id).await;
             }
@@ -133,13 +141,14 @@ impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
     /// event (the inbox), and only once per payment (compare-and-set on APPROVED).
     #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
     pub async fn on_booking_cancelled(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
-        let event: BookingCancelled = decode(envelope)?;
+        let PaymentIncoming::BookingCancelled(event) =
+            PaymentIncoming::decode(envelope).map_err(Rejected::from)?;
         let handling = Handling {
             consumer: CONSUMER,
             event_id: envelope.id,
         };
         match self
-            .refund_for(event.booking_id, &envelope.correlation_id, Some(handling))
+            .refund_for(event.booking_id, &envelope.correlation_id, Some(&handling))
             .await
         {
             Ok(_) => Ok(()),

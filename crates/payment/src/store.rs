@@ -1,11 +1,10 @@
 //! The payment repository on SQL (SQLite or PostgreSQL, one query text for both).
 
 use anyhow::Context;
-use mybnb_platform::db::{
-    Database, WriteOutcome, instant_from_db, instant_to_db, is_unique_violation,
-};
+use mybnb_events::CorrelationId;
+use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
+use mybnb_platform::db::{Database, Stop, Written, instant_from_db, instant_to_db};
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -40,49 +39,38 @@ impl PaymentRepository for SqlPaymentRepository {
     async fn insert(
         &self,
         payment: &Payment,
-        event: Option<&mybnb_events::payment::PaymentApproved>,
-        correlation_id: &str,
+        event: Option<&PaymentApproved>,
+        correlation: &CorrelationId,
     ) -> anyhow::Result<Recorded> {
-        let (payment, event, correlation_id) =
-            (payment.clone(), event.cloned(), correlation_id.to_owned());
-        let booking_id = payment.order.booking_id;
-        let created = self
+        let insert = sqlx::query(
+            "INSERT INTO payments (id, booking_id, guest_id, host_id, amount, status, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(payment.id.to_string())
+        .bind(payment.order.booking_id.to_string())
+        .bind(payment.order.guest_id.to_string())
+        .bind(payment.order.host_id.to_string())
+        .bind(payment.order.amount)
+        .bind(payment.status.as_str())
+        .bind(instant_to_db(payment.created_at))
+        .bind(instant_to_db(payment.updated_at));
+        let written = self
             .database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    let inserted = sqlx::query(
-                        "INSERT INTO payments (id, booking_id, guest_id, host_id, amount, status, \
-                         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(payment.id.to_string())
-                    .bind(payment.order.booking_id.to_string())
-                    .bind(payment.order.guest_id.to_string())
-                    .bind(payment.order.host_id.to_string())
-                    .bind(payment.order.amount)
-                    .bind(payment.status.as_str())
-                    .bind(instant_to_db(payment.created_at))
-                    .bind(instant_to_db(payment.updated_at))
-                    .execute(&mut *connection)
-                    .await;
-                    match inserted {
-                        Ok(_) => {}
-                        Err(error) if is_unique_violation(&error) => {
-                            return Ok(WriteOutcome::Undo(false));
-                        }
-                        Err(error) => return Err(error).context("inserting a payment"),
-                    }
-                    if let Some(event) = event {
-                        outbox::record(connection, &event, &correlation_id).await?;
-                    }
-                    Ok(WriteOutcome::Keep(true))
-                })
-            }))
+            .write_caused_by(correlation, async |unit| {
+                // The booking id is unique: a second payment for it is refused.
+                unit.insert_unique("inserting a payment", insert, BookingHasOne)
+                    .await?;
+                if let Some(event) = event {
+                    unit.record(event).await?;
+                }
+                Ok(())
+            })
             .await?;
-        if created {
+        if let Written::Applied(()) = written {
             return Ok(Recorded::Created);
         }
         let existing = self
-            .find_by_booking(booking_id)
+            .find_by_booking(payment.order.booking_id)
             .await?
             .context("a payment that collided has vanished")?;
         Ok(Recorded::Existing(existing))
@@ -91,42 +79,31 @@ impl PaymentRepository for SqlPaymentRepository {
     async fn give_back(
         &self,
         payment: &Payment,
-        event: &mybnb_events::payment::PaymentCancelled,
-        correlation_id: &str,
-        handling: Option<Handling>,
-    ) -> anyhow::Result<bool> {
-        let (payment, event, correlation_id) =
-            (payment.clone(), event.clone(), correlation_id.to_owned());
+        event: &PaymentCancelled,
+        correlation: &CorrelationId,
+        handling: Option<&Handling>,
+    ) -> anyhow::Result<Written<()>> {
+        let give_back = sqlx::query(
+            "UPDATE payments SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'APPROVED'",
+        )
+        .bind(payment.status.as_str())
+        .bind(instant_to_db(payment.updated_at))
+        .bind(payment.id.to_string());
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if let Some(handling) = handling
-                        && !handling.first_time(connection).await?
-                    {
-                        return Ok(WriteOutcome::Undo(false));
-                    }
-                    let given_back = sqlx::query(
-                        "UPDATE payments SET status = $1, updated_at = $2 \
-                         WHERE id = $3 AND status = 'APPROVED'",
-                    )
-                    .bind(payment.status.as_str())
-                    .bind(instant_to_db(payment.updated_at))
-                    .bind(payment.id.to_string())
-                    .execute(&mut *connection)
-                    .await
-                    .context("giving back a payment")?
-                    .rows_affected()
-                        == 1;
-                    if !given_back {
-                        return Ok(WriteOutcome::Undo(false));
-                    }
-                    outbox::record(connection, &event, &correlation_id).await?;
-                    Ok(WriteOutcome::Keep(true))
-                })
-            }))
+            .write_caused_by(correlation, async |unit| {
+                if let Some(handling) = handling {
+                    unit.first_time(handling).await?;
+                }
+                unit.guarded("giving back a payment", give_back).await?;
+                unit.record(event).await?;
+                Ok::<_, Stop>(())
+            })
             .await
     }
 }
+
+/// Why a payment was not inserted: its booking already has one.
+struct BookingHasOne;
 
 fn payment_from_row(row: &AnyRow) -> anyhow::Result<Payment> {
     let uuid = |column: &str| -> anyhow::Result<Uuid> {

@@ -1,9 +1,9 @@
 //! The inbox: exactly-once effects from at-least-once delivery.
 //!
-//! A consumer calls [`Handling::first_time`] in the transaction that applies an event's effect. The
-//! event id is recorded in the consumer's own database with the effect, so either both commit
-//! or neither does; when the id is already there, the event was handled before and the caller
-//! leaves everything as it is.
+//! A consumer calls [`crate::db::Unit::first_time`] in the write unit that applies an event's
+//! effect. The event id is recorded in the consumer's own database with the effect, so either
+//! both commit or neither does; when the id is already there, the event was handled before and
+//! the unit stops, changing nothing.
 
 use anyhow::Context;
 use sqlx::AnyConnection;
@@ -28,7 +28,7 @@ pub struct Handling {
 impl Handling {
     /// Records in this transaction that the consumer handles the event; `false` when it
     /// already has, in which case the caller must change nothing.
-    pub async fn first_time(&self, transaction: &mut AnyConnection) -> anyhow::Result<bool> {
+    pub(crate) async fn first_time(&self, transaction: &mut AnyConnection) -> anyhow::Result<bool> {
         let recorded = sqlx::query(
             "INSERT INTO inbox (consumer, event_id, handled_at) VALUES ($1, $2, $3) \
              ON CONFLICT (consumer, event_id) DO NOTHING",

@@ -4,8 +4,9 @@ use std::future::Future;
 
 use chrono::NaiveDate;
 
+use mybnb_events::CorrelationId;
 use mybnb_events::room::{RoomDeleted, RoomRegistered};
-
+use mybnb_platform::db::Written;
 use mybnb_platform::inbox::Handling;
 
 use crate::domain::{BookedStay, NightRange, Room, RoomId, SearchCriteria, SearchResults};
@@ -18,19 +19,19 @@ pub trait RoomRepository: Send + Sync + 'static {
         &self,
         room: &Room,
         event: &RoomRegistered,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 
     /// The room, unless it does not exist or was deleted.
     fn find(&self, id: RoomId) -> impl Future<Output = anyhow::Result<Option<Room>>> + Send;
 
-    /// Marks the room deleted; `false` when it was already gone.
+    /// Marks the room deleted; [`Written::LostRace`] when it was already gone.
     fn delete(
         &self,
         id: RoomId,
         event: &RoomDeleted,
-        correlation_id: &str,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+        correlation: &CorrelationId,
+    ) -> impl Future<Output = anyhow::Result<Written<()>>> + Send;
 
     /// Rooms matching the criteria; with free nights, only rooms no uncancelled booked stay
     /// overlaps.
@@ -51,7 +52,7 @@ pub trait RoomRepository: Send + Sync + 'static {
     /// `handling` in the inbox; nothing changes when the event was handled before.
     fn record_stay(
         &self,
-        stay: BookedStay,
-        handling: Handling,
+        stay: &BookedStay,
+        handling: &Handling,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }

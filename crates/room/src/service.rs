@@ -1,10 +1,10 @@
 //! The room use cases: register, read, delete, search, availability.
 
-use mybnb_bus::{Rejected, decode};
-use mybnb_events::IntegrationEvent;
+use mybnb_bus::Rejected;
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
+use mybnb_events::{CorrelationId, EventEnvelope, Incoming};
+use mybnb_platform::db::Written;
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -16,8 +16,16 @@ use crate::ports::RoomRepository;
 /// The name room subscribes and records handled events under.
 pub const CONSUMER: &str = "room";
 
-/// The events room reacts to: those that take and free nights.
-pub const SUBSCRIBES_TO: &[&str] = &[BookingConfirmed::TYPE, BookingCancelled::TYPE];
+mybnb_events::incoming! {
+    /// The events room reacts to: those that take and free nights.
+    pub enum RoomIncoming {
+        Confirmed(BookingConfirmed),
+        Cancelled(BookingCancelled),
+    }
+}
+
+/// What room subscribes to.
+pub const SUBSCRIBES_TO: &[&str] = RoomIncoming::EVENT_TYPES;
 
 pub struct RoomService<R> {
     rooms: R,
@@ -33,7 +41,7 @@ impl<R: RoomRepository> RoomService<R> {
         &self,
         host: Host,
         draft: ListingDraft,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<Room, RoomError> {
         let listing = draft.parse()?;
         let (room, event) = Room::register(
@@ -42,7 +50,7 @@ impl<R: RoomRepository> RoomService<R> {
             listing,
             mybnb_platform::db::now(),
         );
-        self.rooms.insert(&room, &event, correlation_id).await?;
+        self.rooms.insert(&room, &event, correlation).await?;
         tracing::info!(room_id = %room.id.0, "room registered");
         Ok(room)
     }
@@ -56,11 +64,11 @@ impl<R: RoomRepository> RoomService<R> {
         &self,
         requested_by: Uuid,
         id: RoomId,
-        correlation_id: &str,
+        correlation: &CorrelationId,
     ) -> Result<(), RoomError> {
         let room = self.get(id).await?;
         let event = room.delete(requested_by)?;
-        if !self.rooms.delete(id, &event, correlation_id).await? {
+        if self.rooms.delete(id, &event, correlation).await? != Written::Applied(()) {
             return Err(RoomError::NotFound(id.0));
         }
         tracing::info!("room deleted");
@@ -95,33 +103,26 @@ impl<R: RoomRepository> RoomService<R> {
     /// one frees them. Exactly once per event, in any order.
     #[tracing::instrument(skip_all, fields(event_id = %envelope.id))]
     pub async fn on_booking_event(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
-        let stay = match envelope.event_type.as_str() {
-            BookingConfirmed::TYPE => {
-                let confirmed: BookingConfirmed = decode(envelope)?;
-                BookedStay {
-                    booking_id: confirmed.booking_id,
-                    room_id: confirmed.room_id,
-                    check_in: confirmed.check_in,
-                    check_out: confirmed.check_out,
-                    cancelled: false,
-                }
-            }
-            BookingCancelled::TYPE => {
-                let cancelled: BookingCancelled = decode(envelope)?;
-                BookedStay {
-                    booking_id: cancelled.booking_id,
-                    room_id: cancelled.room_id,
-                    check_in: cancelled.check_in,
-                    check_out: cancelled.check_out,
-                    cancelled: true,
-                }
-            }
-            other => return Err(Rejected(format!("room does not read {other}")).into()),
+        let stay = match RoomIncoming::decode(envelope).map_err(Rejected::from)? {
+            RoomIncoming::Confirmed(confirmed) => BookedStay {
+                booking_id: confirmed.booking_id,
+                room_id: confirmed.room_id,
+                check_in: confirmed.check_in,
+                check_out: confirmed.check_out,
+                cancelled: false,
+            },
+            RoomIncoming::Cancelled(cancelled) => BookedStay {
+                booking_id: cancelled.booking_id,
+                room_id: cancelled.room_id,
+                check_in: cancelled.check_in,
+                check_out: cancelled.check_out,
+                cancelled: true,
+            },
         };
         let handling = Handling {
             consumer: CONSUMER,
             event_id: envelope.id,
         };
-        self.rooms.record_stay(stay, handling).await
+        self.rooms.record_stay(&stay, &handling).await
     }
 }

@@ -3,9 +3,10 @@
 use anyhow::Context;
 use chrono::NaiveDate;
 
-use mybnb_platform::db::{Database, WriteOutcome, instant_from_db, instant_to_db};
+use mybnb_events::CorrelationId;
+use mybnb_events::room::{RoomDeleted, RoomRegistered};
+use mybnb_platform::db::{Database, Stop, Written, instant_from_db, instant_to_db};
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox;
 use sqlx::Arguments;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{AssertSqlSafe, Row};
@@ -35,40 +36,35 @@ impl RoomRepository for SqlRoomRepository {
     async fn insert(
         &self,
         room: &Room,
-        event: &mybnb_events::room::RoomRegistered,
-        correlation_id: &str,
+        event: &RoomRegistered,
+        correlation: &CorrelationId,
     ) -> anyhow::Result<()> {
-        let (room, event, correlation_id) =
-            (room.clone(), event.clone(), correlation_id.to_owned());
+        let listing = &room.listing;
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    let listing = &room.listing;
-                    sqlx::query(
-                        "INSERT INTO rooms (id, host_id, host_name, name, address, city, city_key, \
-                         description, price, capacity, search_text, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    )
-                    .bind(room.id.0.to_string())
-                    .bind(room.host.id.to_string())
-                    .bind(&room.host.name)
-                    .bind(listing.name())
-                    .bind(listing.address())
-                    .bind(listing.city())
-                    .bind(listing.city_key())
-                    .bind(listing.description())
-                    .bind(listing.price().won())
-                    .bind(i64::from(listing.capacity().guests()))
-                    .bind(listing.search_text())
-                    .bind(instant_to_db(room.registered_at))
-                    .execute(&mut *connection)
-                    .await
-                    .context("inserting a room")?;
-                    outbox::record(connection, &event, &correlation_id).await?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+            .write_caused_by(correlation, async |unit| {
+                let insert = sqlx::query(
+                    "INSERT INTO rooms (id, host_id, host_name, name, address, city, city_key, \
+                     description, price, capacity, search_text, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(room.id.0.to_string())
+                .bind(room.host.id.to_string())
+                .bind(&room.host.name)
+                .bind(listing.name())
+                .bind(listing.address())
+                .bind(listing.city())
+                .bind(listing.city_key())
+                .bind(listing.description())
+                .bind(listing.price().won())
+                .bind(i64::from(listing.capacity().guests()))
+                .bind(listing.search_text())
+                .bind(instant_to_db(room.registered_at));
+                unit.execute("inserting a room", insert).await?;
+                unit.record(event).await?;
+                Ok::<_, Stop>(())
+            })
+            .await?;
+        Ok(())
     }
 
     async fn find(&self, id: RoomId) -> anyhow::Result<Option<Room>> {
@@ -84,58 +80,43 @@ impl RoomRepository for SqlRoomRepository {
     async fn delete(
         &self,
         id: RoomId,
-        event: &mybnb_events::room::RoomDeleted,
-        correlation_id: &str,
-    ) -> anyhow::Result<bool> {
-        let (event, correlation_id) = (event.clone(), correlation_id.to_owned());
+        event: &RoomDeleted,
+        correlation: &CorrelationId,
+    ) -> anyhow::Result<Written<()>> {
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    let deleted = sqlx::query(
-                        "UPDATE rooms SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
-                    )
-                    .bind(instant_to_db(mybnb_platform::db::now()))
-                    .bind(id.0.to_string())
-                    .execute(&mut *connection)
-                    .await
-                    .context("deleting a room")?
-                    .rows_affected()
-                        == 1;
-                    if !deleted {
-                        return Ok(WriteOutcome::Undo(false));
-                    }
-                    outbox::record(connection, &event, &correlation_id).await?;
-                    Ok(WriteOutcome::Keep(true))
-                })
-            }))
+            .write_caused_by(correlation, async |unit| {
+                let delete = sqlx::query(
+                    "UPDATE rooms SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+                )
+                .bind(instant_to_db(mybnb_platform::db::now()))
+                .bind(id.0.to_string());
+                unit.guarded("deleting a room", delete).await?;
+                unit.record(event).await?;
+                Ok::<_, Stop>(())
+            })
             .await
     }
 
-    async fn record_stay(&self, stay: BookedStay, handling: Handling) -> anyhow::Result<()> {
+    async fn record_stay(&self, stay: &BookedStay, handling: &Handling) -> anyhow::Result<()> {
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if !handling.first_time(connection).await? {
-                        return Ok(WriteOutcome::Undo(()));
-                    }
-                    sqlx::query(
-                        "INSERT INTO booked_stays (booking_id, room_id, check_in, check_out, \
-                         cancelled) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (booking_id) \
-                         DO UPDATE SET cancelled = CASE WHEN excluded.cancelled = 1 \
-                         THEN 1 ELSE booked_stays.cancelled END",
-                    )
-                    .bind(stay.booking_id.to_string())
-                    .bind(stay.room_id.to_string())
-                    .bind(stay.check_in.to_string())
-                    .bind(stay.check_out.to_string())
-                    .bind(i64::from(stay.cancelled))
-                    .execute(&mut *connection)
-                    .await
-                    .context("recording a booked stay")?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+            .write(async |unit| {
+                unit.first_time(handling).await?;
+                let upsert = sqlx::query(
+                    "INSERT INTO booked_stays (booking_id, room_id, check_in, check_out, \
+                     cancelled) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (booking_id) \
+                     DO UPDATE SET cancelled = CASE WHEN excluded.cancelled = 1 \
+                     THEN 1 ELSE booked_stays.cancelled END",
+                )
+                .bind(stay.booking_id.to_string())
+                .bind(stay.room_id.to_string())
+                .bind(stay.check_in.to_string())
+                .bind(stay.check_out.to_string())
+                .bind(i64::from(stay.cancelled));
+                unit.execute("recording a booked stay", upsert).await?;
+                Ok::<_, Stop>(())
+            })
+            .await?;
+        Ok(())
     }
 
     async fn search(&self, criteria: &SearchCriteria) -> anyhow::Result<SearchResults> {

@@ -2,12 +2,11 @@
 //! and the per-room sums a host asks for.
 
 use anyhow::Context;
-use mybnb_bus::{Rejected, decode};
-use mybnb_events::IntegrationEvent;
+use mybnb_bus::Rejected;
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
-use mybnb_platform::db::{Database, WriteOutcome};
+use mybnb_events::{EventEnvelope, Incoming};
+use mybnb_platform::db::{Database, Stop};
 use mybnb_platform::inbox::Handling;
-use mybnb_platform::outbox::EventEnvelope;
 use serde::Serialize;
 use sqlx::Row;
 use uuid::Uuid;
@@ -15,7 +14,16 @@ use uuid::Uuid;
 /// The durable subscription's name (and the inbox's consumer name).
 pub const SUBSCRIBER: &str = "host-insights";
 
-pub const SUBSCRIBES_TO: &[&str] = &[BookingConfirmed::TYPE, BookingCancelled::TYPE];
+mybnb_events::incoming! {
+    /// What host-insights reads.
+    pub enum InsightsIncoming {
+        Confirmed(BookingConfirmed),
+        Cancelled(BookingCancelled),
+    }
+}
+
+/// What host-insights subscribes to.
+pub const SUBSCRIBES_TO: &[&str] = InsightsIncoming::EVENT_TYPES;
 
 /// One room's figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,50 +49,39 @@ impl Insights {
 
     /// Applies one event, exactly once.
     pub async fn handle(&self, envelope: &EventEnvelope) -> anyhow::Result<()> {
-        let (booking_id, room_id, host_id, total_price, cancelled) = match envelope
-            .event_type
-            .as_str()
-        {
-            BookingConfirmed::TYPE => {
-                let event: BookingConfirmed = decode(envelope)?;
-                let total = Some(event.total_price);
-                (event.booking_id, event.room_id, event.host_id, total, 0_i64)
-            }
-            BookingCancelled::TYPE => {
-                let event: BookingCancelled = decode(envelope)?;
-                (event.booking_id, event.room_id, event.host_id, None, 1)
-            }
-            other => return Err(Rejected(format!("host-insights does not read {other}")).into()),
-        };
+        let (booking_id, room_id, host_id, total_price, cancelled) =
+            match InsightsIncoming::decode(envelope).map_err(Rejected::from)? {
+                InsightsIncoming::Confirmed(event) => {
+                    let total = Some(event.total_price);
+                    (event.booking_id, event.room_id, event.host_id, total, 0_i64)
+                }
+                InsightsIncoming::Cancelled(event) => {
+                    (event.booking_id, event.room_id, event.host_id, None, 1)
+                }
+            };
         let handling = Handling {
             consumer: SUBSCRIBER,
             event_id: envelope.id,
         };
+        let record = sqlx::query(
+            "INSERT INTO bookings (booking_id, room_id, host_id, total_price, cancelled) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (booking_id) \
+             DO UPDATE SET total_price = COALESCE(excluded.total_price, bookings.total_price), \
+             cancelled = CASE WHEN excluded.cancelled = 1 THEN 1 ELSE bookings.cancelled END",
+        )
+        .bind(booking_id.to_string())
+        .bind(room_id.to_string())
+        .bind(host_id.to_string())
+        .bind(total_price)
+        .bind(cancelled);
         self.database
-            .write(Box::new(move |connection| {
-                Box::pin(async move {
-                    if !handling.first_time(connection).await? {
-                        return Ok(WriteOutcome::Undo(()));
-                    }
-                    sqlx::query(
-                        "INSERT INTO bookings (booking_id, room_id, host_id, total_price, \
-                         cancelled) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (booking_id) \
-                         DO UPDATE SET total_price = COALESCE(excluded.total_price, \
-                         bookings.total_price), cancelled = CASE WHEN excluded.cancelled = 1 \
-                         THEN 1 ELSE bookings.cancelled END",
-                    )
-                    .bind(booking_id.to_string())
-                    .bind(room_id.to_string())
-                    .bind(host_id.to_string())
-                    .bind(total_price)
-                    .bind(cancelled)
-                    .execute(&mut *connection)
-                    .await
-                    .context("recording a booking")?;
-                    Ok(WriteOutcome::Keep(()))
-                })
-            }))
-            .await
+            .write(async |unit| {
+                unit.first_time(&handling).await?;
+                unit.execute("recording a booking", record).await?;
+                Ok::<_, Stop>(())
+            })
+            .await?;
+        Ok(())
     }
 
     /// Every room's figures, or one host's rooms'.

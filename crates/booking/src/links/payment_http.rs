@@ -2,6 +2,8 @@
 //! authenticated with the service token. Only the fields booking needs are read.
 
 use anyhow::Context;
+use mybnb_events::CorrelationId;
+use mybnb_events::payment::PaymentStatus;
 use mybnb_platform::auth::ServiceToken;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -27,7 +29,7 @@ struct OrderMessage {
 #[derive(Deserialize)]
 struct PaymentMessage {
     id: Uuid,
-    status: String,
+    status: PaymentStatus,
 }
 
 impl From<PaymentOrder> for OrderMessage {
@@ -42,15 +44,8 @@ impl From<PaymentOrder> for OrderMessage {
 }
 
 impl PaymentMessage {
-    fn state(&self) -> Result<PaymentState, PaymentFailure> {
-        match self.status.as_str() {
-            "APPROVED" => Ok(PaymentState::Approved {
-                payment_id: self.id,
-            }),
-            "DECLINED" | "VOIDED" => Ok(PaymentState::NotCharged),
-            "CANCELLED" => Ok(PaymentState::Returned),
-            other => Err(anyhow::anyhow!("payment answered an unknown status {other}").into()),
-        }
+    fn state(&self) -> PaymentState {
+        PaymentState::from_status(self.id, self.status)
     }
 }
 
@@ -100,7 +95,7 @@ impl PaymentGateway for HttpPayments {
     fn charge(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation_id: CorrelationId,
     ) -> BoxFuture<'_, Result<PaymentState, PaymentFailure>> {
         Box::pin(async move {
             // Payment makes one payment per booking, whatever the number of asks: saying so lets
@@ -109,12 +104,13 @@ impl PaymentGateway for HttpPayments {
                 .client
                 .post(format!("{}/internal/payments", self.base_url))
                 .header("idempotency-key", order.booking_id.to_string())
-                .header("x-request-id", correlation_id)
+                .header("x-request-id", correlation_id.as_str())
                 .json(&OrderMessage::from(order));
-            self.send(request)
+            let payment = self
+                .send(request)
                 .await?
-                .context("the payment service lost a payment it was asked to make")?
-                .state()
+                .context("the payment service lost a payment it was asked to make")?;
+            Ok(payment.state())
         })
     }
 
@@ -126,17 +122,14 @@ impl PaymentGateway for HttpPayments {
             let request = self
                 .client
                 .get(format!("{}/internal/payments/{booking_id}", self.base_url));
-            self.send(request)
-                .await?
-                .map(|payment| payment.state())
-                .transpose()
+            Ok(self.send(request).await?.map(|payment| payment.state()))
         })
     }
 
     fn void(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation_id: CorrelationId,
     ) -> BoxFuture<'_, Result<(), PaymentFailure>> {
         Box::pin(async move {
             let request = self
@@ -146,7 +139,7 @@ impl PaymentGateway for HttpPayments {
                     self.base_url, order.booking_id
                 ))
                 .header("idempotency-key", order.booking_id.to_string())
-                .header("x-request-id", correlation_id)
+                .header("x-request-id", correlation_id.as_str())
                 .json(&OrderMessage::from(order));
             // The void endpoint always answers the payment; a 404 means a wrong address.
             self.send(request)

@@ -14,6 +14,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mybnb_events::CorrelationId;
 use mybnb_platform::health::{ComponentStatus, Readiness};
 use mybnb_platform::metrics::Metrics;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -48,7 +49,7 @@ pub struct BreakerSettings {
 }
 
 /// A charge: the order and the correlation id of the request that makes it.
-type Charge = (PaymentOrder, String);
+type Charge = (PaymentOrder, CorrelationId);
 
 type ChargeService = BoxCloneSyncService<Charge, PaymentState, PaymentFailure>;
 
@@ -211,7 +212,7 @@ impl PaymentGateway for ResilientPayments {
     fn charge(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation_id: CorrelationId,
     ) -> BoxFuture<'_, Result<PaymentState, PaymentFailure>> {
         Box::pin(self.charge.clone().oneshot((order, correlation_id)))
     }
@@ -236,7 +237,7 @@ impl PaymentGateway for ResilientPayments {
     fn void(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation_id: CorrelationId,
     ) -> BoxFuture<'_, Result<(), PaymentFailure>> {
         Box::pin(self.within_timeout(self.inner.void(order, correlation_id)))
     }

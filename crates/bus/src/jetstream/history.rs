@@ -6,10 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
 use futures_util::StreamExt;
-use mybnb_platform::outbox::EventEnvelope;
+use mybnb_events::EventEnvelope;
 
 use super::{JetStreamBus, OPERATION_TIMEOUT, filter_subject};
-use crate::port::Recorded;
+use crate::port::HistoryEntry;
 
 /// Events pulled at once.
 const BATCH: usize = 256;
@@ -23,7 +23,7 @@ pub(super) async fn read(
     event_types: &[&str],
     after: u64,
     limit: usize,
-) -> anyhow::Result<Vec<Recorded>> {
+) -> anyhow::Result<Vec<HistoryEntry>> {
     let filter_subject = filter_subject(event_types)?;
     let config = pull::Config {
         deliver_policy: DeliverPolicy::ByStartSequence {
@@ -57,7 +57,7 @@ async fn read_with(
     reader: &PullConsumer,
     event_types: &[&str],
     limit: usize,
-) -> anyhow::Result<Vec<Recorded>> {
+) -> anyhow::Result<Vec<HistoryEntry>> {
     let mut recorded = Vec::new();
     let mut more = reader.cached_info().num_pending > 0;
     while more && recorded.len() < limit {
@@ -84,7 +84,7 @@ async fn read_with(
             let envelope: EventEnvelope = serde_json::from_slice(&message.payload)
                 .with_context(|| format!("an unreadable event at stream sequence {position}"))?;
             if event_types.contains(&envelope.event_type.as_str()) {
-                recorded.push(Recorded { position, envelope });
+                recorded.push(HistoryEntry { position, envelope });
                 if recorded.len() == limit {
                     break;
                 }

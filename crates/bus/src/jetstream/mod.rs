@@ -21,12 +21,12 @@ use std::time::Duration;
 use anyhow::Context;
 use async_nats::jetstream::{self, message::PublishMessage};
 use async_nats::{ConnectOptions, Event};
+use mybnb_events::EventEnvelope;
 use mybnb_platform::BoxFuture;
 use mybnb_platform::db::redact_url;
-use mybnb_platform::outbox::EventEnvelope;
 use tokio::sync::watch;
 
-use crate::port::{EventBus, Recorded, Subscription};
+use crate::port::{EventBus, HistoryEntry, Subscription};
 
 /// How long an operation waits for the server (to connect, to answer) before it fails.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
@@ -234,7 +234,7 @@ impl EventBus for JetStreamBus {
         event_types: &'a [&'a str],
         after: u64,
         limit: usize,
-    ) -> BoxFuture<'a, anyhow::Result<Vec<Recorded>>> {
+    ) -> BoxFuture<'a, anyhow::Result<Vec<HistoryEntry>>> {
         Box::pin(async move {
             if limit == 0 || event_types.is_empty() {
                 return Ok(Vec::new());

@@ -16,8 +16,8 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pu
 use async_nats::jetstream::{self, AckKind};
 use async_nats::{Client, Subject};
 use futures_util::StreamExt;
+use mybnb_events::EventEnvelope;
 use mybnb_platform::BoxFuture;
-use mybnb_platform::outbox::EventEnvelope;
 use tokio::sync::watch;
 
 use super::dead_letters::{self, DeadLetter};

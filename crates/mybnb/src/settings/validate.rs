@@ -141,7 +141,7 @@ impl Settings {
             }
             None => None,
         };
-        let runs_the_api = Service::CONTEXTS
+        let runs_the_api = Service::ALL_IN_ONE
             .into_iter()
             .filter(|service| service.keeps_data())
             .all(|service| services.contains(service));

@@ -41,7 +41,7 @@ pub struct Plan {
 impl Plan {
     /// Two booking and two payment instances, one of each other context.
     pub fn standard(binary: PathBuf, data_dir: PathBuf, gateway_port: u16) -> Plan {
-        let instances = Service::CONTEXTS
+        let instances = Service::ALL_IN_ONE
             .into_iter()
             .map(|service| {
                 let count = match service {
@@ -89,7 +89,7 @@ impl Topology {
             // `STOP_WITHIN`.
             ("MYBNB_SHUTDOWN_TIMEOUT_MS".to_owned(), "5000".to_owned()),
         ];
-        for service in Service::CONTEXTS {
+        for service in Service::ALL_IN_ONE {
             let count = plan.instances.get(&service).copied().unwrap_or(1).max(1);
             let ports = (0..=count)
                 .map(|_| free_port())
@@ -137,7 +137,7 @@ impl Topology {
             slots,
             client,
         };
-        for service in Service::CONTEXTS {
+        for service in Service::ALL_IN_ONE {
             let count = plan.instances.get(&service).copied().unwrap_or(1).max(1);
             for slot in 0..count {
                 topology.spawn(service, slot)?;
@@ -243,7 +243,7 @@ impl Topology {
     /// Replaces every instance of every context, one at a time, as a rolling update does: a new
     /// instance starts and becomes ready, then the old one is stopped and drains.
     pub async fn redeploy(&mut self) -> anyhow::Result<()> {
-        for service in Service::CONTEXTS {
+        for service in Service::ALL_IN_ONE {
             for port in self.ports(service) {
                 self.start_instance(service).await?;
                 self.terminate(port).await?;

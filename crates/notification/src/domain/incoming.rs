@@ -16,14 +16,16 @@ use uuid::Uuid;
 use super::notification::{dates, nights, won};
 use super::{Notification, NotificationKind};
 
-/// An event this context subscribes to, read.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Incoming {
-    UserRegistered(UserRegistered),
-    BookingConfirmed(BookingConfirmed),
-    BookingCancelled(BookingCancelled),
-    PaymentApproved(PaymentApproved),
-    PaymentCancelled(PaymentCancelled),
+mybnb_events::incoming! {
+    /// An event this context subscribes to, read.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Incoming {
+        UserRegistered(UserRegistered),
+        BookingConfirmed(BookingConfirmed),
+        BookingCancelled(BookingCancelled),
+        PaymentApproved(PaymentApproved),
+        PaymentCancelled(PaymentCancelled),
+    }
 }
 
 /// How to greet a user and where to write to them.

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
-use mybnb_platform::db::{Database, WriteOutcome, instant_from_db, instant_to_db, now};
+use mybnb_platform::db::{Database, Stop, instant_from_db, instant_to_db, now};
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
@@ -69,56 +70,41 @@ pub(crate) async fn claim_due(
     if due == 0 {
         return Ok(Vec::new());
     }
-    database
-        .write(Box::new(move |connection| {
-            Box::pin(async move {
-                let at = now();
-                let rows = sqlx::query(
-                    "SELECT id, notification_id, to_address, to_name, subject, body, attempts \
-                     FROM mail_queue WHERE status = 'PENDING' AND next_attempt_at <= $1 \
-                     ORDER BY next_attempt_at LIMIT $2",
+    let written = database
+        .write(async |unit| {
+            let at = now();
+            let rows = sqlx::query(
+                "SELECT id, notification_id, to_address, to_name, subject, body, attempts \
+                 FROM mail_queue WHERE status = 'PENDING' AND next_attempt_at <= $1 \
+                 ORDER BY next_attempt_at LIMIT $2",
+            )
+            .bind(instant_to_db(at))
+            .bind(limit)
+            .fetch_all(unit.connection())
+            .await
+            .context("reading due mails")?;
+            let mut claimed = Vec::with_capacity(rows.len());
+            for row in rows {
+                let (mail, attempts) = queued_from_row(&row)?;
+                let claim = sqlx::query(
+                    "UPDATE mail_queue SET attempts = attempts + 1, next_attempt_at = $1 \
+                     WHERE id = $2 AND status = 'PENDING' AND attempts = $3",
                 )
-                .bind(instant_to_db(at))
-                .bind(limit)
-                .fetch_all(&mut *connection)
-                .await
-                .context("reading due mails")?;
-                let mut claimed = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let text =
-                        |column: &str| -> anyhow::Result<String> { Ok(row.try_get(column)?) };
-                    let attempts: i64 = row.try_get("attempts")?;
-                    let mail = OutgoingMail {
-                        id: Uuid::parse_str(&text("id")?)?,
-                        notification_id: Uuid::parse_str(&text("notification_id")?)?,
-                        to_address: text("to_address")?,
-                        to_name: text("to_name")?,
-                        subject: text("subject")?,
-                        body: text("body")?,
-                    };
-                    let won = sqlx::query(
-                        "UPDATE mail_queue SET attempts = attempts + 1, next_attempt_at = $1 \
-                         WHERE id = $2 AND status = 'PENDING' AND attempts = $3",
-                    )
-                    .bind(instant_to_db(later(at, lease)))
-                    .bind(mail.id.to_string())
-                    .bind(attempts)
-                    .execute(&mut *connection)
-                    .await
-                    .context("claiming a mail")?
-                    .rows_affected()
-                        == 1;
-                    if won {
-                        claimed.push(Claimed {
-                            mail,
-                            attempt: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
-                        });
-                    }
+                .bind(instant_to_db(later(at, lease)))
+                .bind(mail.id.to_string())
+                .bind(attempts);
+                // Another mailer (another process) may have claimed it first.
+                if unit.execute("claiming a mail", claim).await? == 1 {
+                    claimed.push(Claimed {
+                        mail,
+                        attempt: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
+                    });
                 }
-                Ok(WriteOutcome::Keep(claimed))
-            })
-        }))
-        .await
+            }
+            Ok::<_, Stop>(claimed)
+        })
+        .await?;
+    Ok(written.applied().unwrap_or_default())
 }
 
 /// The mail was delivered.
@@ -180,21 +166,31 @@ async fn update(
     sql: &'static str,
     values: Vec<Option<String>>,
 ) -> anyhow::Result<()> {
+    let mut statement = sqlx::query(sql);
+    for value in values {
+        statement = statement.bind(value);
+    }
     database
-        .write(Box::new(move |connection| {
-            Box::pin(async move {
-                let mut query = sqlx::query(sql);
-                for value in values {
-                    query = query.bind(value);
-                }
-                query
-                    .execute(connection)
-                    .await
-                    .context("updating a queued mail")?;
-                Ok(WriteOutcome::Keep(()))
-            })
-        }))
-        .await
+        .write(async |unit| {
+            unit.execute("updating a queued mail", statement).await?;
+            Ok::<_, Stop>(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// A queued mail and how many attempts it has had.
+fn queued_from_row(row: &AnyRow) -> anyhow::Result<(OutgoingMail, i64)> {
+    let text = |column: &str| -> anyhow::Result<String> { Ok(row.try_get(column)?) };
+    let mail = OutgoingMail {
+        id: Uuid::parse_str(&text("id")?)?,
+        notification_id: Uuid::parse_str(&text("notification_id")?)?,
+        to_address: text("to_address")?,
+        to_name: text("to_name")?,
+        subject: text("subject")?,
+        body: text("body")?,
+    };
+    Ok((mail, row.try_get("attempts")?))
 }
 
 fn later(at: DateTime<Utc>, pause: Duration) -> DateTime<Utc> {

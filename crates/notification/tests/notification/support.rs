@@ -1,11 +1,13 @@
 //! What the tests share: a fresh database on either backend, the service over it, events of a
 //! made-up trip, and waiting for a condition without sleeping.
 
+use mybnb_events::CorrelationId;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use mybnb_events::EventEnvelope;
 use mybnb_events::IntegrationEvent;
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_events::identity::UserRegistered;
@@ -14,7 +16,6 @@ use mybnb_notification::http::Notifications;
 use mybnb_notification::service::NotificationService;
 use mybnb_notification::store::SqlNotificationRepository;
 use mybnb_platform::db::{Database, DatabaseLocation};
-use mybnb_platform::outbox::EventEnvelope;
 use mybnb_testkit::postgres::TestSchema;
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -136,7 +137,12 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
 }
 
 pub fn envelope<E: IntegrationEvent>(event: &E) -> EventEnvelope {
-    EventEnvelope::wrap(event, mybnb_platform::db::now(), "test").expect("an envelope")
+    EventEnvelope::wrap(
+        event,
+        mybnb_platform::db::now(),
+        &CorrelationId::new("test"),
+    )
+    .expect("an envelope")
 }
 
 pub fn registered(user_id: Uuid, name: &str, email: Option<&str>) -> EventEnvelope {

@@ -1,43 +1,11 @@
 //! A payment and its life: approved or declined once, then perhaps voided or refunded.
 
 use chrono::{DateTime, Utc};
+pub use mybnb_events::payment::PaymentStatus;
 use mybnb_events::payment::{CancellationReason, PaymentApproved, PaymentCancelled};
 use uuid::Uuid;
 
 use super::PaymentError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentStatus {
-    Approved,
-    Declined,
-    /// Voided before its booking came to be, or recorded as void so that a late charge for a
-    /// booking that was given up is refused.
-    Voided,
-    /// Refunded after its booking was cancelled.
-    Cancelled,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Approved => "APPROVED",
-            PaymentStatus::Declined => "DECLINED",
-            PaymentStatus::Voided => "VOIDED",
-            PaymentStatus::Cancelled => "CANCELLED",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PaymentStatus> {
-        [
-            PaymentStatus::Approved,
-            PaymentStatus::Declined,
-            PaymentStatus::Voided,
-            PaymentStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
-    }
-}
 
 /// What a booking asks to be paid: who pays whom, how much. Amounts are whole won.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

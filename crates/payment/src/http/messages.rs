@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{Payment, PaymentError, PaymentOrder};
+use crate::domain::{Payment, PaymentError, PaymentOrder, PaymentStatus};
 
 /// What a booking asks to be charged (or voided).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -34,7 +34,7 @@ pub struct PaymentRecord {
     pub host_id: Uuid,
     pub amount: i64,
     /// `APPROVED`, `DECLINED`, `VOIDED` or `CANCELLED` (refunded).
-    pub status: String,
+    pub status: PaymentStatus,
 }
 
 impl From<Payment> for PaymentRecord {
@@ -45,7 +45,7 @@ impl From<Payment> for PaymentRecord {
             guest_id: payment.order.guest_id,
             host_id: payment.order.host_id,
             amount: payment.order.amount,
-            status: payment.status.as_str().to_owned(),
+            status: payment.status,
         }
     }
 }
@@ -59,7 +59,7 @@ pub struct PaymentView {
     pub amount: i64,
     /// `APPROVED`, then `CANCELLED` once refunded; `DECLINED` or `VOIDED` for a booking that
     /// never came to be.
-    pub status: String,
+    pub status: PaymentStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,7 +73,7 @@ impl From<Payment> for PaymentView {
             id: payment.id,
             booking_id: payment.order.booking_id,
             amount: payment.order.amount,
-            status: payment.status.as_str().to_owned(),
+            status: payment.status,
         }
     }
 }

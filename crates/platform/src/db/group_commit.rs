@@ -1,192 +1,202 @@
 //! Group commit for SQLite.
 //!
 //! SQLite has one writer at a time and, with `synchronous=FULL`, an fsync per commit: committed
-//! one by one, writes are capped by the disk's fsync rate. So a single writer task takes the
-//! write units waiting for it, runs them in one transaction — each inside its own savepoint, so
-//! that one unit's failure or deliberate undo leaves the others intact — and commits them with
-//! one fsync. Each unit's caller gets its result only after that commit: durability is the same
-//! as committing alone, and latency is at most one batch. A batch takes the units that are
-//! waiting, and those that arrive while it runs, until its units have run for
-//! [`MAX_BATCH_TIME`]: a unit is never held up by more than that much of others' work.
+//! one by one, writes are capped by the disk's fsync rate. So writers take turns on the one
+//! writer connection (a fair, first-come queue), each running its unit inside a savepoint of a
+//! shared open transaction — so that one unit's failure or deliberate undo leaves the others
+//! intact — and a committer commits whatever the turns before it added, with one fsync. Each
+//! writer gets its outcome only after that commit: durability is the same as committing alone,
+//! and a writer's wait is at most one batch. A batch stops taking units once it is
+//! [`MAX_BATCH`] units or [`MAX_BATCH_TIME`] old, so a unit is never held up by more than that
+//! much of others' work.
 //!
-//! Written here because no maintained crate offers it for sqlx.
+//! Taking turns, rather than shipping units to a writer task, lets a unit borrow what it
+//! writes: nothing has to be cloned into a `'static` closure. Written here because no
+//! maintained crate offers group commit for sqlx.
 
 use std::sync::Arc;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio::time::Instant;
 
-use crate::BoxFuture;
-
-/// What a write unit decided about its own changes.
-pub enum WriteOutcome<T> {
-    /// Keep the unit's changes.
-    Keep(T),
-    /// Undo the unit's changes (e.g. a night turned out to be taken) and answer `T`.
-    Undo(T),
-}
-
-/// A write unit: statements on the writer connection, inside a transaction.
-pub type WriteUnit<T> = Box<
-    dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<WriteOutcome<T>>>
-        + Send,
->;
-
-/// Delivers a unit's result once its batch is committed (or not).
-type Finisher = Box<dyn FnOnce(Result<(), Arc<anyhow::Error>>) + Send>;
-
-/// What running a unit left behind: how to answer it, and whether the batch's transaction is
-/// still whole (a failed savepoint command means SQLite rolled the transaction back itself).
-struct Ran {
-    finish: Finisher,
-    transaction_intact: bool,
-}
-
-/// A unit with its result channel, its type erased so units of any type share one queue.
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Ran> + Send>;
+use super::unit::{Stop, Unit, Written};
 
 /// The most units committed together.
 const MAX_BATCH: usize = 512;
 
-/// A batch takes no more units once its units have run this long: the first ones would wait
-/// for the last ones' work before their commit.
+/// A batch takes no more units once it has been open this long: the first ones would wait for
+/// the last ones' work before their commit.
 const MAX_BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(4);
 
-/// Units waiting for the writer beyond this make writers wait to queue (back-pressure).
-const QUEUE: usize = 8192;
+/// Each unit's savepoint is opened as the previous one closes, in the same round trip to
+/// SQLite; COMMIT closes the last (empty) one.
+const OPEN: &str = "BEGIN IMMEDIATE; SAVEPOINT unit";
+const KEEP: &str = "RELEASE unit; SAVEPOINT unit";
+const UNDO: &str = "ROLLBACK TO unit; RELEASE unit; SAVEPOINT unit";
 
 #[derive(Clone, Debug)]
-pub struct GroupCommitter {
-    queue: mpsc::Sender<Job>,
+pub(super) struct GroupCommitter {
+    writer: AnyPool,
+    turns: Arc<Mutex<Turns>>,
+    /// Tells the committer that a unit left its batch open; it ends when every sender is gone.
+    commit_wanted: mpsc::Sender<()>,
+}
+
+/// The state the turns share.
+#[derive(Default, Debug)]
+struct Turns {
+    batch: Option<Batch>,
+    /// A writer went away (its request was cancelled) in the middle of its unit: its savepoint
+    /// may hold half a write, which the next turn undoes.
+    unit_unfinished: bool,
+}
+
+/// The open transaction of a batch, and where its writers wait for its commit.
+#[derive(Debug)]
+struct Batch {
+    transaction: Transaction<'static, Any>,
+    opened: Instant,
+    units: usize,
+    committed: watch::Sender<Option<Result<(), String>>>,
 }
 
 impl GroupCommitter {
-    /// Starts the writer task on `writer`, a pool of one connection.
-    pub fn start(writer: AnyPool) -> GroupCommitter {
-        let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(writer, jobs));
-        GroupCommitter { queue }
+    /// The committer of `writer`, a pool of one connection.
+    pub(super) fn start(writer: AnyPool) -> GroupCommitter {
+        let (commit_wanted, wanted) = mpsc::channel(1);
+        let turns = Arc::new(Mutex::new(Turns::default()));
+        tokio::spawn(commit_when_wanted(Arc::downgrade(&turns), wanted));
+        GroupCommitter {
+            writer,
+            turns,
+            commit_wanted,
+        }
     }
 
-    pub async fn write<T: Send + 'static>(&self, unit: WriteUnit<T>) -> anyhow::Result<T> {
-        let (answer, result) = oneshot::channel();
-        let job: Job = Box::new(move |connection| {
-            Box::pin(async move {
-                // A caller that gave up (its request was cancelled) must not have its write
-                // made after all.
-                if answer.is_closed() {
-                    let finish: Finisher = Box::new(|_| {});
-                    return Ran {
-                        finish,
-                        transaction_intact: true,
-                    };
-                }
-                let (outcome, transaction_intact) = run_in_savepoint(connection, unit).await;
-                let finish: Finisher = Box::new(move |committed| {
-                    let result = match committed {
-                        Ok(()) => outcome,
-                        Err(error) => Err(anyhow::anyhow!("the batch did not commit: {error:#}")),
-                    };
-                    // The caller may have given up waiting; then nobody needs the answer.
-                    let _ = answer.send(result);
-                });
-                Ran {
-                    finish,
-                    transaction_intact,
-                }
-            })
+    /// Runs the unit in its turn, inside the open batch; its outcome once the batch commits.
+    pub(super) async fn write<C, T, R>(
+        &self,
+        cause: C,
+        unit: impl AsyncFnOnce(&mut Unit<'_, C>) -> Result<T, Stop<R>>,
+    ) -> anyhow::Result<Written<T, R>> {
+        // Declared before the turn, so that a writer that goes away mid-unit releases its turn
+        // and then asks for the commit (the committer undoes the unfinished unit first).
+        let signal = CommitSignal(&self.commit_wanted);
+        let mut guard = self.turns.lock().await;
+        let turns = &mut *guard;
+        turns.undo_unfinished_unit().await;
+        if turns.batch.as_ref().is_some_and(Batch::is_full)
+            && let Some(full) = turns.batch.take()
+        {
+            tokio::spawn(full.commit());
+        }
+        let batch = match &mut turns.batch {
+            Some(batch) => batch,
+            empty => empty.insert(Batch::open(&self.writer).await?),
+        };
+        batch.units += 1;
+        let mut committed = batch.committed.subscribe();
+        turns.unit_unfinished = true;
+        let outcome = unit(&mut Unit::new(&mut batch.transaction, cause)).await;
+        let closing = if outcome.is_ok() { KEEP } else { UNDO };
+        let closed = batch.transaction.execute(closing).await;
+        turns.unit_unfinished = false;
+        if let Err(error) = closed {
+            // The transaction is gone (SQLite rolls it back itself after some errors): the
+            // batch's other units are lost with it, and their writers are told so.
+            if let Some(broken) = turns.batch.take() {
+                broken.abandon(&error).await;
+            }
+            return Err(anyhow::Error::new(error).context("closing a write unit's savepoint"));
+        }
+        drop(guard);
+        drop(signal);
+        let outcome = match outcome {
+            Err(Stop::Failed(error)) => return Err(error),
+            outcome => outcome,
+        };
+        // Even a unit that changed nothing waits: what stopped it (a night someone else
+        // holds, an event already handled) may be in this batch, not yet durable.
+        match committed.wait_for(Option::is_some).await {
+            Ok(result) => match &*result {
+                Some(Err(error)) => anyhow::bail!("the write batch did not commit: {error}"),
+                _ => Written::from_closure(outcome),
+            },
+            Err(_) => anyhow::bail!("the database writer dropped a write batch"),
+        }
+    }
+}
+
+impl Turns {
+    async fn undo_unfinished_unit(&mut self) {
+        if !std::mem::take(&mut self.unit_unfinished) {
+            return;
+        }
+        if let Some(batch) = &mut self.batch
+            && let Err(error) = batch.transaction.execute(UNDO).await
+            && let Some(broken) = self.batch.take()
+        {
+            broken.abandon(&error).await;
+        }
+    }
+}
+
+impl Batch {
+    async fn open(writer: &AnyPool) -> anyhow::Result<Batch> {
+        let transaction = writer.begin_with(OPEN).await?;
+        Ok(Batch {
+            transaction,
+            opened: Instant::now(),
+            units: 0,
+            committed: watch::Sender::new(None),
+        })
+    }
+
+    fn is_full(&self) -> bool {
+        self.units >= MAX_BATCH || self.opened.elapsed() >= MAX_BATCH_TIME
+    }
+
+    async fn commit(self) {
+        let units = self.units;
+        let result = self.transaction.commit().await.map_err(|error| {
+            tracing::error!(%error, units, "a write batch failed to commit");
+            error.to_string()
         });
-        self.queue
-            .send(job)
-            .await
-            .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
-        result
-            .await
-            .map_err(|_| anyhow::anyhow!("the database writer dropped a write"))?
+        self.committed.send_replace(Some(result));
+    }
+
+    async fn abandon(self, error: &sqlx::Error) {
+        tracing::error!(%error, units = self.units, "a write batch was abandoned");
+        // Dropping the transaction rolls it back if this cannot.
+        let _ = self.transaction.rollback().await;
+        self.committed.send_replace(Some(Err(error.to_string())));
     }
 }
 
-/// Runs the unit inside the savepoint the batch has open for it, then closes it and opens the
-/// next unit's, in one round trip to SQLite; says whether the transaction is still whole.
-async fn run_in_savepoint<T>(
-    connection: &mut AnyConnection,
-    unit: WriteUnit<T>,
-) -> (anyhow::Result<T>, bool) {
-    let (outcome, keep) = match unit(connection).await {
-        Ok(WriteOutcome::Keep(value)) => (Ok(value), true),
-        Ok(WriteOutcome::Undo(value)) => (Ok(value), false),
-        Err(error) => (Err(error), false),
-    };
-    let closing = if keep {
-        "RELEASE unit; SAVEPOINT unit"
-    } else {
-        "ROLLBACK TO unit; RELEASE unit; SAVEPOINT unit"
-    };
-    match connection.execute(closing).await {
-        Ok(_) => (outcome, true),
-        Err(error) => (Err(error.into()), false),
+/// Asks the committer to commit the open batch, when dropped.
+struct CommitSignal<'a>(&'a mpsc::Sender<()>);
+
+impl Drop for CommitSignal<'_> {
+    fn drop(&mut self) {
+        // Full means a request is already waiting; closed means the database is closing.
+        let _ = self.0.try_send(());
     }
 }
 
-async fn write_batches(writer: AnyPool, mut jobs: mpsc::Receiver<Job>) {
-    while let Some(first) = jobs.recv().await {
-        let mut finishers = Vec::new();
-        let committed = commit_batch(&writer, first, &mut jobs, &mut finishers)
-            .await
-            .map_err(Arc::new);
-        if let Err(error) = &committed {
-            tracing::error!(
-                error = format!("{error:#}"),
-                units = finishers.len(),
-                "a write batch failed"
-            );
+/// Commits the open batch whenever a unit asks, after the turns already queued (they join it).
+async fn commit_when_wanted(turns: std::sync::Weak<Mutex<Turns>>, mut wanted: mpsc::Receiver<()>) {
+    while wanted.recv().await.is_some() {
+        let Some(turns) = turns.upgrade() else {
+            return;
+        };
+        let batch = {
+            let mut turns = turns.lock().await;
+            turns.undo_unfinished_unit().await;
+            turns.batch.take()
+        };
+        if let Some(batch) = batch {
+            batch.commit().await;
         }
-        for finish in finishers {
-            finish(committed.clone());
-        }
-    }
-}
-
-/// Runs `first` and the units that follow it in one transaction, then commits them.
-async fn commit_batch(
-    writer: &AnyPool,
-    first: Job,
-    jobs: &mut mpsc::Receiver<Job>,
-    finishers: &mut Vec<Finisher>,
-) -> anyhow::Result<()> {
-    let mut connection = writer.acquire().await?;
-    // The first unit's savepoint; each unit opens the next one's as it closes its own, and
-    // COMMIT closes the last (empty) one.
-    if let Err(error) = connection.execute("BEGIN IMMEDIATE; SAVEPOINT unit").await {
-        abandon(&mut connection).await;
-        return Err(error.into());
-    }
-    let started = tokio::time::Instant::now();
-    let mut next = Some(first);
-    while let Some(job) = next.take() {
-        let ran = job(&mut connection).await;
-        finishers.push(ran.finish);
-        if !ran.transaction_intact {
-            // Later units would run outside any transaction: give the batch up (its units are
-            // told so; those not taken yet wait for the next batch).
-            abandon(&mut connection).await;
-            anyhow::bail!("a write unit broke the batch's transaction");
-        }
-        if finishers.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
-            next = jobs.try_recv().ok();
-        }
-    }
-    if let Err(error) = connection.execute("COMMIT").await {
-        abandon(&mut connection).await;
-        return Err(error.into());
-    }
-    Ok(())
-}
-
-/// Rolls the batch back; a connection that cannot even do that is closed, not reused.
-async fn abandon(connection: &mut PoolConnection<Any>) {
-    if connection.execute("ROLLBACK").await.is_err() {
-        connection.close_on_drop();
     }
 }

@@ -12,11 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod group_commit;
+mod unit;
 
-pub use group_commit::{WriteOutcome, WriteUnit};
+pub use unit::{Bindings, Statement, Stop, Unit, Written};
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
+use mybnb_events::CorrelationId;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateError, Migration, Migrator};
@@ -226,28 +228,47 @@ impl Database {
         &self.pool
     }
 
-    /// Runs a write unit in a transaction and returns its answer once it is durable. The unit
-    /// should only run statements: on SQLite it shares its transaction with other units
-    /// (see [`group_commit`]), inside a savepoint of its own.
-    pub async fn write<T: Send + 'static>(&self, unit: WriteUnit<T>) -> anyhow::Result<T> {
-        if let Some(committer) = &self.committer {
-            let value = committer.write(unit).await?;
+    /// Runs a write unit in a transaction and returns its outcome once that is durable (see
+    /// [`unit`]). The unit should only run statements: on SQLite it shares its transaction with
+    /// other units (see [`group_commit`]), inside a savepoint of its own.
+    pub async fn write<T, R>(
+        &self,
+        unit: impl AsyncFnOnce(&mut Unit<'_>) -> Result<T, Stop<R>>,
+    ) -> anyhow::Result<Written<T, R>> {
+        self.write_with((), unit).await
+    }
+
+    /// [`Database::write`] for a unit that records events: they carry `correlation`.
+    pub async fn write_caused_by<T, R>(
+        &self,
+        correlation: &CorrelationId,
+        unit: impl AsyncFnOnce(&mut Unit<'_, &CorrelationId>) -> Result<T, Stop<R>>,
+    ) -> anyhow::Result<Written<T, R>> {
+        self.write_with(correlation, unit).await
+    }
+
+    async fn write_with<C, T, R>(
+        &self,
+        cause: C,
+        unit: impl AsyncFnOnce(&mut Unit<'_, C>) -> Result<T, Stop<R>>,
+    ) -> anyhow::Result<Written<T, R>> {
+        let written = match &self.committer {
+            Some(committer) => committer.write(cause, unit).await?,
+            None => {
+                let mut transaction = self.writer.begin().await?;
+                let outcome = unit(&mut Unit::new(&mut transaction, cause)).await;
+                if outcome.is_ok() {
+                    transaction.commit().await?;
+                } else {
+                    transaction.rollback().await?;
+                }
+                Written::from_closure(outcome)?
+            }
+        };
+        if matches!(written, Written::Applied(_)) {
             self.committed.notify_waiters();
-            return Ok(value);
         }
-        let mut transaction = self.writer.begin().await?;
-        match unit(&mut transaction).await {
-            Ok(WriteOutcome::Keep(value)) => {
-                transaction.commit().await?;
-                self.committed.notify_waiters();
-                Ok(value)
-            }
-            Ok(WriteOutcome::Undo(value)) => {
-                transaction.rollback().await?;
-                Ok(value)
-            }
-            Err(error) => Err(error),
-        }
+        Ok(written)
     }
 
     /// Closes every connection, waiting for those in use to be returned.
@@ -305,9 +326,4 @@ pub fn instant_from_db(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
     DateTime::parse_from_rfc3339(text)
         .map(|instant| instant.with_timezone(&Utc))
         .map_err(|error| sqlx::Error::Decode(error.into()))
-}
-
-/// True when a database error is the violation of a unique constraint or primary key.
-pub fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(database_error) if database_error.is_unique_violation())
 }

@@ -5,6 +5,7 @@ use axum::extract::FromRequest;
 use axum::extract::FromRequestParts;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
+use mybnb_events::CorrelationId;
 
 use super::ApiError;
 
@@ -59,7 +60,7 @@ impl From<PathRejection> for ApiError {
 /// The id of the request being served (`x-request-id`, generated when the client sent none).
 /// Events caused by the request carry it as their correlation id.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub CorrelationId);
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = std::convert::Infallible;
@@ -72,7 +73,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
             .headers
             .get("x-request-id")
             .and_then(|value| value.to_str().ok())
-            .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+            .map_or_else(CorrelationId::generate, CorrelationId::new);
         Ok(RequestId(id))
     }
 }

@@ -1,6 +1,5 @@
 //! In-process links between contexts that share this process: booking calls the room and
-//! payment services directly, through the same ports its HTTP adapters implement, and room
-//! search asks booking which rooms are taken.
+//! payment services directly, through the same ports its HTTP adapters implement.
 
 use std::sync::Arc;
 
@@ -8,7 +7,8 @@ use mybnb_booking::domain::RoomSnapshot;
 use mybnb_booking::ports::{
     BoxFuture, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState, RoomCatalog,
 };
-use mybnb_payment::domain::{PaymentError, PaymentStatus};
+use mybnb_events::CorrelationId;
+use mybnb_payment::domain::PaymentError;
 use mybnb_payment::http::Payments;
 use mybnb_room::domain::{RoomError, RoomId};
 use mybnb_room::http::Rooms;
@@ -49,13 +49,7 @@ fn payment_order(
 }
 
 fn state(payment: &mybnb_payment::domain::Payment) -> PaymentState {
-    match payment.status {
-        PaymentStatus::Approved => PaymentState::Approved {
-            payment_id: payment.id,
-        },
-        PaymentStatus::Declined | PaymentStatus::Voided => PaymentState::NotCharged,
-        PaymentStatus::Cancelled => PaymentState::Returned,
-    }
+    PaymentState::from_status(payment.id, payment.status)
 }
 
 fn failure(error: PaymentError) -> PaymentFailure {
@@ -69,7 +63,7 @@ impl PaymentGateway for InProcessPayments {
     fn charge(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation_id: CorrelationId,
     ) -> BoxFuture<'_, Result<PaymentState, PaymentFailure>> {
         Box::pin(async move {
             let payment = self
@@ -97,7 +91,7 @@ impl PaymentGateway for InProcessPayments {
     fn void(
         &self,
         order: PaymentOrder,
-        correlation_id: String,
+        correlation_id: CorrelationId,
     ) -> BoxFuture<'_, Result<(), PaymentFailure>> {
         Box::pin(async move {
             self.0

@@ -1,0 +1,4 @@
+CREATE TABLE notes (
+    name TEXT PRIMARY KEY,
+    version BIGINT NOT NULL
+);

@@ -47,11 +47,11 @@ const DEBIAN_VERSIONS: &str = "/usr/lib/postgresql";
 /// Creates the cluster and serves it until its stdin ends or the server stops; then removes the
 /// directory. Arguments: the directory, `initdb`, `postgres`, the port. Everything it and the
 /// server log goes to its stderr. fsync is off: the data is thrown away. The connections allowed
-/// are twice PostgreSQL's default, for tests that run many applications at once.
+/// are twice PostgreSQL's default, for tests that run many applications at once. (An
+/// asynchronous command's stdin is /dev/null, so the lifeline reaches `cat` as fd 3.)
 const WATCHDOG: &str = r#"
 set -u
 directory=$1 initdb=$2 postgres=$3 port=$4
-# An asynchronous command's stdin is /dev/null: the lifeline goes to it as fd 3.
 exec 3<&0 1>&2
 if ! "$initdb" --pgdata="$directory/data" --username=postgres --auth=trust \
     --encoding=UTF8 --locale=C --no-sync >/dev/null; then
@@ -281,7 +281,16 @@ fn spawn_watchdog(
     if let Some(owner) = owner {
         command.uid(owner.uid.as_raw()).gid(owner.gid.as_raw());
     }
-    let mut watchdog = command.spawn().context("starting sh for PostgreSQL")?;
+    let mut watchdog = command.spawn().with_context(|| {
+        let user = owner.map_or_else(
+            || "this process's user".to_owned(),
+            |owner| owner.name.clone(),
+        );
+        format!(
+            "starting sh for PostgreSQL in {} as {user} (who must be able to reach it)",
+            directory.display()
+        )
+    })?;
     let pipes = watchdog.stdin.take().zip(watchdog.stderr.take());
     let Some((lifeline, log)) = pipes else {
         bail!("the watchdog's stdin and stderr are not piped");
@@ -364,10 +373,20 @@ mod tests {
     #[test]
     fn a_cluster_whose_lifeline_is_cut_stops_and_removes_its_directory() {
         let Some(programs) = server_programs(&candidate_directories()) else {
-            let _: Option<()> = crate::skip_or_fail(
-                "SKIPPED: no PostgreSQL server programs; MYBNB_SKIP_EXTERNAL=1 skips it",
-                "no PostgreSQL server programs: install them with `scripts/ensure-postgres`",
-            );
+            // Tests on a server of one's own need no programs.
+            if std::env::var_os("MYBNB_TEST_DATABASE_URL").is_none() {
+                let test = crate::current_test();
+                let _: Option<()> = crate::skip_or_fail(
+                    &format!(
+                        "SKIPPED: {test} needs PostgreSQL's server programs, and there are \
+                         none; MYBNB_SKIP_EXTERNAL=1 skips it"
+                    ),
+                    &format!(
+                        "{test} needs PostgreSQL's server programs: install them with \
+                         `scripts/ensure-postgres`"
+                    ),
+                );
+            }
             return;
         };
         let owner = owner().expect("a user to run PostgreSQL as");

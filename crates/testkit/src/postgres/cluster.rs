@@ -100,7 +100,7 @@ pub(super) fn shared() -> Result<&'static Cluster, &'static str> {
         .map_err(String::as_str)
 }
 
-/// Starts a cluster of its own (not the shared one): finds the programs, chooses the user and
+/// Starts a cluster (the shared one, once): finds the programs, chooses the user and
 /// retries when another process took the chosen port first.
 fn start() -> anyhow::Result<Cluster> {
     let programs = server_programs(&candidate_directories()).with_context(|| {

@@ -1,6 +1,7 @@
 //! The distributed topology under test (`mybnb::topology`): every context in its own release
 //! `mybnb serve` process behind the gateway, on a PostgreSQL database and a nats-server that
-//! no other run sees. The database is created for the run and dropped after it.
+//! no other run sees. The database is created for the run and dropped after it; the server is
+//! `--postgres`, else the test kit's (a throwaway cluster unless `MYBNB_TEST_DATABASE_URL`).
 
 use std::time::Duration;
 
@@ -23,8 +24,9 @@ const DATABASE_PREFIX: &str = "mybnb_bench_";
 pub struct Target {
     /// The `mybnb` binary.
     pub mybnb: std::path::PathBuf,
-    /// The PostgreSQL server (`postgres://user@host:port`) to create databases on.
-    pub postgres: String,
+    /// The PostgreSQL server (`postgres://user@host:port`) to create databases on; the test
+    /// kit's when `None` (`$MYBNB_TEST_DATABASE_URL`, else a throwaway cluster of this process).
+    pub postgres: Option<String>,
     /// Keep each run's directory (every process's log, at `info`) instead of deleting it.
     pub keep_logs: bool,
 }
@@ -50,7 +52,11 @@ impl Cluster {
         let nats = NatsServer::start()
             .await
             .context("no nats-server to run against (MYBNB_SKIP_EXTERNAL is set)")?;
-        let scratch = TestDatabase::create_on(&target.postgres, DATABASE_PREFIX).await?;
+        let server = match &target.postgres {
+            Some(server) => server.clone(),
+            None => mybnb_testkit::postgres::server_url().await?,
+        };
+        let scratch = TestDatabase::create_on(&server, DATABASE_PREFIX).await?;
         match Cluster::launch(target, instances, settings, &nats, &scratch).await {
             Ok((topology, mut data_dir)) => {
                 if target.keep_logs {

@@ -80,9 +80,10 @@ struct Args {
     /// Booking instances in the scale-out scenario
     #[arg(long, default_value_t = scale_out::BOOKING_INSTANCES)]
     booking_instances: usize,
-    /// The PostgreSQL server the distributed scenarios create their databases on
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
-    postgres: String,
+    /// The PostgreSQL server the distributed scenarios create their databases on [default:
+    /// $MYBNB_TEST_DATABASE_URL, else a throwaway cluster of the run's own, as for the tests]
+    #[arg(long)]
+    postgres: Option<String>,
     /// Keep the distributed scenarios' directories, with every process's log at `info`
     #[arg(long)]
     keep_logs: bool,

@@ -93,7 +93,7 @@ async fn ensure_database(url: &SecretString) -> anyhow::Result<()> {
     let shown = mybnb_platform::db::redact_url(url);
     let exists = sqlx::Postgres::database_exists(url).await.with_context(|| {
         format!(
-            "cannot reach PostgreSQL at {shown}; start it (e.g. `scripts/ensure-postgres`) or pass --database-url"
+            "cannot reach PostgreSQL at {shown}; start a server there (on Debian, `pg_ctlcluster <version> main start`) or pass --database-url"
         )
     })?;
     if !exists {

@@ -463,8 +463,7 @@ fn skip_or_fail(missing: &str) -> Option<Browser> {
         ),
         &format!(
             "{test} needs Chromium and chromedriver, and {missing}. Install them with \
-             scripts/ensure-chromium (or `apt-get install chromium chromium-driver`), point \
-             CHROMIUM and CHROMEDRIVER at the programs, or set MYBNB_SKIP_EXTERNAL=1 to skip \
+             `scripts/ensure-chromium`, point CHROMIUM and CHROMEDRIVER at the programs, or set MYBNB_SKIP_EXTERNAL=1 to skip \
              such tests"
         ),
     )

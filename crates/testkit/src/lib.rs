@@ -1,13 +1,14 @@
 //! What mybnb's tests start for themselves, each on a free loopback port: a real nats-server
 //! with JetStream and its own store directory ([`nats`]), and an SMTP sink that keeps every
-//! message it is sent ([`smtp`]); a PostgreSQL database or schema of a test's own on the test
-//! server ([`postgres`]); and waiting for what happens in the background without sleeping for
+//! message it is sent ([`smtp`]); a PostgreSQL database or schema of a test's own, on a
+//! throwaway cluster that the tests of a process share ([`postgres`]); and waiting for what happens in the background without sleeping for
 //! a guessed time ([`eventually`]).
 //! And a headless Chromium that a test drives as a user would, page by page ([`browser`]).
 //!
-//! What needs a server from outside the test — PostgreSQL, a nats-server binary — fails the
-//! test saying how to get it when it is missing, or, with `MYBNB_SKIP_EXTERNAL=1`, skips it
-//! with a loud `SKIPPED:` line (the constructors answer `None`).
+//! What needs a program from outside — PostgreSQL's server, nats-server, Chromium — fails the
+//! test naming the one command that installs it when it is missing, or, with
+//! `MYBNB_SKIP_EXTERNAL=1`, skips it with a loud `SKIPPED:` line (the constructors answer
+//! `None`).
 
 pub mod browser;
 pub mod eventually;

@@ -192,9 +192,8 @@ fn skip_or_fail() -> Option<NatsServer> {
         ),
         &format!(
             "{test} needs a nats-server with JetStream, and none was found (looked at \
-             {looked_at}). Install it with scripts/ensure-nats-server (or `apt-get install \
-             nats-server`), point MYBNB_NATS_SERVER at a binary, or set MYBNB_SKIP_EXTERNAL=1 to \
-             skip such tests"
+             {looked_at}). Install it with `scripts/ensure-nats-server`, point MYBNB_NATS_SERVER at \
+             a binary, or set MYBNB_SKIP_EXTERNAL=1 to skip such tests"
         ),
     )
 }

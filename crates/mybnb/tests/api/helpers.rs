@@ -58,7 +58,7 @@ pub struct TestUser {
 }
 
 /// Starts the application on `backend` with test settings, changed by `configure`, and waits
-/// until it is ready. `None` means the test is skipped (PostgreSQL unreachable and
+/// until it is ready. `None` means the test is skipped (no PostgreSQL or nats-server, and
 /// `MYBNB_SKIP_EXTERNAL=1`).
 pub async fn spawn_app_with(
     backend: Backend,

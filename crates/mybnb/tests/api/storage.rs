@@ -41,8 +41,8 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Fresh storage with new secrets. `None` means the test is skipped (PostgreSQL unreachable
-    /// and `MYBNB_SKIP_EXTERNAL=1`).
+    /// Fresh storage with new secrets. `None` means the test is skipped (no PostgreSQL or
+    /// nats-server, and `MYBNB_SKIP_EXTERNAL=1`).
     pub async fn create(backend: Backend) -> Option<Arc<Storage>> {
         let secrets = (
             format!("test-secret-{}", Uuid::new_v4().simple()),

@@ -17,8 +17,8 @@
 //!
 //! Each test starts ten processes; on a small machine they would starve one another, so the
 //! tests of this binary run one at a time ([`helpers::Deployment::start`] waits its turn).
-//! Without PostgreSQL or nats-server a test fails saying how to start them, or, with
-//! `MYBNB_SKIP_EXTERNAL=1`, is skipped with a `SKIPPED:` line.
+//! Without PostgreSQL's programs or nats-server a test fails naming the command that installs
+//! them, or, with `MYBNB_SKIP_EXTERNAL=1`, is skipped with a `SKIPPED:` line.
 
 mod helpers;
 

@@ -58,7 +58,7 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// `None` when the test is to be skipped: PostgreSQL is unreachable and
+    /// `None` when the test is to be skipped: there is no PostgreSQL and
     /// `MYBNB_SKIP_EXTERNAL=1`.
     pub async fn create(backend: Backend) -> Option<TestDatabase> {
         let (location, directory, schema) = match backend {

@@ -1,10 +1,13 @@
 //! A PostgreSQL database ([`TestDatabase`]) or schema ([`TestSchema`]) of a test's own,
 //! dropped, with the connections still open to it, when the test is done with it.
 //!
-//! The server is `$MYBNB_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`
-//! (`scripts/ensure-postgres` starts it, and drops the `mybnb_test_*` databases a killed run
-//! left behind). When it cannot be reached, a test fails saying how to start it, or is skipped
-//! loudly when `MYBNB_SKIP_EXTERNAL=1`.
+//! The server is `$MYBNB_TEST_DATABASE_URL`, else a throwaway cluster that the tests of this
+//! process share, started on first use and gone with the process ([`cluster`]): nothing needs
+//! to be running, only PostgreSQL's server programs installed (`scripts/ensure-postgres`).
+//! Without them, or when the named server cannot be reached, a test fails saying so, or is
+//! skipped loudly when `MYBNB_SKIP_EXTERNAL=1`.
+
+mod cluster;
 
 use std::str::FromStr;
 
@@ -13,15 +16,24 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection};
 use uuid::Uuid;
 
-/// The test server when `MYBNB_TEST_DATABASE_URL` names none.
-pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
 /// What the names of the databases [`TestDatabase::create`] makes start with.
 pub const TEST_DATABASE_PREFIX: &str = "mybnb_test_";
 
-/// The test server's URL: `$MYBNB_TEST_DATABASE_URL`, else [`DEFAULT_SERVER_URL`].
-pub fn server_url() -> String {
-    std::env::var("MYBNB_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_owned())
+/// The URL of the tests' server: `$MYBNB_TEST_DATABASE_URL`, else this process's throwaway
+/// cluster's, started (and awaited) on first use. An error says why there is none and how to
+/// get one.
+pub async fn server_url() -> anyhow::Result<String> {
+    if let Ok(named) = std::env::var("MYBNB_TEST_DATABASE_URL") {
+        return Ok(named);
+    }
+    // Starting blocks (initdb, then waiting until the server is ready), and the cluster must
+    // outlive this test's runtime: plain threads and processes, off the runtime.
+    let shared = tokio::task::spawn_blocking(cluster::shared)
+        .await
+        .context("starting the tests' PostgreSQL")?;
+    shared
+        .map(cluster::Cluster::url)
+        .map_err(|why| anyhow::anyhow!("{why}"))
 }
 
 /// A fresh database on a PostgreSQL server, dropped (with its connections) on drop, or by
@@ -33,8 +45,8 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// Creates `mybnb_test_<uuid>` on the test server (see [`server_url`]). When the server
-    /// cannot be reached the test fails saying how to start it, or, with
+    /// Creates `mybnb_test_<uuid>` on the test server (see [`server_url`]). When there is none
+    /// the test fails saying how to get one, or, with
     /// `MYBNB_SKIP_EXTERNAL=1`, is skipped loudly (`None`).
     pub async fn create() -> Option<TestDatabase> {
         let (server_url, connection) = connect_to_test_server().await?;
@@ -119,9 +131,9 @@ pub struct TestSchema {
 }
 
 impl TestSchema {
-    /// Creates `<prefix><uuid>` on the test server (see [`server_url`]). When the server cannot
-    /// be reached the test fails saying how to start it, or, with `MYBNB_SKIP_EXTERNAL=1`, is
-    /// skipped loudly (`None`).
+    /// Creates `<prefix><uuid>` on the test server (see [`server_url`]). When there is none the
+    /// test fails saying how to get one, or, with `MYBNB_SKIP_EXTERNAL=1`, is skipped loudly
+    /// (`None`).
     pub async fn create(prefix: &str) -> Option<TestSchema> {
         let (server_url, mut connection) = connect_to_test_server().await?;
         let name = format!("{prefix}{}", Uuid::new_v4().simple());
@@ -154,27 +166,28 @@ impl Drop for TestSchema {
     }
 }
 
-/// A connection to the test server, with its URL; when it cannot be reached, a failure that
-/// says how to start it, or `None` after a `SKIPPED:` line when `MYBNB_SKIP_EXTERNAL=1`.
+/// A connection to the test server, with its URL; when there is none or it cannot be reached,
+/// a failure that says how to get one, or `None` after a `SKIPPED:` line when
+/// `MYBNB_SKIP_EXTERNAL=1`.
 async fn connect_to_test_server() -> Option<(String, PgConnection)> {
-    let server_url = server_url();
-    match connect(&server_url).await {
-        Ok(connection) => Some((server_url, connection)),
-        Err(error) => {
-            let test = crate::current_test();
-            crate::skip_or_fail(
-                &format!(
-                    "SKIPPED: {test} needs PostgreSQL, and PostgreSQL is unreachable at \
-                     {server_url} ({error}); MYBNB_SKIP_EXTERNAL=1 skips it"
-                ),
-                &format!(
-                    "PostgreSQL is unreachable at {server_url}: {error}\n\
-                     Start it with `scripts/ensure-postgres`, point MYBNB_TEST_DATABASE_URL at \
-                     another server, or set MYBNB_SKIP_EXTERNAL=1 to skip the tests that need it."
-                ),
-            )
-        }
-    }
+    let reached = match server_url().await {
+        Ok(server_url) => match connect(&server_url).await {
+            Ok(connection) => return Some((server_url, connection)),
+            Err(error) => anyhow::Error::new(error).context(format!(
+                "PostgreSQL is unreachable at {server_url} (MYBNB_TEST_DATABASE_URL names it: \
+                 start it, or unset the variable to let the tests start one of their own)"
+            )),
+        },
+        Err(error) => error,
+    };
+    let test = crate::current_test();
+    crate::skip_or_fail(
+        &format!("SKIPPED: {test} needs PostgreSQL: {reached:#}; MYBNB_SKIP_EXTERNAL=1 skips it"),
+        &format!(
+            "{test} needs PostgreSQL: {reached:#}\n\
+             (or set MYBNB_SKIP_EXTERNAL=1 to skip the tests that need it)"
+        ),
+    )
 }
 
 /// Connects to the database `server_url` names, `postgres` when it names none.
@@ -216,7 +229,8 @@ mod tests {
     /// `column` is `name`.
     async fn exists(catalog: &str, column: &str, name: &str) -> bool {
         let query = format!("SELECT EXISTS (SELECT 1 FROM {catalog} WHERE {column} = $1)");
-        let mut connection = connect(&server_url()).await.expect("the test server");
+        let server_url = server_url().await.expect("the test server");
+        let mut connection = connect(&server_url).await.expect("the test server");
         let found = sqlx::query_scalar(AssertSqlSafe(query))
             .bind(name)
             .fetch_one(&mut connection)
@@ -224,6 +238,34 @@ mod tests {
             .expect("asked");
         connection.close().await.expect("closed");
         found
+    }
+
+    #[tokio::test]
+    async fn without_a_named_server_the_tests_share_a_throwaway_cluster_on_the_loopback() {
+        if std::env::var_os("MYBNB_TEST_DATABASE_URL").is_some() {
+            return;
+        }
+        let Some((url, mut connection)) = connect_to_test_server().await else {
+            return;
+        };
+        let setting = async |connection: &mut PgConnection, name: &str| -> String {
+            sqlx::query_scalar("SELECT current_setting($1)")
+                .bind(name)
+                .fetch_one(connection)
+                .await
+                .expect("asked")
+        };
+        let directory = setting(&mut connection, "data_directory").await;
+        assert!(directory.contains("/mybnb-postgres-"), "{directory}");
+        assert_eq!(
+            setting(&mut connection, "listen_addresses").await,
+            "127.0.0.1"
+        );
+        assert_eq!(setting(&mut connection, "fsync").await, "off");
+        let port = setting(&mut connection, "port").await;
+        assert!(url.contains(&format!("127.0.0.1:{port}/")), "{url}");
+        connection.close().await.expect("closed");
+        assert_eq!(server_url().await.expect("the same server"), url);
     }
 
     #[tokio::test]

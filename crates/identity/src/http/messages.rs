@@ -23,7 +23,11 @@ pub struct SignUpRequest {
     #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     pub password: String,
     /// 1–64 characters, not all spaces, no control characters; the username when absent.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub display_name: Option<String>,
     /// Where notifications are e-mailed, if given.
     #[schema(format = Email, max_length = 254, example = "kim@example.com")]
@@ -95,7 +99,10 @@ mod tests {
         let schema = serde_json::to_value(SignUpRequest::schema()).expect("a schema");
         let bounds = |member: &str| {
             let property = &schema["properties"][member];
-            (property["minLength"].as_u64(), property["maxLength"].as_u64())
+            (
+                property["minLength"].as_u64(),
+                property["maxLength"].as_u64(),
+            )
         };
         let limit = |chars: usize| u64::try_from(chars).ok();
         assert_eq!(
@@ -106,7 +113,10 @@ mod tests {
             bounds("password"),
             (limit(Password::MIN_CHARS), limit(Password::MAX_CHARS))
         );
-        assert_eq!(bounds("displayName"), (Some(1), limit(DisplayName::MAX_CHARS)));
+        assert_eq!(
+            bounds("displayName"),
+            (Some(1), limit(DisplayName::MAX_CHARS))
+        );
         assert_eq!(bounds("email"), (None, limit(Email::MAX_BYTES)));
         assert_eq!(schema["properties"]["email"]["format"], "email");
     }

@@ -5,50 +5,43 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, room};
 
-/// Every operation, the credential it needs (`bearer`: a user's token, `service`: the service
-/// token), whether it takes a JSON body, and the statuses it documents besides the shared ones.
-const OPERATIONS: [(&str, &str, Option<&str>, bool, &[&str]); 23] = [
-    ("/users", "post", None, true, &["201", "409", "429"]),
-    ("/auth/token", "post", None, true, &["200", "401", "429"]),
-    ("/users/me", "get", Some("bearer"), false, &["200", "401"]),
-    ("/rooms", "post", Some("bearer"), true, &["201", "401"]),
-    ("/rooms", "get", None, false, &["200", "422"]),
-    ("/rooms/{id}", "get", None, false, &["200", "404"]),
-    ("/rooms/{id}", "delete", Some("bearer"), false, &["204", "401", "403", "404"]),
-    ("/rooms/{id}/availability", "get", None, false, &["200", "404", "422"]),
-    (
-        "/bookings",
-        "post",
-        Some("bearer"),
-        true,
-        &["201", "401", "402", "403", "404", "409"],
-    ),
-    ("/bookings", "get", Some("bearer"), false, &["200", "401"]),
-    ("/bookings/{id}", "get", Some("bearer"), false, &["200", "401", "404"]),
-    ("/bookings/{id}/cancel", "post", Some("bearer"), false, &["200", "401", "404", "409"]),
-    ("/payments", "get", Some("bearer"), false, &["200", "401", "404", "422"]),
-    ("/internal/payments", "post", Some("service"), true, &["200", "401", "409"]),
-    ("/internal/payments/{bookingId}", "get", Some("service"), false, &["200", "401", "404"]),
-    (
-        "/internal/payments/{bookingId}/void",
-        "post",
-        Some("service"),
-        true,
-        &["200", "401", "404", "409"],
-    ),
-    (
-        "/internal/payments/{bookingId}/refund",
-        "post",
-        Some("service"),
-        false,
-        &["200", "401", "404", "409"],
-    ),
-    ("/notifications", "get", Some("bearer"), false, &["200", "401", "422"]),
-    ("/mypage", "get", Some("bearer"), false, &["200", "401"]),
-    ("/health/live", "get", None, false, &["200"]),
-    ("/health/ready", "get", None, false, &["200"]),
-    ("/metrics", "get", None, false, &["200"]),
-    ("/openapi.json", "get", None, false, &["200"]),
+/// An operation: path, method, the credential it needs (`bearer`: a user's token, `service`:
+/// the service token), whether it takes a JSON body, and the statuses it documents besides the
+/// shared ones.
+type Documented = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+    &'static [&'static str],
+);
+
+/// Every operation of the API.
+#[rustfmt::skip]
+const OPERATIONS: [Documented; 23] = [
+    ("/users",                                "post",   None,            true,  &["201", "409", "429"]),
+    ("/auth/token",                           "post",   None,            true,  &["200", "401", "429"]),
+    ("/users/me",                             "get",    Some("bearer"),  false, &["200", "401"]),
+    ("/rooms",                                "post",   Some("bearer"),  true,  &["201", "401"]),
+    ("/rooms",                                "get",    None,            false, &["200", "422"]),
+    ("/rooms/{id}",                           "get",    None,            false, &["200", "404"]),
+    ("/rooms/{id}",                           "delete", Some("bearer"),  false, &["204", "401", "403", "404"]),
+    ("/rooms/{id}/availability",              "get",    None,            false, &["200", "404", "422"]),
+    ("/bookings",                             "post",   Some("bearer"),  true,  &["201", "401", "402", "403", "404", "409"]),
+    ("/bookings",                             "get",    Some("bearer"),  false, &["200", "401"]),
+    ("/bookings/{id}",                        "get",    Some("bearer"),  false, &["200", "401", "404"]),
+    ("/bookings/{id}/cancel",                 "post",   Some("bearer"),  false, &["200", "401", "404", "409"]),
+    ("/payments",                             "get",    Some("bearer"),  false, &["200", "401", "404", "422"]),
+    ("/internal/payments",                    "post",   Some("service"), true,  &["200", "401", "409"]),
+    ("/internal/payments/{bookingId}",        "get",    Some("service"), false, &["200", "401", "404"]),
+    ("/internal/payments/{bookingId}/void",   "post",   Some("service"), true,  &["200", "401", "404", "409"]),
+    ("/internal/payments/{bookingId}/refund", "post",   Some("service"), false, &["200", "401", "404", "409"]),
+    ("/notifications",                        "get",    Some("bearer"),  false, &["200", "401", "422"]),
+    ("/mypage",                               "get",    Some("bearer"),  false, &["200", "401"]),
+    ("/health/live",                          "get",    None,            false, &["200"]),
+    ("/health/ready",                         "get",    None,            false, &["200"]),
+    ("/metrics",                              "get",    None,            false, &["200"]),
+    ("/openapi.json",                         "get",    None,            false, &["200"]),
 ];
 
 /// What every operation with a JSON body answers for a body it cannot take.

@@ -13,10 +13,20 @@ use crate::domain::{Availability, ListingDraft, Room, SearchDraft, SearchResults
 pub struct RegisterRoomRequest {
     /// 1–100 characters, not all spaces; surrounding spaces are dropped. No control characters
     /// but line breaks, here and in every text of a listing.
-    #[schema(example = "Hanok with a garden", min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(
+        example = "Hanok with a garden",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     /// 1–200 characters, not all spaces.
-    #[schema(example = "12 Bukchon-ro 11-gil, Jongno-gu", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(
+        example = "12 Bukchon-ro 11-gil, Jongno-gu",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub address: String,
     /// Price of one night in whole won, 1–100,000,000.
     #[schema(example = 120000, minimum = 1, maximum = 100_000_000)]
@@ -25,10 +35,17 @@ pub struct RegisterRoomRequest {
     #[schema(minimum = 1, maximum = 50)]
     pub capacity: Option<u32>,
     /// Up to 60 characters.
-    #[schema(example = "Seoul", max_length = 60, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(
+        example = "Seoul",
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub city: Option<String>,
     /// Up to 2,000 characters.
-    #[schema(max_length = 2000, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
 }
 
@@ -221,13 +238,16 @@ mod tests {
         assert_eq!(member("price", "minimum"), Some(1));
         assert_eq!(member("price", "maximum"), u64::try_from(Price::MAX).ok());
         assert_eq!(member("capacity", "minimum"), Some(1));
-        assert_eq!(member("capacity", "maximum"), Some(u64::from(Capacity::MAX)));
+        assert_eq!(
+            member("capacity", "maximum"),
+            Some(u64::from(Capacity::MAX))
+        );
     }
 
     #[test]
     fn the_search_parameters_state_the_domains_limits() {
-        let parameters = serde_json::to_value(SearchRoomsQuery::into_params(|| None))
-            .expect("parameters");
+        let parameters =
+            serde_json::to_value(SearchRoomsQuery::into_params(|| None)).expect("parameters");
         let bound = |name: &str, bound: &str| {
             parameters
                 .as_array()
@@ -238,7 +258,11 @@ mod tests {
         };
         for name in ["minPrice", "maxPrice"] {
             assert_eq!(bound(name, "minimum"), Some(0), "{name}");
-            assert_eq!(bound(name, "maximum"), u64::try_from(Price::MAX).ok(), "{name}");
+            assert_eq!(
+                bound(name, "maximum"),
+                u64::try_from(Price::MAX).ok(),
+                "{name}"
+            );
         }
         for name in ["guests", "page", "size"] {
             assert_eq!(bound(name, "minimum"), Some(1), "{name}");

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use mybnb_platform::auth::Caller;
-use mybnb_platform::http::{ApiError, Json, Path, ProblemDocument, RequestId};
+use mybnb_platform::http::{ApiError, BodyErrors, Json, Path, ProblemDocument, RequestId};
 use uuid::Uuid;
 
 use super::Bookings;
@@ -22,7 +22,7 @@ use super::messages::{BookRequest, BookingList, BookingResponse};
         (status = 403, description = "Hosts cannot book their own rooms", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No such room", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "Some nights are taken, or the same Idempotency-Key is in progress", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid dates or guests", body = ProblemDocument, content_type = "application/problem+json"),
+        BodyErrors,
         (status = 503, description = "Payment unavailable; nothing was booked. Retry after `Retry-After` seconds", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn book(

@@ -14,16 +14,17 @@ use crate::service::BookingDraft;
 #[serde(rename_all = "camelCase")]
 pub struct BookRequest {
     pub room_id: Uuid,
-    /// `YYYY-MM-DD`, not in the past.
-    #[schema(example = "2026-12-24")]
+    /// `YYYY-MM-DD`, not in the past (UTC).
+    #[schema(format = Date, example = "2026-12-24")]
     pub check_in: Option<String>,
     /// `YYYY-MM-DD`, 1 to 30 nights after `checkIn`.
-    #[schema(example = "2026-12-27")]
+    #[schema(format = Date, example = "2026-12-27")]
     pub check_out: Option<String>,
     /// `YYYYMMDD`: one night, instead of `checkIn`/`checkOut`.
-    #[schema(example = "20261224")]
+    #[schema(pattern = "^[0-9]{8}$", example = "20261224")]
     pub usedate: Option<String>,
     /// 1 to the room's capacity; 1 when absent.
+    #[schema(minimum = 1)]
     pub guests: Option<u32>,
 }
 

@@ -10,13 +10,20 @@ use super::IdentityError;
 pub struct Username(String);
 
 impl Username {
+    pub const MIN_CHARS: usize = 3;
+    pub const MAX_CHARS: usize = 32;
+
     pub fn parse(text: &str) -> Result<Username, IdentityError> {
         let text = text.trim();
         let length = text.chars().count();
-        if !(3..=32).contains(&length) {
+        if !(Username::MIN_CHARS..=Username::MAX_CHARS).contains(&length) {
             return Err(IdentityError::invalid(
                 "username",
-                "must be 3 to 32 characters",
+                format!(
+                    "must be {} to {} characters",
+                    Username::MIN_CHARS,
+                    Username::MAX_CHARS
+                ),
             ));
         }
         let allowed = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-');
@@ -39,12 +46,19 @@ impl Username {
 pub struct Password(String);
 
 impl Password {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 128;
+
     pub fn parse(text: String) -> Result<Password, IdentityError> {
         let length = text.chars().count();
-        if !(8..=128).contains(&length) {
+        if !(Password::MIN_CHARS..=Password::MAX_CHARS).contains(&length) {
             return Err(IdentityError::invalid(
                 "password",
-                "must be 8 to 128 characters",
+                format!(
+                    "must be {} to {} characters",
+                    Password::MIN_CHARS,
+                    Password::MAX_CHARS
+                ),
             ));
         }
         Ok(Password(text))

@@ -10,12 +10,14 @@ use super::{IdentityError, Password, Username};
 pub struct DisplayName(String);
 
 impl DisplayName {
+    pub const MAX_CHARS: usize = 64;
+
     pub fn parse(text: &str) -> Result<DisplayName, IdentityError> {
         let text = text.trim();
-        if text.is_empty() || text.chars().count() > 64 {
+        if text.is_empty() || text.chars().count() > DisplayName::MAX_CHARS {
             return Err(IdentityError::invalid(
                 "displayName",
-                "must be 1 to 64 characters",
+                format!("must be 1 to {} characters", DisplayName::MAX_CHARS),
             ));
         }
         if text.chars().any(char::is_control) {
@@ -37,9 +39,12 @@ impl DisplayName {
 pub struct Email(String);
 
 impl Email {
+    /// In bytes, as RFC 5321 counts a path.
+    pub const MAX_BYTES: usize = 254;
+
     pub fn parse(text: &str) -> Result<Email, IdentityError> {
         let text = text.trim();
-        if text.len() > 254 || !email_address::EmailAddress::is_valid(text) {
+        if text.len() > Email::MAX_BYTES || !email_address::EmailAddress::is_valid(text) {
             return Err(IdentityError::invalid(
                 "email",
                 "must be a valid e-mail address",

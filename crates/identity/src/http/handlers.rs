@@ -3,7 +3,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use mybnb_platform::auth::Caller;
-use mybnb_platform::http::{ApiError, Json, ProblemDocument, RequestId};
+use mybnb_platform::http::{ApiError, BodyErrors, Json, ProblemDocument, RequestId};
 
 use super::Identity;
 use super::messages::{SignUpRequest, TokenRequest, TokenResponse, UserResponse};
@@ -13,7 +13,7 @@ use super::messages::{SignUpRequest, TokenRequest, TokenResponse, UserResponse};
     responses(
         (status = 201, description = "Signed up", body = UserResponse),
         (status = 409, description = "The username is taken", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid sign-up", body = ProblemDocument, content_type = "application/problem+json"),
+        BodyErrors,
         (status = 429, description = "Too many attempts from this address", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn sign_up(
@@ -30,6 +30,7 @@ pub async fn sign_up(
     responses(
         (status = 200, description = "A bearer token", body = TokenResponse),
         (status = 401, description = "Wrong username or password", body = ProblemDocument, content_type = "application/problem+json"),
+        BodyErrors,
         (status = 429, description = "Too many attempts from this address", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn issue_token(

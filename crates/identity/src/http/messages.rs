@@ -11,13 +11,26 @@ use crate::domain::{Email, SignUpDraft, User};
 #[serde(rename_all = "camelCase")]
 pub struct SignUpRequest {
     /// 3–32 letters, digits, `.`, `_` or `-`, starting with a letter or digit; case-insensitive.
-    #[schema(example = "kim.host")]
+    /// Surrounding spaces are ignored.
+    #[schema(
+        example = "kim.host",
+        min_length = 3,
+        max_length = 32,
+        pattern = "^[\\p{L}\\p{N}][\\p{L}\\p{N}._-]*$"
+    )]
     pub username: String,
     /// 8–128 characters.
-    #[schema(example = "correct horse battery")]
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     pub password: String,
-    /// 1–64 characters; the username when absent.
+    /// 1–64 characters, not all spaces, no control characters; the username when absent.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub display_name: Option<String>,
+    /// Where notifications are e-mailed, if given.
+    #[schema(format = Email, max_length = 254, example = "kim@example.com")]
     pub email: Option<String>,
 }
 
@@ -70,4 +83,41 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the token expires.
     pub expires_in: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::*;
+    use crate::domain::{DisplayName, Email, Password, Username};
+
+    /// The limits the document states are the ones the domain enforces (utoipa takes only
+    /// literals in its attributes, so this keeps the two from drifting apart).
+    #[test]
+    fn the_sign_up_schema_states_the_domains_limits() {
+        let schema = serde_json::to_value(SignUpRequest::schema()).expect("a schema");
+        let bounds = |member: &str| {
+            let property = &schema["properties"][member];
+            (
+                property["minLength"].as_u64(),
+                property["maxLength"].as_u64(),
+            )
+        };
+        let limit = |chars: usize| u64::try_from(chars).ok();
+        assert_eq!(
+            bounds("username"),
+            (limit(Username::MIN_CHARS), limit(Username::MAX_CHARS))
+        );
+        assert_eq!(
+            bounds("password"),
+            (limit(Password::MIN_CHARS), limit(Password::MAX_CHARS))
+        );
+        assert_eq!(
+            bounds("displayName"),
+            (Some(1), limit(DisplayName::MAX_CHARS))
+        );
+        assert_eq!(bounds("email"), (None, limit(Email::MAX_BYTES)));
+        assert_eq!(schema["properties"]["email"]["format"], "email");
+    }
 }

@@ -5,26 +5,47 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, room};
 
-/// Every operation of the contract, whether it needs a token, and its documented statuses.
-const OPERATIONS: [(&str, &str, bool, &[&str]); 12] = [
-    ("/users", "post", false, &["201", "409", "422", "429"]),
-    ("/auth/token", "post", false, &["200", "401", "429"]),
-    ("/users/me", "get", true, &["200", "401"]),
-    ("/rooms", "post", true, &["201", "401", "422"]),
-    ("/rooms", "get", false, &["200", "422"]),
-    ("/rooms/{id}", "get", false, &["200", "404"]),
-    ("/rooms/{id}", "delete", true, &["204", "401", "403", "404"]),
-    (
-        "/rooms/{id}/availability",
-        "get",
-        false,
-        &["200", "404", "422"],
-    ),
-    ("/health/live", "get", false, &["200"]),
-    ("/health/ready", "get", false, &["200", "503"]),
-    ("/metrics", "get", false, &["200"]),
-    ("/openapi.json", "get", false, &["200"]),
+/// An operation: path, method, the credential it needs (`bearer`: a user's token, `service`:
+/// the service token), whether it takes a JSON body, and the statuses it documents besides the
+/// shared ones.
+type Documented = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+    &'static [&'static str],
+);
+
+/// Every operation of the API.
+#[rustfmt::skip]
+const OPERATIONS: [Documented; 23] = [
+    ("/users",                                "post",   None,            true,  &["201", "409", "429"]),
+    ("/auth/token",                           "post",   None,            true,  &["200", "401", "429"]),
+    ("/users/me",                             "get",    Some("bearer"),  false, &["200", "401"]),
+    ("/rooms",                                "post",   Some("bearer"),  true,  &["201", "401"]),
+    ("/rooms",                                "get",    None,            false, &["200", "422"]),
+    ("/rooms/{id}",                           "get",    None,            false, &["200", "404"]),
+    ("/rooms/{id}",                           "delete", Some("bearer"),  false, &["204", "401", "403", "404"]),
+    ("/rooms/{id}/availability",              "get",    None,            false, &["200", "404", "422"]),
+    ("/bookings",                             "post",   Some("bearer"),  true,  &["201", "401", "402", "403", "404", "409"]),
+    ("/bookings",                             "get",    Some("bearer"),  false, &["200", "401"]),
+    ("/bookings/{id}",                        "get",    Some("bearer"),  false, &["200", "401", "404"]),
+    ("/bookings/{id}/cancel",                 "post",   Some("bearer"),  false, &["200", "401", "404", "409"]),
+    ("/payments",                             "get",    Some("bearer"),  false, &["200", "401", "404", "422"]),
+    ("/internal/payments",                    "post",   Some("service"), true,  &["200", "401", "409"]),
+    ("/internal/payments/{bookingId}",        "get",    Some("service"), false, &["200", "401", "404"]),
+    ("/internal/payments/{bookingId}/void",   "post",   Some("service"), true,  &["200", "401", "404", "409"]),
+    ("/internal/payments/{bookingId}/refund", "post",   Some("service"), false, &["200", "401", "404", "409"]),
+    ("/notifications",                        "get",    Some("bearer"),  false, &["200", "401", "422"]),
+    ("/mypage",                               "get",    Some("bearer"),  false, &["200", "401"]),
+    ("/health/live",                          "get",    None,            false, &["200"]),
+    ("/health/ready",                         "get",    None,            false, &["200"]),
+    ("/metrics",                              "get",    None,            false, &["200"]),
+    ("/openapi.json",                         "get",    None,            false, &["200"]),
 ];
+
+/// What every operation with a JSON body answers for a body it cannot take.
+const BODY_ERRORS: [&str; 4] = ["400", "413", "415", "422"];
 
 async fn document(app: &TestApp) -> Value {
     let response = app.get("/openapi.json").await;
@@ -69,30 +90,54 @@ api_tests! {
         let version = document["openapi"].as_str().expect("an openapi version");
         assert!(version.starts_with("3.1"), "OpenAPI 3.1, not {version}");
 
-        for (path, method, needs_token, statuses) in OPERATIONS {
+        let schemes = &document["components"]["securitySchemes"];
+        for (path, method, credential, json_body, statuses) in OPERATIONS {
             let operation = &document["paths"][path][method];
             assert!(operation.is_object(), "{method} {path} is documented");
             let documented: Vec<&String> = operation["responses"]
                 .as_object()
                 .map(|responses| responses.keys().collect())
                 .unwrap_or_default();
-            for status in statuses {
+            let body_errors = if json_body { &BODY_ERRORS[..] } else { &[] };
+            // Every operation may be refused while starting or when it outlives its deadline.
+            for status in statuses.iter().chain(body_errors).chain(&["503"]) {
                 assert!(documented.iter().any(|code| code == status), "{method} {path} documents {status}: {documented:?}");
             }
-            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
-                if status.starts_with('4') || status.starts_with('5') {
-                    assert!(
-                        response["content"]["application/problem+json"].is_object(),
-                        "{method} {path} {status} is a problem document: {response}"
-                    );
+            assert_eq!(operation["requestBody"].is_object(), json_body, "{method} {path}: a JSON body");
+            let required: Vec<&str> = operation["security"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|requirement| requirement.as_object())
+                .flat_map(|requirement| requirement.keys().map(String::as_str))
+                .collect();
+            assert_eq!(required, credential.into_iter().collect::<Vec<_>>(), "{method} {path}: its credential");
+            for scheme in required {
+                assert!(
+                    schemes[scheme]["scheme"].as_str().is_some_and(|kind| kind.eq_ignore_ascii_case("bearer")),
+                    "{method} {path}: the scheme {scheme} is defined, as a bearer token"
+                );
+            }
+        }
+        // And whatever else is documented: bodies' errors and problem documents alike.
+        for (path, operations) in document["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in operations.as_object().into_iter().flatten() {
+                let responses = operation["responses"].as_object();
+                if operation["requestBody"]["content"]["application/json"].is_object() {
+                    for status in BODY_ERRORS {
+                        assert!(responses.is_some_and(|responses| responses.contains_key(status)), "{method} {path} documents {status}");
+                    }
+                }
+                for (status, response) in responses.into_iter().flatten() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        assert!(
+                            response["content"]["application/problem+json"].is_object(),
+                            "{method} {path} {status} is a problem document: {response}"
+                        );
+                    }
                 }
             }
-            let secured = operation["security"].as_array().is_some_and(|schemes| !schemes.is_empty());
-            assert_eq!(secured, needs_token, "{method} {path}: needs a bearer token");
         }
-        assert!(document["components"]["securitySchemes"]["bearer"]["scheme"]
-            .as_str()
-            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer")));
     }
 
     /// Request bodies, search parameters and the room's shape are documented as served.

@@ -44,8 +44,10 @@ impl From<Notification> for NotificationItem {
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Page size, 20 by default; sizes above 100 are lowered to 100.
+    #[param(minimum = 1)]
     pub size: Option<u32>,
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use mybnb_platform::auth::ServiceCaller;
-use mybnb_platform::http::{ApiError, Json, Path, ProblemDocument, RequestId};
+use mybnb_platform::http::{ApiError, BodyErrors, Json, Path, ProblemDocument, RequestId};
 use uuid::Uuid;
 
 use super::Payments;
@@ -17,6 +17,7 @@ use super::messages::{PaymentOrderMessage, PaymentRecord};
         (status = 200, description = "The payment: APPROVED, DECLINED, or VOIDED if the booking was given up", body = PaymentRecord),
         (status = 401, description = "Not a mybnb service", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The booking has a payment for another order", body = ProblemDocument, content_type = "application/problem+json"),
+        BodyErrors,
         (status = 503, description = "The card network is unavailable", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn charge(
@@ -34,6 +35,7 @@ pub async fn charge(
     params(("bookingId" = Uuid, Path, description = "The booking's id")),
     responses(
         (status = 200, description = "The payment", body = PaymentRecord),
+        (status = 401, description = "Not a mybnb service", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "The booking has no payment", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn payment_of_booking(
@@ -50,7 +52,10 @@ pub async fn payment_of_booking(
     request_body = PaymentOrderMessage,
     responses(
         (status = 200, description = "The payment, now VOIDED (or DECLINED)", body = PaymentRecord),
+        (status = 401, description = "Not a mybnb service", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "The path names no booking", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The order names another booking", body = ProblemDocument, content_type = "application/problem+json"),
+        BodyErrors,
     ))]
 pub async fn void(
     State(payments): State<Arc<Payments>>,
@@ -71,6 +76,7 @@ pub async fn void(
     params(("bookingId" = Uuid, Path, description = "The booking's id")),
     responses(
         (status = 200, description = "The payment, now CANCELLED", body = PaymentRecord),
+        (status = 401, description = "Not a mybnb service", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "The booking has no payment", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "The payment was never approved", body = ProblemDocument, content_type = "application/problem+json"),
     ))]

@@ -14,7 +14,8 @@ pub struct PaymentOrderMessage {
     pub booking_id: Uuid,
     pub guest_id: Uuid,
     pub host_id: Uuid,
-    /// In whole won.
+    /// In whole won, positive.
+    #[schema(minimum = 1)]
     pub amount: i64,
 }
 

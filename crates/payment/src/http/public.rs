@@ -24,6 +24,7 @@ pub struct PaymentsQuery {
         (status = 200, description = "The booking's payment", body = PaymentList),
         (status = 401, description = "No valid token", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "No payment the caller may see", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "`bookingId` is missing or not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn payments_of_booking(
     State(payments): State<Arc<Payments>>,

@@ -7,13 +7,33 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use mybnb_events::CorrelationId;
 
-use super::ApiError;
+use super::{ApiError, ProblemDocument};
 
 /// A JSON request body: bad syntax is a 400, a wrong or missing field a 422, a body that is not
 /// `application/json` a 415 and one over [`super::MAX_BODY_BYTES`] a 413.
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Json<T>(pub T);
+
+/// The answers [`Json`] gives for a body it cannot take, as the OpenAPI document lists them:
+/// every operation with a JSON body names this set in its `responses(...)` once, instead of
+/// repeating four entries. Never constructed; it only documents.
+#[derive(utoipa::IntoResponses)]
+pub enum BodyErrors {
+    /// The body is not well-formed JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(ProblemDocument),
+    /// The body is larger than 64 KiB (`MAX_BODY_BYTES`).
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(ProblemDocument),
+    /// The body is not sent as `Content-Type: application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(ProblemDocument),
+    /// A member is missing or of the wrong type, or a value breaks a rule of the operation
+    /// (`detail` names it).
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(ProblemDocument),
+}
 
 /// Query-string parameters: values of the wrong type are a 422.
 #[derive(Debug, FromRequestParts)]

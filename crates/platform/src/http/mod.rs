@@ -5,6 +5,6 @@ mod extract;
 mod middleware;
 mod problem;
 
-pub use extract::{Json, Path, Query, RequestId};
+pub use extract::{BodyErrors, Json, Path, Query, RequestId};
 pub use middleware::{MAX_BODY_BYTES, RequestTimeout, serve_behind_middleware};
 pub use problem::{ApiError, ProblemDocument};

@@ -75,10 +75,14 @@ pub struct Listing {
 impl ListingDraft {
     pub fn parse(self) -> Result<Listing, RoomError> {
         Ok(Listing {
-            name: required_text("name", &self.name, 100)?,
-            address: required_text("address", &self.address, 200)?,
-            city: optional_text("city", self.city.as_deref(), 60)?,
-            description: optional_text("description", self.description.as_deref(), 2000)?,
+            name: required_text("name", &self.name, Listing::MAX_NAME_CHARS)?,
+            address: required_text("address", &self.address, Listing::MAX_ADDRESS_CHARS)?,
+            city: optional_text("city", self.city.as_deref(), Listing::MAX_CITY_CHARS)?,
+            description: optional_text(
+                "description",
+                self.description.as_deref(),
+                Listing::MAX_DESCRIPTION_CHARS,
+            )?,
             price: Price::parse(self.price)?,
             capacity: self
                 .capacity
@@ -117,6 +121,11 @@ fn optional_text(
 }
 
 impl Listing {
+    pub const MAX_NAME_CHARS: usize = 100;
+    pub const MAX_ADDRESS_CHARS: usize = 200;
+    pub const MAX_CITY_CHARS: usize = 60;
+    pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
     /// Rebuilds a listing read back from storage, where it was valid when written.
     pub fn restore(draft: ListingDraft) -> Result<Listing, RoomError> {
         draft.parse()

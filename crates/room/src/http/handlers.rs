@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use mybnb_platform::auth::Caller;
-use mybnb_platform::http::{ApiError, Json, Path, ProblemDocument, Query, RequestId};
+use mybnb_platform::http::{ApiError, BodyErrors, Json, Path, ProblemDocument, Query, RequestId};
 use uuid::Uuid;
 
 use super::Rooms;
@@ -21,7 +21,7 @@ use crate::domain::{Host, RoomId};
         (status = 201, description = "Registered", body = RoomResponse,
             headers(("Location" = String, description = "The room's URL"))),
         (status = 401, description = "No valid token", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid listing", body = ProblemDocument, content_type = "application/problem+json"),
+        BodyErrors,
     ))]
 pub async fn register_room(
     State(rooms): State<Arc<Rooms>>,

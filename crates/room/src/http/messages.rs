@@ -11,21 +11,41 @@ use crate::domain::{Availability, ListingDraft, Room, SearchDraft, SearchResults
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterRoomRequest {
-    /// 1–100 characters.
-    #[schema(example = "Hanok with a garden")]
+    /// 1–100 characters, not all spaces; surrounding spaces are dropped. No control characters
+    /// but line breaks, here and in every text of a listing.
+    #[schema(
+        example = "Hanok with a garden",
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
-    /// 1–200 characters.
-    #[schema(example = "12 Bukchon-ro 11-gil, Jongno-gu")]
+    /// 1–200 characters, not all spaces.
+    #[schema(
+        example = "12 Bukchon-ro 11-gil, Jongno-gu",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub address: String,
     /// Price of one night in whole won, 1–100,000,000.
-    #[schema(example = 120000)]
+    #[schema(example = 120000, minimum = 1, maximum = 100_000_000)]
     pub price: i64,
     /// Guests the room sleeps, 1–50; 2 when absent.
+    #[schema(minimum = 1, maximum = 50)]
     pub capacity: Option<u32>,
     /// Up to 60 characters.
-    #[schema(example = "Seoul")]
+    #[schema(
+        example = "Seoul",
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub city: Option<String>,
     /// Up to 2,000 characters.
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
 }
 
@@ -82,26 +102,34 @@ impl From<Room> for RoomResponse {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct SearchRoomsQuery {
-    /// Words that must all appear (ignoring case) in the name, address, city or description.
+    /// Words that must all appear (ignoring case) in the name, address, city or description;
+    /// at most 10.
     pub q: Option<String>,
     /// The city, ignoring case.
     pub city: Option<String>,
-    /// Lowest nightly price, inclusive.
+    /// Lowest nightly price, inclusive; 0–100,000,000 and not above `maxPrice`.
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub min_price: Option<i64>,
     /// Highest nightly price, inclusive.
+    #[param(minimum = 0, maximum = 100_000_000)]
     pub max_price: Option<i64>,
     /// Rooms that sleep at least this many guests.
+    #[param(minimum = 1)]
     pub guests: Option<u32>,
     /// With `checkOut`: only rooms free on every night from `checkIn` (`YYYY-MM-DD`)…
+    #[param(format = Date, example = "2026-12-24")]
     pub check_in: Option<String>,
-    /// …up to, not including, `checkOut`.
+    /// …up to, not including, `checkOut`: 1 to 90 nights later.
+    #[param(format = Date, example = "2026-12-27")]
     pub check_out: Option<String>,
     /// Only rooms registered by this user (the host's user id), such as the caller's own.
     #[param(value_type = Option<String>, format = Uuid, example = "67e55044-10b1-426f-9247-bb680e5fe0c8")]
     pub host: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Page size, 20 by default; sizes above 100 are lowered to 100.
+    #[param(minimum = 1)]
     pub size: Option<u32>,
 }
 
@@ -178,5 +206,67 @@ impl From<Availability> for AvailabilityResponse {
             to: availability.nights.to(),
             taken_nights: availability.taken,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::{IntoParams, PartialSchema};
+
+    use super::*;
+    use crate::domain::{Capacity, Listing, Page, Price};
+
+    /// The limits the document states are the ones the domain enforces (utoipa takes only
+    /// literals in its attributes, so this keeps the two from drifting apart).
+    #[test]
+    fn the_listing_schema_states_the_domains_limits() {
+        let schema = serde_json::to_value(RegisterRoomRequest::schema()).expect("a schema");
+        let member = |name: &str, bound: &str| schema["properties"][name][bound].as_u64();
+        let chars = |limit: usize| u64::try_from(limit).ok();
+        for (name, max) in [
+            ("name", Listing::MAX_NAME_CHARS),
+            ("address", Listing::MAX_ADDRESS_CHARS),
+        ] {
+            assert_eq!(member(name, "minLength"), Some(1), "{name}");
+            assert_eq!(member(name, "maxLength"), chars(max), "{name}");
+        }
+        assert_eq!(member("city", "maxLength"), chars(Listing::MAX_CITY_CHARS));
+        assert_eq!(
+            member("description", "maxLength"),
+            chars(Listing::MAX_DESCRIPTION_CHARS)
+        );
+        assert_eq!(member("price", "minimum"), Some(1));
+        assert_eq!(member("price", "maximum"), u64::try_from(Price::MAX).ok());
+        assert_eq!(member("capacity", "minimum"), Some(1));
+        assert_eq!(
+            member("capacity", "maximum"),
+            Some(u64::from(Capacity::MAX))
+        );
+    }
+
+    #[test]
+    fn the_search_parameters_state_the_domains_limits() {
+        let parameters =
+            serde_json::to_value(SearchRoomsQuery::into_params(|| None)).expect("parameters");
+        let bound = |name: &str, bound: &str| {
+            parameters
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|parameter| parameter["name"] == name)
+                .and_then(|parameter| parameter["schema"][bound].as_u64())
+        };
+        for name in ["minPrice", "maxPrice"] {
+            assert_eq!(bound(name, "minimum"), Some(0), "{name}");
+            assert_eq!(
+                bound(name, "maximum"),
+                u64::try_from(Price::MAX).ok(),
+                "{name}"
+            );
+        }
+        for name in ["guests", "page", "size"] {
+            assert_eq!(bound(name, "minimum"), Some(1), "{name}");
+        }
+        assert!(Page::parse(Some(0), None).is_err() && Page::parse(None, Some(0)).is_err());
     }
 }

@@ -3,7 +3,11 @@
 //!
 //! The links to other contexts ([`RoomCatalog`], [`PaymentGateway`]) are chosen at run time —
 //! an in-process call when both contexts share a process, HTTP otherwise — so they are
-//! object-safe traits returning boxed futures. The repository is chosen at compile time.
+//! object-safe traits returning boxed futures. The repository is chosen at compile time; it is
+//! a trait because booking's race-prone use cases — the claim's retries around a freed
+//! idempotency key, the reconciler's decisions, a request that loses to the reconciler — are
+//! tested fast on an in-memory fake of it (`tests/service`), while the API suites run the SQL
+//! store on both databases.
 
 use std::future::Future;
 
@@ -16,7 +20,7 @@ use mybnb_platform::db::Written;
 use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
-use crate::domain::{Booking, RoomSnapshot};
+use crate::domain::{Booking, IdempotencyKey, Money, RoomSnapshot};
 
 /// The room context, asked synchronously for a room as it is now.
 pub trait RoomCatalog: Send + Sync + 'static {
@@ -30,16 +34,16 @@ pub struct PaymentOrder {
     pub booking_id: Uuid,
     pub guest_id: Uuid,
     pub host_id: Uuid,
-    pub amount: i64,
+    pub amount: Money,
 }
 
 impl From<&Booking> for PaymentOrder {
     fn from(booking: &Booking) -> Self {
         PaymentOrder {
-            booking_id: booking.id,
-            guest_id: booking.guest_id,
-            host_id: booking.room.host_id,
-            amount: booking.total_price,
+            booking_id: booking.id(),
+            guest_id: booking.guest_id(),
+            host_id: booking.room().host_id,
+            amount: booking.total_price(),
         }
     }
 }
@@ -137,7 +141,7 @@ pub trait BookingRepository: Send + Sync + 'static {
     fn claim(
         &self,
         booking: &Booking,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> impl Future<Output = anyhow::Result<Claim>> + Send;
 
     /// PENDING → CONFIRMED, with its event.
@@ -172,7 +176,7 @@ pub trait BookingRepository: Send + Sync + 'static {
     fn find_by_key(
         &self,
         guest_id: Uuid,
-        key: &str,
+        key: &IdempotencyKey,
     ) -> impl Future<Output = anyhow::Result<Option<Booking>>> + Send;
 
     fn list_for_guest(

@@ -12,7 +12,9 @@ use mybnb_platform::db::now;
 use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
-use crate::domain::{Booking, BookingError, BookingStatus, DatesDraft, Rejection, StayDates};
+use crate::domain::{
+    Booking, BookingError, BookingStatus, DatesDraft, IdempotencyKey, Rejection, StayDates,
+};
 use crate::ports::{
     BookingRepository, Claim, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState,
     RoomCatalog,
@@ -90,14 +92,13 @@ impl<R: BookingRepository> BookingService<R> {
         &self,
         guest_id: Uuid,
         draft: BookingDraft,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
         correlation: &CorrelationId,
     ) -> Result<Booking, BookingError> {
         if let Some(key) = idempotency_key {
-            check_idempotency_key(key)?;
             // A repeated request gets the first one's booking, whatever changed since.
             if let Some(first) = self.bookings.find_by_key(guest_id, key).await?
-                && first.status != BookingStatus::Rejected
+                && !matches!(first.status(), BookingStatus::Rejected { .. })
             {
                 return replay(first);
             }
@@ -117,14 +118,14 @@ impl<R: BookingRepository> BookingService<R> {
             .ok_or(BookingError::RoomNotFound(draft.room_id))?;
         let mut booking =
             Booking::request(Uuid::now_v7(), guest_id, room, stay, draft.guests, now())?;
-        tracing::Span::current().record("booking_id", tracing::field::display(booking.id));
+        tracing::Span::current().record("booking_id", tracing::field::display(booking.id()));
         if let Some(first) = self.claim(&booking, idempotency_key).await? {
             return replay(first);
         }
         let order = PaymentOrder::from(&booking);
         match self.payments.charge(order, correlation.clone()).await {
             Ok(PaymentState::Approved { payment_id }) => {
-                let event = booking.confirm(payment_id, now());
+                let event = booking.confirm(payment_id, now())?;
                 if self
                     .bookings
                     .confirm(&booking, &event, correlation)
@@ -134,13 +135,13 @@ impl<R: BookingRepository> BookingService<R> {
                     tracing::info!(%payment_id, "booking confirmed");
                     Ok(booking)
                 } else {
-                    self.decided_elsewhere(booking.id).await
+                    self.decided_elsewhere(booking.id()).await
                 }
             }
             Ok(PaymentState::NotCharged | PaymentState::Returned) => {
-                booking.reject(Rejection::NotCharged, now());
+                booking.reject(Rejection::NotCharged, now())?;
                 if !self.bookings.reject(&booking).await?.is_applied() {
-                    return self.decided_elsewhere(booking.id).await;
+                    return self.decided_elsewhere(booking.id()).await;
                 }
                 tracing::info!("payment declined");
                 Err(BookingError::PaymentDeclined)
@@ -154,9 +155,9 @@ impl<R: BookingRepository> BookingService<R> {
                     PaymentFailure::Saturated => (Rejection::NotCharged, Duration::from_secs(1)),
                     _ => (Rejection::ChargeUncertain, Duration::from_secs(1)),
                 };
-                booking.reject(rejection, now());
+                booking.reject(rejection, now())?;
                 if !self.bookings.reject(&booking).await?.is_applied() {
-                    return self.decided_elsewhere(booking.id).await;
+                    return self.decided_elsewhere(booking.id()).await;
                 }
                 tracing::warn!(error = %failure, "payment unavailable; booking rejected");
                 Err(BookingError::PaymentUnavailable { retry_after })
@@ -169,7 +170,7 @@ impl<R: BookingRepository> BookingService<R> {
     async fn claim(
         &self,
         booking: &Booking,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<Option<Booking>, BookingError> {
         // A key is freed at most once per competing request; a few rounds settle any race.
         for _ in 0..3 {
@@ -262,14 +263,14 @@ impl<R: BookingRepository> BookingService<R> {
         let mut reconciled = Reconciled::default();
         for mut booking in self.bookings.unsettled(stale_before).await? {
             let order = PaymentOrder::from(&booking);
-            let outcome = match booking.status {
+            let outcome = match booking.status() {
                 BookingStatus::Pending => {
                     self.decide_pending(&mut booking, correlation, &mut reconciled)
                         .await
                 }
                 _ => match self.payments.void(order, correlation.clone()).await {
                     Ok(()) => {
-                        self.bookings.mark_payment_settled(booking.id).await?;
+                        self.bookings.mark_payment_settled(booking.id()).await?;
                         reconciled.voided += 1;
                         Ok(())
                     }
@@ -277,7 +278,7 @@ impl<R: BookingRepository> BookingService<R> {
                 },
             };
             if let Err(failure) = outcome {
-                tracing::warn!(booking_id = %booking.id, error = %failure, "cannot reconcile yet");
+                tracing::warn!(booking_id = %booking.id(), error = %failure, "cannot reconcile yet");
                 reconciled.left_for_later += 1;
             }
         }
@@ -293,9 +294,9 @@ impl<R: BookingRepository> BookingService<R> {
         correlation: &CorrelationId,
         reconciled: &mut Reconciled,
     ) -> Result<(), PaymentFailure> {
-        match self.payments.status(booking.id).await? {
+        match self.payments.status(booking.id()).await? {
             Some(PaymentState::Approved { payment_id }) => {
-                let event = booking.confirm(payment_id, now());
+                let event = booking.confirm(payment_id, now()).map_err(unexpected)?;
                 if self
                     .bookings
                     .confirm(booking, &event, correlation)
@@ -313,7 +314,7 @@ impl<R: BookingRepository> BookingService<R> {
                 } else {
                     Rejection::NotCharged
                 };
-                booking.reject(rejection, now());
+                booking.reject(rejection, now()).map_err(unexpected)?;
                 if !self.bookings.reject(booking).await?.is_applied() {
                     return Ok(());
                 }
@@ -322,7 +323,7 @@ impl<R: BookingRepository> BookingService<R> {
                     self.payments
                         .void(PaymentOrder::from(&*booking), correlation.clone())
                         .await?;
-                    self.bookings.mark_payment_settled(booking.id).await?;
+                    self.bookings.mark_payment_settled(booking.id()).await?;
                     reconciled.voided += 1;
                 }
             }
@@ -337,9 +338,9 @@ impl<R: BookingRepository> BookingService<R> {
             .find(id)
             .await?
             .ok_or(BookingError::NotFound(id))?;
-        match booking.status {
-            BookingStatus::Confirmed | BookingStatus::Cancelled => Ok(booking),
-            BookingStatus::Rejected => Err(BookingError::PaymentUnavailable {
+        match booking.status() {
+            BookingStatus::Confirmed { .. } | BookingStatus::Cancelled { .. } => Ok(booking),
+            BookingStatus::Rejected { .. } => Err(BookingError::PaymentUnavailable {
                 retry_after: Duration::from_secs(1),
             }),
             BookingStatus::Pending => Err(BookingError::RequestInProgress),
@@ -350,20 +351,17 @@ impl<R: BookingRepository> BookingService<R> {
 /// A request repeated with a used Idempotency-Key gets the first request's booking. Rejected
 /// bookings free their key, so they never come here.
 fn replay(first: Booking) -> Result<Booking, BookingError> {
-    match first.status {
-        BookingStatus::Confirmed => Ok(first),
-        BookingStatus::Cancelled => Err(BookingError::KeyOfCancelledBooking(first.id)),
-        BookingStatus::Pending | BookingStatus::Rejected => Err(BookingError::RequestInProgress),
+    match first.status() {
+        BookingStatus::Confirmed { .. } => Ok(first),
+        BookingStatus::Cancelled { .. } => Err(BookingError::KeyOfCancelledBooking(first.id())),
+        BookingStatus::Pending | BookingStatus::Rejected { .. } => {
+            Err(BookingError::RequestInProgress)
+        }
     }
 }
 
-fn check_idempotency_key(key: &str) -> Result<(), BookingError> {
-    let printable = key.bytes().all(|byte| byte.is_ascii_graphic());
-    if key.is_empty() || key.len() > 255 || !printable {
-        return Err(BookingError::invalid(
-            "Idempotency-Key",
-            "must be 1 to 255 printable ASCII characters",
-        ));
-    }
-    Ok(())
+/// A transition the reconciler asked of a booking it read as PENDING, refused: a bug, not an
+/// answer of the payment provider.
+fn unexpected(error: BookingError) -> PaymentFailure {
+    PaymentFailure::Unexpected(error.into())
 }

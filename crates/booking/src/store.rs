@@ -12,7 +12,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::domain::{Booking, BookingStatus, RoomSnapshot, StayDates};
+use crate::domain::{
+    Booking, BookingStatus, IdempotencyKey, Money, RoomSnapshot, StayDates, StoredBooking,
+};
 use crate::ports::{BookingRepository, Claim};
 
 #[derive(Clone)]
@@ -34,7 +36,7 @@ impl BookingRepository for SqlBookingRepository {
     async fn claim(
         &self,
         booking: &Booking,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
     ) -> anyhow::Result<Claim> {
         let attempt = self
             .database
@@ -45,19 +47,19 @@ impl BookingRepository for SqlBookingRepository {
                         "INSERT INTO idempotency_keys (guest_id, idempotency_key, booking_id) \
                          VALUES ($1, $2, $3)",
                     )
-                    .bind(booking.guest_id.to_string())
-                    .bind(key)
-                    .bind(booking.id.to_string());
+                    .bind(booking.guest_id().to_string())
+                    .bind(key.as_str())
+                    .bind(booking.id().to_string());
                     unit.insert_unique("remembering an idempotency key", remember, Attempt::KeyUsed)
                         .await?;
                 }
-                for night in booking.stay.each_night() {
+                for night in booking.stay().each_night() {
                     let claim = sqlx::query(
                         "INSERT INTO booking_nights (room_id, night, booking_id) VALUES ($1, $2, $3)",
                     )
-                    .bind(booking.room.id.to_string())
+                    .bind(booking.room().id.to_string())
                     .bind(night.to_string())
-                    .bind(booking.id.to_string());
+                    .bind(booking.id().to_string());
                     unit.insert_unique("claiming a night", claim, Attempt::NightsTaken)
                         .await?;
                 }
@@ -70,8 +72,11 @@ impl BookingRepository for SqlBookingRepository {
             (Attempt::NightsTaken, _) => Claim::NightsTaken,
             // Read after the claim's transaction: the key's booking may have been rejected (and
             // the key deleted with it) in between.
-            (Attempt::KeyUsed, Some(key)) => match self.find_by_key(booking.guest_id, key).await? {
-                Some(first) if first.status != BookingStatus::Rejected => Claim::KeyUsed(first),
+            (Attempt::KeyUsed, Some(key)) => match self.find_by_key(booking.guest_id(), key).await?
+            {
+                Some(first) if first.status().name() != BookingStatus::REJECTED => {
+                    Claim::KeyUsed(first)
+                }
                 _ => Claim::KeyReleased,
             },
             (Attempt::KeyUsed, None) => anyhow::bail!("a claim without a key found its key used"),
@@ -86,7 +91,7 @@ impl BookingRepository for SqlBookingRepository {
     ) -> anyhow::Result<Written<()>> {
         self.database
             .write_caused_by(correlation, async |unit| {
-                move_status(unit, booking, BookingStatus::Pending).await?;
+                move_status(unit, booking, BookingStatus::PENDING).await?;
                 unit.record(event).await?;
                 Ok::<_, Stop>(())
             })
@@ -96,11 +101,11 @@ impl BookingRepository for SqlBookingRepository {
     async fn reject(&self, booking: &Booking) -> anyhow::Result<Written<()>> {
         self.database
             .write(async |unit| {
-                move_status(unit, booking, BookingStatus::Pending).await?;
-                unit.execute("releasing nights", release_nights(booking.id))
+                move_status(unit, booking, BookingStatus::PENDING).await?;
+                unit.execute("releasing nights", release_nights(booking.id()))
                     .await?;
                 let forget = sqlx::query("DELETE FROM idempotency_keys WHERE booking_id = $1")
-                    .bind(booking.id.to_string());
+                    .bind(booking.id().to_string());
                 unit.execute("forgetting an idempotency key", forget)
                     .await?;
                 Ok::<_, Stop>(())
@@ -116,8 +121,8 @@ impl BookingRepository for SqlBookingRepository {
     ) -> anyhow::Result<Written<()>> {
         self.database
             .write_caused_by(correlation, async |unit| {
-                move_status(unit, booking, BookingStatus::Confirmed).await?;
-                unit.execute("releasing nights", release_nights(booking.id))
+                move_status(unit, booking, BookingStatus::CONFIRMED).await?;
+                unit.execute("releasing nights", release_nights(booking.id()))
                     .await?;
                 unit.record(event).await?;
                 Ok::<_, Stop>(())
@@ -150,12 +155,16 @@ impl BookingRepository for SqlBookingRepository {
         row.as_ref().map(booking_from_row).transpose()
     }
 
-    async fn find_by_key(&self, guest_id: Uuid, key: &str) -> anyhow::Result<Option<Booking>> {
+    async fn find_by_key(
+        &self,
+        guest_id: Uuid,
+        key: &IdempotencyKey,
+    ) -> anyhow::Result<Option<Booking>> {
         let booking_id: Option<String> = sqlx::query_scalar(
             "SELECT booking_id FROM idempotency_keys WHERE guest_id = $1 AND idempotency_key = $2",
         )
         .bind(guest_id.to_string())
-        .bind(key)
+        .bind(key.as_str())
         .fetch_optional(self.database.pool())
         .await
         .context("reading an idempotency key")?;
@@ -221,11 +230,11 @@ impl BookingRepository for SqlBookingRepository {
                     let moved = unit
                         .execute(
                             "updating a booking's status",
-                            status_move(booking, BookingStatus::Confirmed),
+                            status_move(booking, BookingStatus::CONFIRMED),
                         )
                         .await?;
                     if moved == 1 {
-                        unit.execute("releasing nights", release_nights(booking.id))
+                        unit.execute("releasing nights", release_nights(booking.id()))
                             .await?;
                         unit.record(event).await?;
                         cancelled += 1;
@@ -251,36 +260,36 @@ fn insert_booking(booking: &Booking) -> Statement<'_> {
          created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
-    .bind(booking.id.to_string())
-    .bind(booking.room.id.to_string())
-    .bind(&booking.room.name)
-    .bind(booking.room.host_id.to_string())
-    .bind(booking.guest_id.to_string())
-    .bind(booking.stay.check_in().to_string())
-    .bind(booking.stay.check_out().to_string())
-    .bind(i64::from(booking.guests))
-    .bind(booking.room.price)
-    .bind(i64::from(booking.room.capacity))
-    .bind(booking.total_price)
-    .bind(booking.status.as_str())
-    .bind(booking.payment_id.map(|id| id.to_string()))
-    .bind(i64::from(booking.payment_settled))
-    .bind(instant_to_db(booking.created_at))
-    .bind(instant_to_db(booking.updated_at))
+    .bind(booking.id().to_string())
+    .bind(booking.room().id.to_string())
+    .bind(&booking.room().name)
+    .bind(booking.room().host_id.to_string())
+    .bind(booking.guest_id().to_string())
+    .bind(booking.stay().check_in().to_string())
+    .bind(booking.stay().check_out().to_string())
+    .bind(i64::from(booking.guests()))
+    .bind(booking.room().price.as_won())
+    .bind(i64::from(booking.room().capacity))
+    .bind(booking.total_price().as_won())
+    .bind(booking.status().name())
+    .bind(booking.status().payment_id().map(|id| id.to_string()))
+    .bind(i64::from(booking.status().payment_settled()))
+    .bind(instant_to_db(booking.created_at()))
+    .bind(instant_to_db(booking.updated_at()))
 }
 
 /// Writes the booking's new status, if it still has the status `from`.
-fn status_move(booking: &Booking, from: BookingStatus) -> Statement<'_> {
+fn status_move<'q>(booking: &'q Booking, from: &'static str) -> Statement<'q> {
     sqlx::query(
         "UPDATE bookings SET status = $1, payment_id = $2, payment_settled = $3, updated_at = $4 \
          WHERE id = $5 AND status = $6",
     )
-    .bind(booking.status.as_str())
-    .bind(booking.payment_id.map(|id| id.to_string()))
-    .bind(i64::from(booking.payment_settled))
-    .bind(instant_to_db(booking.updated_at))
-    .bind(booking.id.to_string())
-    .bind(from.as_str())
+    .bind(booking.status().name())
+    .bind(booking.status().payment_id().map(|id| id.to_string()))
+    .bind(i64::from(booking.status().payment_settled()))
+    .bind(instant_to_db(booking.updated_at()))
+    .bind(booking.id().to_string())
+    .bind(from)
 }
 
 /// Moves the booking to its new status; the unit stops with [`Stop::LostRace`] if it no longer
@@ -288,7 +297,7 @@ fn status_move(booking: &Booking, from: BookingStatus) -> Statement<'_> {
 async fn move_status<C>(
     unit: &mut Unit<'_, C>,
     booking: &Booking,
-    from: BookingStatus,
+    from: &'static str,
 ) -> Result<(), Stop> {
     unit.guarded("updating a booking's status", status_move(booking, from))
         .await
@@ -303,26 +312,27 @@ fn booking_from_row(row: &AnyRow) -> anyhow::Result<Booking> {
     let uuid = |column: &str| -> anyhow::Result<Uuid> { Ok(Uuid::parse_str(&text(column)?)?) };
     let date = |column: &str| -> anyhow::Result<NaiveDate> { Ok(text(column)?.parse()?) };
     let number = |column: &str| -> anyhow::Result<i64> { Ok(row.try_get(column)?) };
-    let status = text("status")?;
     let payment_id: Option<String> = row.try_get("payment_id")?;
-    Ok(Booking {
+    let status = BookingStatus::restore(
+        &text("status")?,
+        payment_id.as_deref().map(Uuid::parse_str).transpose()?,
+        number("payment_settled")? == 1,
+    )?;
+    Ok(Booking::restore(StoredBooking {
         id: uuid("id")?,
         room: RoomSnapshot {
             id: uuid("room_id")?,
             name: text("room_name")?,
             host_id: uuid("host_id")?,
-            price: number("nightly_price")?,
+            price: Money::won(number("nightly_price")?)?,
             capacity: u32::try_from(number("capacity")?)?,
         },
         guest_id: uuid("guest_id")?,
         stay: StayDates::restore(date("check_in")?, date("check_out")?)?,
         guests: u32::try_from(number("guests")?)?,
-        total_price: number("total_price")?,
-        status: BookingStatus::parse(&status)
-            .with_context(|| format!("unknown booking status {status}"))?,
-        payment_id: payment_id.as_deref().map(Uuid::parse_str).transpose()?,
-        payment_settled: number("payment_settled")? == 1,
+        total_price: Money::won(number("total_price")?)?,
+        status,
         created_at: instant_from_db(&text("created_at")?)?,
         updated_at: instant_from_db(&text("updated_at")?)?,
-    })
+    }))
 }

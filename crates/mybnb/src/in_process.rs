@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use mybnb_booking::domain::RoomSnapshot;
+use mybnb_booking::domain::{Money, RoomSnapshot};
 use mybnb_booking::ports::{
     BoxFuture, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState, RoomCatalog,
 };
@@ -24,7 +24,7 @@ impl RoomCatalog for InProcessRooms {
                     id: room.id.0,
                     name: room.listing.name().to_owned(),
                     host_id: room.host.id,
-                    price: room.listing.price().won(),
+                    price: Money::won(room.listing.price().won())?,
                     capacity: room.listing.capacity().guests(),
                 })),
                 Err(RoomError::NotFound(_)) => Ok(None),
@@ -43,7 +43,7 @@ fn payment_order(
         order.booking_id,
         order.guest_id,
         order.host_id,
-        order.amount,
+        order.amount.as_won(),
     )
     .map_err(failure)
 }

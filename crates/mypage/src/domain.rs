@@ -10,14 +10,79 @@ use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
 use uuid::Uuid;
 
-/// A booking's status as my page shows it.
-pub const CONFIRMED: &str = "CONFIRMED";
-/// A booking or payment status that nothing after it changes.
-pub const CANCELLED: &str = "CANCELLED";
-/// A payment's status once it went through.
-pub const APPROVED: &str = "APPROVED";
-/// A payment's status before its event has arrived.
-pub const PENDING: &str = "PENDING";
+/// A booking's status as my page shows it. Declared in the order statuses move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BookingStatus {
+    Confirmed,
+    Cancelled,
+}
+
+/// A payment's status as my page shows it. Declared in the order statuses move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PaymentStatus {
+    /// Its event has not arrived yet (never stored: what a stay without one shows).
+    Pending,
+    Approved,
+    /// Refunded.
+    Cancelled,
+}
+
+/// A status of my page: named as the API and the table spell it, and merged by [`merge`].
+pub trait Status: Copy + Ord + Sized + 'static {
+    /// Every status, in the order they move.
+    const ALL: &'static [Self];
+    /// The one status nothing replaces.
+    const LAST: Self;
+
+    fn name(self) -> &'static str;
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|status| status.name() == name)
+    }
+}
+
+impl Status for BookingStatus {
+    const ALL: &'static [Self] = &[BookingStatus::Confirmed, BookingStatus::Cancelled];
+    const LAST: Self = BookingStatus::Cancelled;
+
+    fn name(self) -> &'static str {
+        match self {
+            BookingStatus::Confirmed => "CONFIRMED",
+            BookingStatus::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+impl Status for PaymentStatus {
+    const ALL: &'static [Self] = &[
+        PaymentStatus::Pending,
+        PaymentStatus::Approved,
+        PaymentStatus::Cancelled,
+    ];
+    const LAST: Self = PaymentStatus::Cancelled;
+
+    fn name(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "PENDING",
+            PaymentStatus::Approved => "APPROVED",
+            PaymentStatus::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// What a stay's status becomes when an event says `arriving` about it (`None`: the event
+/// knows nothing of it) and it was `stored`: a status only moves forward, so the last status
+/// ([`Status::LAST`], CANCELLED) is never replaced, whatever arrives after, and an event that
+/// knows nothing keeps what was known. The store's upsert does the same in SQL.
+pub fn merge<S: Status>(stored: Option<S>, arriving: Option<S>) -> Option<S> {
+    match (stored, arriving) {
+        (Some(stored), Some(arriving)) => Some(stored.max(arriving)),
+        (stored, arriving) => arriving.or(stored),
+    }
+}
 
 /// What one event says about one stay: `None` for what it does not know.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,8 +95,8 @@ pub struct StayUpdate {
     pub check_in: Option<NaiveDate>,
     pub check_out: Option<NaiveDate>,
     pub total_price: Option<i64>,
-    pub booking_status: Option<&'static str>,
-    pub payment_status: Option<&'static str>,
+    pub booking_status: Option<BookingStatus>,
+    pub payment_status: Option<PaymentStatus>,
 }
 
 impl From<BookingConfirmed> for StayUpdate {
@@ -45,7 +110,7 @@ impl From<BookingConfirmed> for StayUpdate {
             check_in: Some(event.check_in),
             check_out: Some(event.check_out),
             total_price: Some(event.total_price),
-            booking_status: Some(CONFIRMED),
+            booking_status: Some(BookingStatus::Confirmed),
             payment_status: None,
         }
     }
@@ -60,7 +125,7 @@ impl From<BookingCancelled> for StayUpdate {
             host_id: Some(event.host_id),
             check_in: Some(event.check_in),
             check_out: Some(event.check_out),
-            booking_status: Some(CANCELLED),
+            booking_status: Some(BookingStatus::Cancelled),
             ..StayUpdate::default()
         }
     }
@@ -72,7 +137,7 @@ impl From<PaymentApproved> for StayUpdate {
             booking_id: event.booking_id,
             guest_id: Some(event.guest_id),
             host_id: Some(event.host_id),
-            payment_status: Some(APPROVED),
+            payment_status: Some(PaymentStatus::Approved),
             ..StayUpdate::default()
         }
     }
@@ -83,7 +148,7 @@ impl From<PaymentCancelled> for StayUpdate {
         StayUpdate {
             booking_id: event.booking_id,
             guest_id: Some(event.guest_id),
-            payment_status: Some(CANCELLED),
+            payment_status: Some(PaymentStatus::Cancelled),
             ..StayUpdate::default()
         }
     }
@@ -98,8 +163,8 @@ pub struct Stay {
     pub check_in: NaiveDate,
     pub check_out: NaiveDate,
     pub total_price: i64,
-    pub booking_status: String,
-    pub payment_status: String,
+    pub booking_status: BookingStatus,
+    pub payment_status: PaymentStatus,
 }
 
 /// A user's page: the stays they booked and the stays booked in their rooms, newest first.
@@ -107,4 +172,49 @@ pub struct Stay {
 pub struct MyPage {
     pub as_guest: Vec<Stay>,
     pub as_host: Vec<Stay>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_only_moves_forward() {
+        use PaymentStatus::{Approved, Cancelled};
+        assert_eq!(merge(Some(Approved), Some(Cancelled)), Some(Cancelled));
+        assert_eq!(merge(Some(Cancelled), Some(Approved)), Some(Cancelled));
+        assert_eq!(
+            merge(
+                Some(BookingStatus::Cancelled),
+                Some(BookingStatus::Confirmed)
+            ),
+            Some(BookingStatus::Cancelled)
+        );
+    }
+
+    #[test]
+    fn an_event_that_knows_nothing_keeps_what_was_known() {
+        assert_eq!(
+            merge(Some(PaymentStatus::Approved), None),
+            Some(PaymentStatus::Approved)
+        );
+        assert_eq!(
+            merge(None, Some(BookingStatus::Confirmed)),
+            Some(BookingStatus::Confirmed)
+        );
+        assert_eq!(merge::<PaymentStatus>(None, None), None);
+    }
+
+    #[test]
+    fn cancelled_is_the_last_status_and_names_round_trip() {
+        for status in BookingStatus::ALL {
+            assert_eq!(BookingStatus::parse(status.name()), Some(*status));
+            assert!(*status <= BookingStatus::LAST);
+        }
+        for status in PaymentStatus::ALL {
+            assert_eq!(PaymentStatus::parse(status.name()), Some(*status));
+            assert!(*status <= PaymentStatus::LAST);
+        }
+        assert_eq!(BookingStatus::LAST.name(), PaymentStatus::LAST.name());
+    }
 }

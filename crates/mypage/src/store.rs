@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::domain::{CANCELLED, MyPage, PENDING, Stay, StayUpdate};
+use crate::domain::{BookingStatus, MyPage, PaymentStatus, Status, Stay, StayUpdate};
 
 /// Rows of each side of a page, newest first.
 pub const PAGE_ROWS: i64 = 200;
@@ -24,7 +24,8 @@ impl SqlMyPageRepository {
 
     /// Merges what the event says into its stay and records `handling` in the inbox, in one
     /// transaction; nothing changes when the event was handled before. Known values are kept
-    /// where the event knows nothing, and a CANCELLED status is never replaced.
+    /// where the event knows nothing, and statuses merge as [`crate::domain::merge`] says: for these orders
+    /// (one status after the first, CANCELLED), "never replace the last" is "only forward".
     pub async fn apply(&self, update: &StayUpdate, handling: &Handling) -> anyhow::Result<()> {
         let upsert = sqlx::query(
             "INSERT INTO stays (booking_id, room_id, room_name, guest_id, host_id, \
@@ -53,9 +54,10 @@ impl SqlMyPageRepository {
         .bind(update.check_in.map(|date| date.to_string()))
         .bind(update.check_out.map(|date| date.to_string()))
         .bind(update.total_price)
-        .bind(update.booking_status)
-        .bind(update.payment_status)
-        .bind(CANCELLED);
+        .bind(update.booking_status.map(Status::name))
+        .bind(update.payment_status.map(Status::name))
+        // The last status of both kinds: CANCELLED (a unit test keeps them the same).
+        .bind(BookingStatus::LAST.name());
         self.database
             .write(async |unit| {
                 unit.first_time(handling).await?;
@@ -115,7 +117,14 @@ fn stay_from_row(row: &AnyRow) -> anyhow::Result<Stay> {
         check_in: text("check_in")?.parse()?,
         check_out: text("check_out")?.parse()?,
         total_price: row.try_get("total_price")?,
-        booking_status: text("booking_status")?,
-        payment_status: payment_status.unwrap_or_else(|| PENDING.to_owned()),
+        booking_status: status(&text("booking_status")?)?,
+        payment_status: match payment_status {
+            Some(name) => status(&name)?,
+            None => PaymentStatus::Pending,
+        },
     })
+}
+
+fn status<S: Status>(name: &str) -> anyhow::Result<S> {
+    S::parse(name).with_context(|| format!("an unknown status on my page: {name}"))
 }

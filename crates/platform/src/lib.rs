@@ -2,9 +2,10 @@
 //!
 //! It holds no business rules: only what each bounded context needs to plug into one process or
 //! run as its own service — HTTP plumbing and RFC 9457 errors ([`http`]), access tokens
-//! ([`auth`]), databases with per-context migrations ([`db`]), the transactional outbox and the
-//! event envelope ([`outbox`]), exactly-once handling of events ([`inbox`]), readiness ([`health`]), Prometheus metrics ([`metrics`]) and what the gateway vouches for
-//! ([`forwarded`]).
+//! ([`auth`]), databases with per-context migrations and the one way to write a state change,
+//! the write unit ([`db`]), the transactional outbox ([`outbox`]), exactly-once handling of
+//! events ([`inbox`]), readiness ([`health`]), Prometheus metrics ([`metrics`]) and what the
+//! gateway vouches for ([`forwarded`]).
 
 pub mod auth;
 pub mod db;

@@ -313,3 +313,36 @@ async fn write_note(database: &Database, name: &str) {
         .expect("written");
     assert_eq!(written, Written::Applied(()));
 }
+
+/// A fresh SQLite file opened by many connections at once (a first start: migrations, the
+/// checkpointer and the first requests) has each of them set WAL mode without a "database is
+/// locked" error.
+#[tokio::test]
+async fn a_fresh_sqlite_file_opens_on_many_connections_at_once() {
+    for _ in 0..20 {
+        let directory = tempfile::tempdir().expect("a directory");
+        let location = DatabaseLocation::Sqlite {
+            path: directory.path().join("fresh.db"),
+        };
+        let database = Database::connect_lazy(&location, 16).expect("a database");
+        let writer = database.clone();
+        let migrating = tokio::spawn(async move {
+            writer
+                .migrate(&Migrations::portable(&MIGRATOR).and(inbox::migrations()))
+                .await
+        });
+        let reads: Vec<_> = (0..16)
+            .map(|_| {
+                let pool = database.pool().clone();
+                tokio::spawn(async move { sqlx::query("SELECT 1").execute(&pool).await })
+            })
+            .collect();
+        for read in reads {
+            read.await
+                .expect("a reader")
+                .expect("a connection that set its pragmas");
+        }
+        migrating.await.expect("the migrations").expect("migrated");
+        database.close().await;
+    }
+}

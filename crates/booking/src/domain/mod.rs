@@ -3,8 +3,12 @@
 
 mod booking;
 mod error;
+mod idempotency;
+mod money;
 mod stay;
 
-pub use booking::{Booking, BookingStatus, Rejection, RoomSnapshot};
+pub use booking::{Booking, BookingStatus, Rejection, RoomSnapshot, StoredBooking};
 pub use error::BookingError;
+pub use idempotency::IdempotencyKey;
+pub use money::Money;
 pub use stay::{DatesDraft, StayDates};

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::Bookings;
 use super::messages::{BookRequest, BookingList, BookingResponse};
+use crate::domain::IdempotencyKey;
 
 /// Book a room and pay for it, in one request.
 #[utoipa::path(post, path = "/bookings", tag = "bookings", security(("bearer" = [])),
@@ -35,12 +36,12 @@ pub async fn book(
     let idempotency_key = headers
         .get("idempotency-key")
         .map(|value| {
-            value
+            let key = value
                 .to_str()
-                .map_err(|_| ApiError::validation("`Idempotency-Key` must be printable ASCII"))
+                .map_err(|_| ApiError::validation("`Idempotency-Key` must be printable ASCII"))?;
+            Ok::<_, ApiError>(IdempotencyKey::parse(key)?)
         })
         .transpose()?;
-    let idempotency_key = idempotency_key.map(str::to_owned);
     // In a task of its own: once nights are claimed and payment is called, the booking is
     // decided even if the client goes away or the request times out meanwhile.
     let booking = tokio::spawn(async move {
@@ -48,14 +49,14 @@ pub async fn book(
             .book(
                 caller.user_id,
                 request.into_draft(),
-                idempotency_key.as_deref(),
+                idempotency_key.as_ref(),
                 &request_id,
             )
             .await
     })
     .await
     .map_err(|error| ApiError::internal(anyhow::anyhow!("the booking task failed: {error}")))??;
-    let location = format!("/bookings/{}", booking.id);
+    let location = format!("/bookings/{}", booking.id());
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],

@@ -70,20 +70,20 @@ pub struct BookingResponse {
 impl From<Booking> for BookingResponse {
     fn from(booking: Booking) -> Self {
         BookingResponse {
-            id: booking.id,
-            room_id: booking.room.id,
-            room_name: booking.room.name,
-            guest: booking.guest_id,
-            host: booking.room.host_id,
-            check_in: booking.stay.check_in(),
-            check_out: booking.stay.check_out(),
-            nights: booking.stay.nights(),
-            guests: booking.guests,
-            nightly_price: booking.room.price,
-            total_price: booking.total_price,
-            status: booking.status.as_str().to_owned(),
-            payment_id: booking.payment_id,
-            created_at: booking.created_at,
+            id: booking.id(),
+            room_id: booking.room().id,
+            room_name: booking.room().name.clone(),
+            guest: booking.guest_id(),
+            host: booking.room().host_id,
+            check_in: booking.stay().check_in(),
+            check_out: booking.stay().check_out(),
+            nights: booking.stay().nights(),
+            guests: booking.guests(),
+            nightly_price: booking.room().price.as_won(),
+            total_price: booking.total_price().as_won(),
+            status: booking.status().name().to_owned(),
+            payment_id: booking.status().payment_id(),
+            created_at: booking.created_at(),
         }
     }
 }

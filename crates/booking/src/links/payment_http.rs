@@ -38,7 +38,7 @@ impl From<PaymentOrder> for OrderMessage {
             booking_id: order.booking_id,
             guest_id: order.guest_id,
             host_id: order.host_id,
-            amount: order.amount,
+            amount: order.amount.as_won(),
         }
     }
 }

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::RoomSnapshot;
+use crate::domain::{Money, RoomSnapshot};
 use crate::ports::{BoxFuture, RoomCatalog};
 
 /// A room read is quick; one that is not is treated as the room service being unavailable.
@@ -57,7 +57,7 @@ impl RoomCatalog for HttpRooms {
                         id: room.id,
                         name: room.name,
                         host_id: room.host,
-                        price: room.price,
+                        price: Money::won(room.price)?,
                         capacity: room.capacity,
                     }))
                 }

@@ -1,5 +1,6 @@
 //! Bodies of the my-page API.
 
+use crate::domain::Status as _;
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -44,8 +45,8 @@ impl From<Stay> for StayRow {
             check_in: stay.check_in,
             check_out: stay.check_out,
             total_price: stay.total_price,
-            booking_status: stay.booking_status,
-            payment_status: stay.payment_status,
+            booking_status: stay.booking_status.name().to_owned(),
+            payment_status: stay.payment_status.name().to_owned(),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! Queries use sqlx's `Any` driver with `$1` placeholders, which both backends accept, so a
 //! context has one repository whatever the backend. Migrations are portable where the DDL is
 //! (integers as `BIGINT`, text, partial indexes) and kept per backend where it is not (see
-//! [`Migrations`]).
+//! [`Migrations`]). Every write is a [`Unit`], group-committed on SQLite.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -138,25 +138,30 @@ impl Database {
         let database = match location {
             DatabaseLocation::Sqlite { path } => {
                 let options = AnyConnectOptions::from_str(&sqlite_url(path)?)?;
-                let open = |max_connections| {
+                // Only the writer switches the file to WAL (the mode is kept in the file): on a
+                // fresh file, readers switching it at the same time as the writer find it
+                // locked, and sqlx logs each such connection as an error before retrying.
+                let open = |max_connections, pragmas: &'static str| {
                     pool_options()
                         .max_connections(max_connections)
-                        .after_connect(|connection, _| {
+                        .after_connect(move |connection, _| {
                             Box::pin(async move {
-                                connection
-                                    .execute(
-                                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                                         PRAGMA wal_autocheckpoint = 0;",
-                                    )
-                                    .await?;
+                                connection.execute(pragmas).await?;
                                 Ok(())
                             })
                         })
                         .connect_lazy_with(options.clone())
                 };
-                let writer = open(1);
-                let pool = open(max_connections);
+                let writer = open(
+                    1,
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = 0;",
+                );
+                let pool = open(
+                    max_connections,
+                    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                );
                 tokio::spawn(checkpoint_periodically(pool.clone()));
                 Database {
                     pool,

@@ -6,7 +6,9 @@
 //! shared open transaction — so that one unit's failure or deliberate undo leaves the others
 //! intact — and a committer commits whatever the turns before it added, with one fsync. Each
 //! writer gets its outcome only after that commit: durability is the same as committing alone,
-//! and a writer's wait is at most one batch. A batch stops taking units once it is
+//! and a writer's wait is at most one batch. A writer with nobody queued behind it commits at
+//! once — itself when the batch is its unit alone, else in a task of the batch's own — rather
+//! than waking the committer: at low load a write costs one commit and no extra hand-over. A batch stops taking units once it is
 //! [`MAX_BATCH`] units or [`MAX_BATCH_TIME`] old, so a unit is never held up by more than that
 //! much of others' work.
 //!
@@ -15,6 +17,7 @@
 //! maintained crate offers group commit for sqlx.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, mpsc, watch};
@@ -39,6 +42,8 @@ const UNDO: &str = "ROLLBACK TO unit; RELEASE unit; SAVEPOINT unit";
 pub(super) struct GroupCommitter {
     writer: AnyPool,
     turns: Arc<Mutex<Turns>>,
+    /// Writers waiting for their turn.
+    queued: Arc<AtomicUsize>,
     /// Tells the committer that a unit left its batch open; it ends when every sender is gone.
     commit_wanted: mpsc::Sender<()>,
 }
@@ -70,6 +75,7 @@ impl GroupCommitter {
         GroupCommitter {
             writer,
             turns,
+            queued: Arc::default(),
             commit_wanted,
         }
     }
@@ -82,8 +88,13 @@ impl GroupCommitter {
     ) -> anyhow::Result<Written<T, R>> {
         // Declared before the turn, so that a writer that goes away mid-unit releases its turn
         // and then asks for the commit (the committer undoes the unfinished unit first).
-        let signal = CommitSignal(&self.commit_wanted);
+        let mut signal = CommitSignal {
+            wanted: &self.commit_wanted,
+            armed: true,
+        };
+        let in_queue = InQueue::join(&self.queued);
         let mut guard = self.turns.lock().await;
+        drop(in_queue);
         let turns = &mut *guard;
         turns.undo_unfinished_unit().await;
         if turns.batch.as_ref().is_some_and(Batch::is_full)
@@ -110,8 +121,24 @@ impl GroupCommitter {
             }
             return Err(anyhow::Error::new(error).context("closing a write unit's savepoint"));
         }
+        let alone = self.queued.load(Ordering::Acquire) == 0;
+        let mine_only = batch.units == 1;
+        let batch = if alone { turns.batch.take() } else { None };
         drop(guard);
-        drop(signal);
+        match batch {
+            // Nobody can join: commit now. A batch of this unit alone is committed here, so
+            // that a writer that goes away mid-commit leaves only its own outcome unknown.
+            Some(batch) if mine_only => {
+                signal.armed = false;
+                batch.commit().await;
+            }
+            Some(batch) => {
+                signal.armed = false;
+                tokio::spawn(batch.commit());
+            }
+            // Those queued join the batch; the committer commits it after them.
+            None => drop(signal),
+        }
         let outcome = match outcome {
             Err(Stop::Failed(error)) => return Err(error),
             outcome => outcome,
@@ -174,13 +201,34 @@ impl Batch {
     }
 }
 
-/// Asks the committer to commit the open batch, when dropped.
-struct CommitSignal<'a>(&'a mpsc::Sender<()>);
+/// Asks the committer to commit the open batch, when dropped armed.
+struct CommitSignal<'a> {
+    wanted: &'a mpsc::Sender<()>,
+    armed: bool,
+}
 
 impl Drop for CommitSignal<'_> {
     fn drop(&mut self) {
-        // Full means a request is already waiting; closed means the database is closing.
-        let _ = self.0.try_send(());
+        if self.armed {
+            // Full means a request is already waiting; closed means the database is closing.
+            let _ = self.wanted.try_send(());
+        }
+    }
+}
+
+/// Counts a writer as queued for its turn until dropped (it got its turn, or went away).
+struct InQueue<'a>(&'a AtomicUsize);
+
+impl<'a> InQueue<'a> {
+    fn join(queued: &'a AtomicUsize) -> Self {
+        queued.fetch_add(1, Ordering::AcqRel);
+        InQueue(queued)
+    }
+}
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -6,9 +6,10 @@
 //! shared open transaction — so that one unit's failure or deliberate undo leaves the others
 //! intact — and a committer commits whatever the turns before it added, with one fsync. Each
 //! writer gets its outcome only after that commit: durability is the same as committing alone,
-//! and a writer's wait is at most one batch. A writer with nobody queued behind it commits at
-//! once — itself when the batch is its unit alone, else in a task of the batch's own — rather
-//! than waking the committer: at low load a write costs one commit and no extra hand-over. A batch stops taking units once it is
+//! and a writer's wait is at most one batch. The writer with nobody queued behind it commits
+//! the batch — itself when the batch is its unit alone, else in a task of the batch's own — so
+//! every writer that queued while the batch was open is in it. A committer task only stands in
+//! for writers that went away (cancelled while queued or mid-unit). A batch stops taking units once it is
 //! [`MAX_BATCH`] units or [`MAX_BATCH_TIME`] old, so a unit is never held up by more than that
 //! much of others' work.
 //!
@@ -71,11 +72,16 @@ impl GroupCommitter {
     pub(super) fn start(writer: AnyPool) -> GroupCommitter {
         let (commit_wanted, wanted) = mpsc::channel(1);
         let turns = Arc::new(Mutex::new(Turns::default()));
-        tokio::spawn(commit_when_wanted(Arc::downgrade(&turns), wanted));
+        let queued = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(commit_when_wanted(
+            Arc::downgrade(&turns),
+            queued.clone(),
+            wanted,
+        ));
         GroupCommitter {
             writer,
             turns,
-            queued: Arc::default(),
+            queued,
             commit_wanted,
         }
     }
@@ -136,8 +142,8 @@ impl GroupCommitter {
                 signal.armed = false;
                 tokio::spawn(batch.commit());
             }
-            // Those queued join the batch; the committer commits it after them.
-            None => drop(signal),
+            // Those queued join the batch, and the last of them commits it.
+            None => signal.armed = false,
         }
         let outcome = match outcome {
             Err(Stop::Failed(error)) => return Err(error),
@@ -232,8 +238,13 @@ impl Drop for InQueue<'_> {
     }
 }
 
-/// Commits the open batch whenever a unit asks, after the turns already queued (they join it).
-async fn commit_when_wanted(turns: std::sync::Weak<Mutex<Turns>>, mut wanted: mpsc::Receiver<()>) {
+/// Commits the open batch for writers that went away, unless writers are queued (the last of
+/// them commits it, and one that goes away asks again).
+async fn commit_when_wanted(
+    turns: std::sync::Weak<Mutex<Turns>>,
+    queued: Arc<AtomicUsize>,
+    mut wanted: mpsc::Receiver<()>,
+) {
     while wanted.recv().await.is_some() {
         let Some(turns) = turns.upgrade() else {
             return;
@@ -241,6 +252,9 @@ async fn commit_when_wanted(turns: std::sync::Weak<Mutex<Turns>>, mut wanted: mp
         let batch = {
             let mut turns = turns.lock().await;
             turns.undo_unfinished_unit().await;
+            if queued.load(Ordering::Acquire) > 0 {
+                continue;
+            }
             turns.batch.take()
         };
         if let Some(batch) = batch {

@@ -22,7 +22,7 @@ use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier};
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness};
 use mybnb_platform::metrics::Metrics;
-use mybnb_room::http::Rooms;
+use mybnb_room::service::RoomService;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -102,7 +102,7 @@ pub(crate) struct Wiring<'a> {
     pub(crate) background: &'a mut JoinSet<()>,
     pub(crate) stop: &'a CancellationToken,
     /// Services already wired, for the contexts that call them in-process.
-    pub(crate) rooms: Option<Arc<Rooms>>,
+    pub(crate) rooms: Option<Arc<RoomService>>,
     pub(crate) payments: Option<Arc<Payments>>,
     /// The bus, opened on first use ([`Wiring::bus`]).
     pub(crate) bus: Option<EventTransport>,
@@ -191,9 +191,9 @@ impl Wiring<'_> {
             Service::Room => {
                 let database = self.database(service, mybnb_room::migrations())?;
                 self.relay(service, database.clone())?;
-                let rooms = Arc::new(mybnb_room::service::RoomService::new(
-                    mybnb_room::store::SqlRoomRepository::new(database),
-                ));
+                let rooms = Arc::new(RoomService::new(mybnb_room::store::SqlRoomRepository::new(
+                    database,
+                )));
                 self.rooms = Some(rooms.clone());
                 let handler = handler(rooms.clone(), |rooms, envelope| async move {
                     rooms.on_booking_event(&envelope).await

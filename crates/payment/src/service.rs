@@ -8,7 +8,8 @@ use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
 use crate::domain::{Payment, PaymentError, PaymentOrder};
-use crate::ports::{CardNetwork, PaymentRepository, Recorded};
+use crate::ports::CardNetwork;
+use crate::store::{Recorded, SqlPaymentRepository};
 
 /// The name payment subscribes and records handled events under.
 pub const CONSUMER: &str = "payment";
@@ -23,13 +24,13 @@ mybnb_events::incoming! {
 /// What payment subscribes to.
 pub const SUBSCRIBES_TO: &[&str] = PaymentIncoming::EVENT_TYPES;
 
-pub struct PaymentService<R, N> {
-    payments: R,
+pub struct PaymentService<N> {
+    payments: SqlPaymentRepository,
     network: N,
 }
 
-impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
-    pub fn new(payments: R, network: N) -> Self {
+impl<N: CardNetwork> PaymentService<N> {
+    pub fn new(payments: SqlPaymentRepository, network: N) -> Self {
         PaymentService { payments, network }
     }
 

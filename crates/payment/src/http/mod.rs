@@ -16,11 +16,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::domain::PaymentError;
 use crate::service::PaymentService;
 use crate::simulation::SimulatedConnection;
-use crate::store::SqlPaymentRepository;
 
 pub use messages::{PaymentOrderMessage, PaymentRecord};
 
-pub type Payments = PaymentService<SqlPaymentRepository, SimulatedConnection>;
+pub type Payments = PaymentService<SimulatedConnection>;
 
 #[derive(Clone, FromRef)]
 pub struct PaymentState {

@@ -17,7 +17,7 @@ use mybnb_mypage::store::SqlMyPageRepository;
 use mybnb_notification::mail::Mailer;
 use mybnb_notification::service::NotificationService;
 use mybnb_notification::store::SqlNotificationRepository;
-use mybnb_payment::http::Payments;
+use mybnb_payment::service::PaymentService;
 use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier};
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness};
@@ -103,7 +103,7 @@ pub(crate) struct Wiring<'a> {
     pub(crate) stop: &'a CancellationToken,
     /// Services already wired, for the contexts that call them in-process.
     pub(crate) rooms: Option<Arc<RoomService>>,
-    pub(crate) payments: Option<Arc<Payments>>,
+    pub(crate) payments: Option<Arc<PaymentService>>,
     /// The bus, opened on first use ([`Wiring::bus`]).
     pub(crate) bus: Option<EventTransport>,
     pub(crate) consumer_metrics: ConsumerMetrics,
@@ -211,7 +211,7 @@ impl Wiring<'_> {
             Service::Payment => {
                 let database = self.database(service, mybnb_payment::migrations())?;
                 self.relay(service, database.clone())?;
-                let payments = Arc::new(mybnb_payment::service::PaymentService::new(
+                let payments = Arc::new(PaymentService::new(
                     mybnb_payment::store::SqlPaymentRepository::new(database),
                     self.settings.payment_network.connect(),
                 ));

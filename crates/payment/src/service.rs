@@ -8,7 +8,7 @@ use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
 use crate::domain::{Payment, PaymentError, PaymentOrder};
-use crate::ports::CardNetwork;
+use crate::simulation::SimulatedConnection;
 use crate::store::{Recorded, SqlPaymentRepository};
 
 /// The name payment subscribes and records handled events under.
@@ -24,13 +24,13 @@ mybnb_events::incoming! {
 /// What payment subscribes to.
 pub const SUBSCRIBES_TO: &[&str] = PaymentIncoming::EVENT_TYPES;
 
-pub struct PaymentService<N> {
+pub struct PaymentService {
     payments: SqlPaymentRepository,
-    network: N,
+    network: SimulatedConnection,
 }
 
-impl<N: CardNetwork> PaymentService<N> {
-    pub fn new(payments: SqlPaymentRepository, network: N) -> Self {
+impl PaymentService {
+    pub fn new(payments: SqlPaymentRepository, network: SimulatedConnection) -> Self {
         PaymentService { payments, network }
     }
 

@@ -15,21 +15,18 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::PaymentError;
 use crate::service::PaymentService;
-use crate::simulation::SimulatedConnection;
 
 pub use messages::{PaymentOrderMessage, PaymentRecord};
 
-pub type Payments = PaymentService<SimulatedConnection>;
-
 #[derive(Clone, FromRef)]
 pub struct PaymentState {
-    payments: Arc<Payments>,
+    payments: Arc<PaymentService>,
     verifier: TokenVerifier,
     service_token: ServiceToken,
 }
 
 pub fn router(
-    payments: Arc<Payments>,
+    payments: Arc<PaymentService>,
     verifier: TokenVerifier,
     service_token: ServiceToken,
 ) -> OpenApiRouter {

@@ -5,14 +5,15 @@
 //!
 //! Publishes `UserRegistered` (through its outbox); consumes nothing.
 //!
-//! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs
-//! from the outside; [`service`] runs the use cases; [`http`], [`store`] and [`passwords`] are
-//! the adapters.
+//! Layout: [`domain`] holds the rules and has no I/O; [`service`] runs the use cases; [`http`],
+//! [`store`] and [`passwords`] are the adapters. The service calls the store directly, with no
+//! repository trait between them: the store has one implementation, run on real SQLite and
+//! PostgreSQL by the API suites (`crates/mybnb/tests/api` runs every scenario on both), and a
+//! fake would re-implement the SQL's guarantee (one user per username) without testing it.
 
 pub mod domain;
 pub mod http;
 pub mod passwords;
-pub mod ports;
 pub mod service;
 pub mod store;
 

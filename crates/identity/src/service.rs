@@ -6,15 +6,15 @@ use uuid::Uuid;
 
 use crate::domain::{IdentityError, SignUpDraft, User, Username};
 use crate::passwords;
-use crate::ports::{Inserted, UserRepository};
+use crate::store::{Inserted, SqlUserRepository};
 
-pub struct IdentityService<R> {
-    users: R,
+pub struct IdentityService {
+    users: SqlUserRepository,
     issuer: TokenIssuer,
 }
 
-impl<R: UserRepository> IdentityService<R> {
-    pub fn new(users: R, issuer: TokenIssuer) -> Self {
+impl IdentityService {
+    pub fn new(users: SqlUserRepository, issuer: TokenIssuer) -> Self {
         IdentityService { users, issuer }
     }
 

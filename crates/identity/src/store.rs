@@ -9,8 +9,15 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::domain::{DisplayName, Email, User, Username};
-use crate::ports::{Inserted, UserRepository};
 
+/// The outcome of inserting a user.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inserted {
+    Created,
+    UsernameTaken,
+}
+
+/// Where users and their password hashes are kept. Errors are failures of the store itself.
 #[derive(Clone)]
 pub struct SqlUserRepository {
     database: Database,
@@ -20,10 +27,8 @@ impl SqlUserRepository {
     pub fn new(database: Database) -> Self {
         SqlUserRepository { database }
     }
-}
 
-impl UserRepository for SqlUserRepository {
-    async fn insert(
+    pub async fn insert(
         &self,
         user: &User,
         password_hash: &str,
@@ -56,7 +61,8 @@ impl UserRepository for SqlUserRepository {
             .answer()
     }
 
-    async fn find_by_username(
+    /// The user and their password hash.
+    pub async fn find_by_username(
         &self,
         username: &Username,
     ) -> anyhow::Result<Option<(User, String)>> {
@@ -72,7 +78,7 @@ impl UserRepository for SqlUserRepository {
             .transpose()
     }
 
-    async fn find(&self, id: Uuid) -> anyhow::Result<Option<User>> {
+    pub async fn find(&self, id: Uuid) -> anyhow::Result<Option<User>> {
         let row = sqlx::query(
             "SELECT id, username, display_name, email, created_at FROM users WHERE id = $1",
         )

@@ -9,12 +9,12 @@ use mybnb_booking::ports::{
 };
 use mybnb_events::CorrelationId;
 use mybnb_payment::domain::PaymentError;
-use mybnb_payment::http::Payments;
+use mybnb_payment::service::PaymentService;
 use mybnb_room::domain::{RoomError, RoomId};
-use mybnb_room::http::Rooms;
+use mybnb_room::service::RoomService;
 use uuid::Uuid;
 
-pub struct InProcessRooms(pub Arc<Rooms>);
+pub struct InProcessRooms(pub Arc<RoomService>);
 
 impl RoomCatalog for InProcessRooms {
     fn snapshot(&self, room_id: Uuid) -> BoxFuture<'_, anyhow::Result<Option<RoomSnapshot>>> {
@@ -34,7 +34,7 @@ impl RoomCatalog for InProcessRooms {
     }
 }
 
-pub struct InProcessPayments(pub Arc<Payments>);
+pub struct InProcessPayments(pub Arc<PaymentService>);
 
 fn payment_order(
     order: PaymentOrder,

@@ -17,12 +17,12 @@ use mybnb_mypage::store::SqlMyPageRepository;
 use mybnb_notification::mail::Mailer;
 use mybnb_notification::service::NotificationService;
 use mybnb_notification::store::SqlNotificationRepository;
-use mybnb_payment::http::Payments;
+use mybnb_payment::service::PaymentService;
 use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier};
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness};
 use mybnb_platform::metrics::Metrics;
-use mybnb_room::http::Rooms;
+use mybnb_room::service::RoomService;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -102,8 +102,8 @@ pub(crate) struct Wiring<'a> {
     pub(crate) background: &'a mut JoinSet<()>,
     pub(crate) stop: &'a CancellationToken,
     /// Services already wired, for the contexts that call them in-process.
-    pub(crate) rooms: Option<Arc<Rooms>>,
-    pub(crate) payments: Option<Arc<Payments>>,
+    pub(crate) rooms: Option<Arc<RoomService>>,
+    pub(crate) payments: Option<Arc<PaymentService>>,
     /// The bus, opened on first use ([`Wiring::bus`]).
     pub(crate) bus: Option<EventTransport>,
     pub(crate) consumer_metrics: ConsumerMetrics,
@@ -191,9 +191,9 @@ impl Wiring<'_> {
             Service::Room => {
                 let database = self.database(service, mybnb_room::migrations())?;
                 self.relay(service, database.clone())?;
-                let rooms = Arc::new(mybnb_room::service::RoomService::new(
-                    mybnb_room::store::SqlRoomRepository::new(database),
-                ));
+                let rooms = Arc::new(RoomService::new(mybnb_room::store::SqlRoomRepository::new(
+                    database,
+                )));
                 self.rooms = Some(rooms.clone());
                 let handler = handler(rooms.clone(), |rooms, envelope| async move {
                     rooms.on_booking_event(&envelope).await
@@ -211,7 +211,7 @@ impl Wiring<'_> {
             Service::Payment => {
                 let database = self.database(service, mybnb_payment::migrations())?;
                 self.relay(service, database.clone())?;
-                let payments = Arc::new(mybnb_payment::service::PaymentService::new(
+                let payments = Arc::new(PaymentService::new(
                     mybnb_payment::store::SqlPaymentRepository::new(database),
                     self.settings.payment_network.connect(),
                 ));

@@ -11,15 +11,18 @@
 //! `BookingCancelled`, `PaymentApproved` and `PaymentCancelled`, each exactly once (the inbox,
 //! in the transaction of its effect). Publishes nothing.
 //!
-//! Layout: [`domain`] holds the rules and the wording and has no I/O; [`ports`] names what the
-//! service needs; [`service`] runs the use cases; [`live`] hands new notifications to open
-//! streams; [`http`], [`store`] and [`mail`] (the queue and the SMTP mailer) are the adapters.
+//! Layout: [`domain`] holds the rules and the wording and has no I/O; [`service`] runs the use
+//! cases; [`live`] hands new notifications to open streams; [`http`], [`store`] and [`mail`]
+//! (the queue and the SMTP mailer) are the adapters. The service calls the store directly, with
+//! no repository trait between them: the store has one implementation, run on real SQLite and
+//! PostgreSQL by the API suites (`crates/mybnb/tests/api` runs every scenario on both), and a
+//! fake would re-implement the SQL's guarantees (each event applied once, with its effects)
+//! without testing them.
 
 pub mod domain;
 pub mod http;
 pub mod live;
 pub mod mail;
-pub mod ports;
 pub mod service;
 pub mod store;
 

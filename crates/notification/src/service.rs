@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::{Incoming, NotificationError, NotificationPage, Page};
 use crate::live::{Feed, LiveNotifications};
-use crate::ports::NotificationRepository;
+use crate::store::SqlNotificationRepository;
 
 /// The name this context's subscriber has on the bus and in its inbox.
 pub const CONSUMER: &str = "notification";
@@ -16,15 +16,15 @@ pub const CONSUMER: &str = "notification";
 /// The events this context reads: those [`Incoming`] declares.
 pub const SUBSCRIBES_TO: &[&str] = Incoming::EVENT_TYPES;
 
-pub struct NotificationService<R> {
-    notifications: R,
+pub struct NotificationService {
+    notifications: SqlNotificationRepository,
     /// Whether an SMTP server is configured: without one no e-mail is queued.
     mail_enabled: bool,
     live: LiveNotifications,
 }
 
-impl<R: NotificationRepository> NotificationService<R> {
-    pub fn new(notifications: R, mail_enabled: bool) -> Self {
+impl NotificationService {
+    pub fn new(notifications: SqlNotificationRepository, mail_enabled: bool) -> Self {
         NotificationService {
             notifications,
             mail_enabled,

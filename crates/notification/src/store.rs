@@ -12,9 +12,13 @@ use crate::domain::{
     Contact, Incoming, Notification, NotificationKind, NotificationPage, OutgoingMail, Page, Stay,
 };
 use crate::mail::queue;
-use crate::ports::NotificationRepository;
 use crate::service::CONSUMER;
 
+const NOTIFICATION_COLUMNS: &str =
+    "id, recipient_id, kind, booking_id, message, event_id, created_at";
+
+/// Where notifications, what they are worded from, and the e-mails to send are kept. Errors are
+/// failures of the store itself.
 #[derive(Clone)]
 pub struct SqlNotificationRepository {
     database: Database,
@@ -24,13 +28,13 @@ impl SqlNotificationRepository {
     pub fn new(database: Database) -> Self {
         SqlNotificationRepository { database }
     }
-}
 
-const NOTIFICATION_COLUMNS: &str =
-    "id, recipient_id, kind, booking_id, message, event_id, created_at";
-
-impl NotificationRepository for SqlNotificationRepository {
-    async fn apply(
+    /// Applies an event once, in one transaction: records its id in the inbox; remembers the
+    /// contact or stay it brings; records the notification it causes, worded with the stay
+    /// remembered for its booking; and with `queue_mail`, queues the e-mail to a recipient
+    /// whose address is known. The notification it caused, if any, or
+    /// [`Written::AlreadyHandled`] when the inbox already had the id.
+    pub async fn apply(
         &self,
         event_id: Uuid,
         incoming: Incoming,
@@ -74,7 +78,8 @@ impl NotificationRepository for SqlNotificationRepository {
             .await
     }
 
-    async fn page(&self, recipient: Uuid, page: Page) -> anyhow::Result<NotificationPage> {
+    /// A page of the recipient's notifications, newest first.
+    pub async fn page(&self, recipient: Uuid, page: Page) -> anyhow::Result<NotificationPage> {
         let total: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE recipient_id = $1")
                 .bind(recipient.to_string())
@@ -102,7 +107,9 @@ impl NotificationRepository for SqlNotificationRepository {
         })
     }
 
-    async fn after(
+    /// The recipient's notifications made after the one with id `after`, oldest first, at most
+    /// `limit`.
+    pub async fn after(
         &self,
         recipient: Uuid,
         after: Uuid,

@@ -8,12 +8,15 @@
 //!
 //! Publishes `PaymentApproved` and `PaymentCancelled` (through its outbox).
 //!
-//! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs;
-//! [`service`] runs the use cases; [`http`], [`store`] and [`simulation`] are the adapters.
+//! Layout: [`domain`] holds the rules and has no I/O; [`service`] runs the use cases; [`http`],
+//! [`store`] and [`simulation`] are the adapters. The service calls the store and the simulated
+//! card network directly, with no trait between: each has one implementation. The store is run
+//! on real SQLite and PostgreSQL by the API suites (`crates/mybnb/tests/api` runs every
+//! scenario on both), and a fake would re-implement the SQL's guarantees (one payment per
+//! booking, a payment given back once) without testing them.
 
 pub mod domain;
 pub mod http;
-pub mod ports;
 pub mod service;
 pub mod simulation;
 pub mod store;

@@ -8,7 +8,8 @@ use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
 use crate::domain::{Payment, PaymentError, PaymentOrder};
-use crate::ports::{CardNetwork, PaymentRepository, Recorded};
+use crate::simulation::SimulatedConnection;
+use crate::store::{Recorded, SqlPaymentRepository};
 
 /// The name payment subscribes and records handled events under.
 pub const CONSUMER: &str = "payment";
@@ -23,13 +24,13 @@ mybnb_events::incoming! {
 /// What payment subscribes to.
 pub const SUBSCRIBES_TO: &[&str] = PaymentIncoming::EVENT_TYPES;
 
-pub struct PaymentService<R, N> {
-    payments: R,
-    network: N,
+pub struct PaymentService {
+    payments: SqlPaymentRepository,
+    network: SimulatedConnection,
 }
 
-impl<R: PaymentRepository, N: CardNetwork> PaymentService<R, N> {
-    pub fn new(payments: R, network: N) -> Self {
+impl PaymentService {
+    pub fn new(payments: SqlPaymentRepository, network: SimulatedConnection) -> Self {
         PaymentService { payments, network }
     }
 

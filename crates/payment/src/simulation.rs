@@ -3,6 +3,9 @@
 //! `MYBNB_PAYMENT_LATENCY_MS` etc. set it, so that a slow or failing provider can be reproduced.
 //! `MYBNB_PAYMENT_NETWORK_CONCURRENCY` caps how many authorizations one payment instance has in
 //! flight, as a provider's per-client connection limit does: the rest wait their turn.
+//!
+//! The service calls this connection directly, with no card-network trait between them: it is
+//! the one network there is, chosen at compile time.
 
 use std::num::NonZeroUsize;
 use std::str::FromStr;
@@ -13,7 +16,6 @@ use rand::Rng;
 use tokio::sync::Semaphore;
 
 use crate::domain::{Authorization, PaymentOrder};
-use crate::ports::{CardNetwork, NetworkUnavailable};
 
 /// How long the network takes to answer: a fixed time (`500`) or a uniform range
 /// (`400..620`), in milliseconds.
@@ -118,8 +120,17 @@ pub struct SimulatedConnection {
     lanes: Option<Arc<Semaphore>>,
 }
 
-impl CardNetwork for SimulatedConnection {
-    async fn authorize(&self, _order: &PaymentOrder) -> Result<Authorization, NetworkUnavailable> {
+/// Why a charge got no answer: the card network is down.
+#[derive(Debug, thiserror::Error)]
+#[error("the card network is unavailable")]
+pub struct NetworkUnavailable;
+
+impl SimulatedConnection {
+    /// Approves or declines the charge; `Err` when the network is down.
+    pub async fn authorize(
+        &self,
+        _order: &PaymentOrder,
+    ) -> Result<Authorization, NetworkUnavailable> {
         let network = self.network;
         // Draw everything before waiting: the thread's generator cannot be held across `.await`.
         let (delay, roll) = (network.latency.sample(), rand::rng().random::<f64>());

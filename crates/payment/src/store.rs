@@ -10,8 +10,17 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::domain::{Payment, PaymentOrder, PaymentStatus};
-use crate::ports::{PaymentRepository, Recorded};
 
+/// The outcome of recording a new payment.
+#[derive(Debug)]
+pub enum Recorded {
+    Created,
+    /// The booking already had a payment (a concurrent or repeated request): this one.
+    Existing(Payment),
+}
+
+/// Where payments are kept; changes and their events commit together. Errors are failures of
+/// the store itself.
 #[derive(Clone)]
 pub struct SqlPaymentRepository {
     database: Database,
@@ -21,10 +30,8 @@ impl SqlPaymentRepository {
     pub fn new(database: Database) -> Self {
         SqlPaymentRepository { database }
     }
-}
 
-impl PaymentRepository for SqlPaymentRepository {
-    async fn find_by_booking(&self, booking_id: Uuid) -> anyhow::Result<Option<Payment>> {
+    pub async fn find_by_booking(&self, booking_id: Uuid) -> anyhow::Result<Option<Payment>> {
         let row = sqlx::query(
             "SELECT id, booking_id, guest_id, host_id, amount, status, created_at, updated_at \
              FROM payments WHERE booking_id = $1",
@@ -36,7 +43,7 @@ impl PaymentRepository for SqlPaymentRepository {
         row.as_ref().map(payment_from_row).transpose()
     }
 
-    async fn insert(
+    pub async fn insert(
         &self,
         payment: &Payment,
         event: Option<&PaymentApproved>,
@@ -76,7 +83,10 @@ impl PaymentRepository for SqlPaymentRepository {
         Ok(Recorded::Existing(existing))
     }
 
-    async fn give_back(
+    /// Gives back an approved payment: stores its new status (voided or refunded) with its
+    /// event, if it is still APPROVED — else [`Written::LostRace`] (another void or refund got
+    /// there first) or [`Written::AlreadyHandled`] (the event that asked, `handling`).
+    pub async fn give_back(
         &self,
         payment: &Payment,
         event: &PaymentCancelled,

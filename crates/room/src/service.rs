@@ -11,7 +11,7 @@ use crate::domain::{
     Availability, BookedStay, Host, ListingDraft, NightRange, Room, RoomError, RoomId, SearchDraft,
     SearchResults,
 };
-use crate::ports::RoomRepository;
+use crate::store::SqlRoomRepository;
 
 /// The name room subscribes and records handled events under.
 pub const CONSUMER: &str = "room";
@@ -27,12 +27,12 @@ mybnb_events::incoming! {
 /// What room subscribes to.
 pub const SUBSCRIBES_TO: &[&str] = RoomIncoming::EVENT_TYPES;
 
-pub struct RoomService<R> {
-    rooms: R,
+pub struct RoomService {
+    rooms: SqlRoomRepository,
 }
 
-impl<R: RoomRepository> RoomService<R> {
-    pub fn new(rooms: R) -> Self {
+impl RoomService {
+    pub fn new(rooms: SqlRoomRepository) -> Self {
         RoomService { rooms }
     }
 

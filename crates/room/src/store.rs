@@ -16,8 +16,13 @@ use crate::domain::{
     BookedStay, Host, Listing, ListingDraft, NightRange, Room, RoomId, SearchCriteria,
     SearchResults,
 };
-use crate::ports::RoomRepository;
 
+const ROOM_COLUMNS: &str = "id, host_id, host_name, name, address, city, description, price, \
+                            capacity, created_at";
+
+/// Where rooms are kept. Every method that changes a room also records the event it caused, in
+/// the same transaction, so the event is published if and only if the change is committed.
+/// Errors are failures of the store itself; business outcomes are in the return values.
 #[derive(Clone)]
 pub struct SqlRoomRepository {
     database: Database,
@@ -27,13 +32,8 @@ impl SqlRoomRepository {
     pub fn new(database: Database) -> Self {
         SqlRoomRepository { database }
     }
-}
 
-const ROOM_COLUMNS: &str = "id, host_id, host_name, name, address, city, description, price, \
-                            capacity, created_at";
-
-impl RoomRepository for SqlRoomRepository {
-    async fn insert(
+    pub async fn insert(
         &self,
         room: &Room,
         event: &RoomRegistered,
@@ -67,7 +67,8 @@ impl RoomRepository for SqlRoomRepository {
         Ok(())
     }
 
-    async fn find(&self, id: RoomId) -> anyhow::Result<Option<Room>> {
+    /// The room, unless it does not exist or was deleted.
+    pub async fn find(&self, id: RoomId) -> anyhow::Result<Option<Room>> {
         let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id = $1 AND deleted_at IS NULL");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id.0.to_string())
@@ -77,7 +78,8 @@ impl RoomRepository for SqlRoomRepository {
         row.as_ref().map(room_from_row).transpose()
     }
 
-    async fn delete(
+    /// Marks the room deleted; [`Written::LostRace`] when it was already gone.
+    pub async fn delete(
         &self,
         id: RoomId,
         event: &RoomDeleted,
@@ -97,7 +99,9 @@ impl RoomRepository for SqlRoomRepository {
             .await
     }
 
-    async fn record_stay(&self, stay: &BookedStay, handling: &Handling) -> anyhow::Result<()> {
+    /// Records a booked stay or its cancellation (a cancellation is never undone), with
+    /// `handling` in the inbox; nothing changes when the event was handled before.
+    pub async fn record_stay(&self, stay: &BookedStay, handling: &Handling) -> anyhow::Result<()> {
         self.database
             .write(async |unit| {
                 unit.first_time(handling).await?;
@@ -119,7 +123,9 @@ impl RoomRepository for SqlRoomRepository {
         Ok(())
     }
 
-    async fn search(&self, criteria: &SearchCriteria) -> anyhow::Result<SearchResults> {
+    /// Rooms matching the criteria; with free nights, only rooms no uncancelled booked stay
+    /// overlaps.
+    pub async fn search(&self, criteria: &SearchCriteria) -> anyhow::Result<SearchResults> {
         let filter = SearchFilter::from(criteria);
         let count_sql = format!("SELECT COUNT(*) FROM rooms WHERE {}", filter.condition);
         let total: i64 = sqlx::query_scalar_with(AssertSqlSafe(count_sql), filter.arguments(&[])?)
@@ -148,7 +154,9 @@ impl RoomRepository for SqlRoomRepository {
         })
     }
 
-    async fn taken_nights(
+    /// The nights of `nights` that an uncancelled booked stay of the room covers, ascending,
+    /// each once.
+    pub async fn taken_nights(
         &self,
         room: RoomId,
         nights: NightRange,

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use mybnb_platform::auth::Caller;
 use mybnb_platform::http::{ApiError, BodyErrors, Json, ProblemDocument, RequestId};
 
-use super::Identity;
 use super::messages::{SignUpRequest, TokenRequest, TokenResponse, UserResponse};
+use crate::service::IdentityService;
 
 /// Sign up.
 #[utoipa::path(post, path = "/users", tag = "identity", request_body = SignUpRequest,
@@ -17,7 +17,7 @@ use super::messages::{SignUpRequest, TokenRequest, TokenResponse, UserResponse};
         (status = 429, description = "Too many attempts from this address", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn sign_up(
-    State(identity): State<Arc<Identity>>,
+    State(identity): State<Arc<IdentityService>>,
     RequestId(request_id): RequestId,
     Json(request): Json<SignUpRequest>,
 ) -> Result<(StatusCode, axum::Json<UserResponse>), ApiError> {
@@ -34,7 +34,7 @@ pub async fn sign_up(
         (status = 429, description = "Too many attempts from this address", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn issue_token(
-    State(identity): State<Arc<Identity>>,
+    State(identity): State<Arc<IdentityService>>,
     Json(request): Json<TokenRequest>,
 ) -> Result<axum::Json<TokenResponse>, ApiError> {
     let token = identity
@@ -54,7 +54,7 @@ pub async fn issue_token(
         (status = 401, description = "No valid token", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn me(
-    State(identity): State<Arc<Identity>>,
+    State(identity): State<Arc<IdentityService>>,
     caller: Caller,
 ) -> Result<axum::Json<UserResponse>, ApiError> {
     let user = identity.get(caller.user_id).await?;

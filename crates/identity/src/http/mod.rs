@@ -15,20 +15,17 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::IdentityError;
 use crate::service::IdentityService;
-use crate::store::SqlUserRepository;
-
-pub type Identity = IdentityService<SqlUserRepository>;
 
 #[derive(Clone, FromRef)]
 pub struct IdentityState {
-    identity: Arc<Identity>,
+    identity: Arc<IdentityService>,
     verifier: TokenVerifier,
 }
 
 /// The identity routes; sign-up and token requests are limited to `attempts_per_minute` per
 /// client address.
 pub fn router(
-    identity: Identity,
+    identity: IdentityService,
     verifier: TokenVerifier,
     attempts_per_minute: NonZeroU32,
 ) -> OpenApiRouter {

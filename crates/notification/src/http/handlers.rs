@@ -4,8 +4,8 @@ use axum::extract::State;
 use mybnb_platform::auth::Caller;
 use mybnb_platform::http::{ApiError, ProblemDocument, Query};
 
-use super::Notifications;
 use super::messages::{HistoryQuery, NotificationList};
+use crate::service::NotificationService;
 
 /// The caller's notifications, newest first.
 #[utoipa::path(get, path = "/notifications", tag = "notifications", security(("bearer" = [])),
@@ -16,7 +16,7 @@ use super::messages::{HistoryQuery, NotificationList};
         (status = 422, description = "Invalid parameters", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn list_notifications(
-    State(notifications): State<Arc<Notifications>>,
+    State(notifications): State<Arc<NotificationService>>,
     caller: Caller,
     Query(query): Query<HistoryQuery>,
 ) -> Result<axum::Json<NotificationList>, ApiError> {

@@ -14,19 +14,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::NotificationError;
 use crate::service::NotificationService;
-use crate::store::SqlNotificationRepository;
 
 pub use messages::{NotificationItem, NotificationList};
 
-pub type Notifications = NotificationService<SqlNotificationRepository>;
-
 #[derive(Clone, FromRef)]
 pub struct NotificationState {
-    notifications: Arc<Notifications>,
+    notifications: Arc<NotificationService>,
     verifier: TokenVerifier,
 }
 
-pub fn router(notifications: Arc<Notifications>, verifier: TokenVerifier) -> OpenApiRouter {
+pub fn router(notifications: Arc<NotificationService>, verifier: TokenVerifier) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(handlers::list_notifications))
         .routes(routes!(stream::stream_notifications))

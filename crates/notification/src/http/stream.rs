@@ -16,9 +16,9 @@ use mybnb_platform::auth::Caller;
 use mybnb_platform::http::{ApiError, ProblemDocument};
 use uuid::Uuid;
 
-use super::Notifications;
 use super::messages::NotificationItem;
 use crate::domain::Notification;
+use crate::service::NotificationService;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -32,7 +32,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
         (status = 401, description = "No valid token", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn stream_notifications(
-    State(notifications): State<Arc<Notifications>>,
+    State(notifications): State<Arc<NotificationService>>,
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, axum::Error>>>, ApiError> {

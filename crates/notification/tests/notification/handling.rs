@@ -2,7 +2,7 @@
 
 use mybnb_bus::Rejected;
 use mybnb_notification::domain::{Notification, NotificationError, NotificationKind};
-use mybnb_notification::http::Notifications;
+use mybnb_notification::service::NotificationService;
 use uuid::Uuid;
 
 use crate::support::{ROOM_NAME, TestDatabase, Trip, on_both_backends, registered};
@@ -14,7 +14,7 @@ on_both_backends!(
     events_out_of_order_are_handled_with_what_is_known,
 );
 
-async fn history(notifications: &Notifications, user: Uuid) -> Vec<Notification> {
+async fn history(notifications: &NotificationService, user: Uuid) -> Vec<Notification> {
     notifications
         .history(user, None, Some(100))
         .await

@@ -8,7 +8,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use futures_util::StreamExt;
-use mybnb_notification::http::{NotificationItem, NotificationList, Notifications};
+use mybnb_notification::http::{NotificationItem, NotificationList};
+use mybnb_notification::service::NotificationService;
 use mybnb_platform::auth::{TokenIssuer, token_keys};
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use crate::support::{Backend, TestDatabase, Trip, within};
 struct Api {
     router: Router,
     issuer: TokenIssuer,
-    notifications: Arc<Notifications>,
+    notifications: Arc<NotificationService>,
     _storage: TestDatabase,
 }
 

@@ -12,7 +12,6 @@ use mybnb_events::IntegrationEvent;
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_events::identity::UserRegistered;
 use mybnb_events::payment::{CancellationReason, PaymentApproved, PaymentCancelled};
-use mybnb_notification::http::Notifications;
 use mybnb_notification::service::NotificationService;
 use mybnb_notification::store::SqlNotificationRepository;
 use mybnb_platform::db::{Database, DatabaseLocation};
@@ -91,7 +90,7 @@ impl TestDatabase {
     }
 
     /// The service over this database, e-mailing when `mail_enabled`.
-    pub fn service(&self, mail_enabled: bool) -> Arc<Notifications> {
+    pub fn service(&self, mail_enabled: bool) -> Arc<NotificationService> {
         Arc::new(NotificationService::new(
             SqlNotificationRepository::new(self.database.clone()),
             mail_enabled,

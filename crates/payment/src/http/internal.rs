@@ -7,8 +7,8 @@ use mybnb_platform::auth::ServiceCaller;
 use mybnb_platform::http::{ApiError, BodyErrors, Json, Path, ProblemDocument, RequestId};
 use uuid::Uuid;
 
-use super::Payments;
 use super::messages::{PaymentOrderMessage, PaymentRecord};
+use crate::service::PaymentService;
 
 /// Charge a booking, once: repeating the order returns the first payment.
 #[utoipa::path(post, path = "/internal/payments", tag = "internal", security(("service" = [])),
@@ -21,7 +21,7 @@ use super::messages::{PaymentOrderMessage, PaymentRecord};
         (status = 503, description = "The card network is unavailable", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn charge(
-    State(payments): State<Arc<Payments>>,
+    State(payments): State<Arc<PaymentService>>,
     _service: ServiceCaller,
     RequestId(request_id): RequestId,
     Json(order): Json<PaymentOrderMessage>,
@@ -39,7 +39,7 @@ pub async fn charge(
         (status = 404, description = "The booking has no payment", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn payment_of_booking(
-    State(payments): State<Arc<Payments>>,
+    State(payments): State<Arc<PaymentService>>,
     _service: ServiceCaller,
     Path(booking_id): Path<Uuid>,
 ) -> Result<axum::Json<PaymentRecord>, ApiError> {
@@ -58,7 +58,7 @@ pub async fn payment_of_booking(
         BodyErrors,
     ))]
 pub async fn void(
-    State(payments): State<Arc<Payments>>,
+    State(payments): State<Arc<PaymentService>>,
     _service: ServiceCaller,
     RequestId(request_id): RequestId,
     Path(booking_id): Path<Uuid>,
@@ -81,7 +81,7 @@ pub async fn void(
         (status = 409, description = "The payment was never approved", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn refund(
-    State(payments): State<Arc<Payments>>,
+    State(payments): State<Arc<PaymentService>>,
     _service: ServiceCaller,
     RequestId(request_id): RequestId,
     Path(booking_id): Path<Uuid>,

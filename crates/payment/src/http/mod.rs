@@ -15,22 +15,18 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::PaymentError;
 use crate::service::PaymentService;
-use crate::simulation::SimulatedConnection;
-use crate::store::SqlPaymentRepository;
 
 pub use messages::{PaymentOrderMessage, PaymentRecord};
 
-pub type Payments = PaymentService<SqlPaymentRepository, SimulatedConnection>;
-
 #[derive(Clone, FromRef)]
 pub struct PaymentState {
-    payments: Arc<Payments>,
+    payments: Arc<PaymentService>,
     verifier: TokenVerifier,
     service_token: ServiceToken,
 }
 
 pub fn router(
-    payments: Arc<Payments>,
+    payments: Arc<PaymentService>,
     verifier: TokenVerifier,
     service_token: ServiceToken,
 ) -> OpenApiRouter {

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::Payments;
 use super::messages::{PaymentList, PaymentView};
+use crate::service::PaymentService;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -27,7 +27,7 @@ pub struct PaymentsQuery {
         (status = 422, description = "`bookingId` is missing or not a UUID", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn payments_of_booking(
-    State(payments): State<Arc<Payments>>,
+    State(payments): State<Arc<PaymentService>>,
     caller: Caller,
     Query(query): Query<PaymentsQuery>,
 ) -> Result<axum::Json<PaymentList>, ApiError> {

@@ -7,12 +7,12 @@ use mybnb_platform::auth::Caller;
 use mybnb_platform::http::{ApiError, BodyErrors, Json, Path, ProblemDocument, Query, RequestId};
 use uuid::Uuid;
 
-use super::Rooms;
 use super::messages::{
     AvailabilityQuery, AvailabilityResponse, RegisterRoomRequest, RoomPage, RoomResponse,
     SearchRoomsQuery,
 };
 use crate::domain::{Host, RoomId};
+use crate::service::RoomService;
 
 /// Register a room; the caller becomes its host.
 #[utoipa::path(post, path = "/rooms", tag = "rooms", security(("bearer" = [])),
@@ -24,7 +24,7 @@ use crate::domain::{Host, RoomId};
         BodyErrors,
     ))]
 pub async fn register_room(
-    State(rooms): State<Arc<Rooms>>,
+    State(rooms): State<Arc<RoomService>>,
     caller: Caller,
     RequestId(request_id): RequestId,
     Json(request): Json<RegisterRoomRequest>,
@@ -52,7 +52,7 @@ pub async fn register_room(
         (status = 404, description = "No such room, or deleted", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn get_room(
-    State(rooms): State<Arc<Rooms>>,
+    State(rooms): State<Arc<RoomService>>,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<RoomResponse>, ApiError> {
     let room = rooms.get(RoomId(id)).await?;
@@ -69,7 +69,7 @@ pub async fn get_room(
         (status = 404, description = "No such room, or already deleted", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn delete_room(
-    State(rooms): State<Arc<Rooms>>,
+    State(rooms): State<Arc<RoomService>>,
     caller: Caller,
     RequestId(request_id): RequestId,
     Path(id): Path<Uuid>,
@@ -87,7 +87,7 @@ pub async fn delete_room(
         (status = 422, description = "Invalid parameters", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn search_rooms(
-    State(rooms): State<Arc<Rooms>>,
+    State(rooms): State<Arc<RoomService>>,
     Query(query): Query<SearchRoomsQuery>,
 ) -> Result<axum::Json<RoomPage>, ApiError> {
     let results = rooms.search(query.into_draft()).await?;
@@ -103,7 +103,7 @@ pub async fn search_rooms(
         (status = 422, description = "Invalid range", body = ProblemDocument, content_type = "application/problem+json"),
     ))]
 pub async fn room_availability(
-    State(rooms): State<Arc<Rooms>>,
+    State(rooms): State<Arc<RoomService>>,
     Path(id): Path<Uuid>,
     Query(query): Query<AvailabilityQuery>,
 ) -> Result<axum::Json<AvailabilityResponse>, ApiError> {

@@ -13,17 +13,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::domain::RoomError;
 use crate::service::RoomService;
-use crate::store::SqlRoomRepository;
-
-pub type Rooms = RoomService<SqlRoomRepository>;
 
 #[derive(Clone, FromRef)]
 pub struct RoomState {
-    rooms: Arc<Rooms>,
+    rooms: Arc<RoomService>,
     verifier: TokenVerifier,
 }
 
-pub fn router(rooms: Arc<Rooms>, verifier: TokenVerifier) -> OpenApiRouter {
+pub fn router(rooms: Arc<RoomService>, verifier: TokenVerifier) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(handlers::register_room, handlers::search_rooms))
         .routes(routes!(handlers::get_room, handlers::delete_room))

@@ -105,29 +105,20 @@ impl PaymentService {
         Ok(payment)
     }
 
-    /// Refunds the booking's payment. Idempotent.
-    pub async fn refund(
-        &self,
-        booking_id: Uuid,
-        correlation: &CorrelationId,
-    ) -> Result<Payment, PaymentError> {
-        self.refund_for(booking_id, correlation, None).await
-    }
-
     /// Refunds the booking's payment, recording `handling` (the event that asked for it) with
-    /// the refund when there is one.
+    /// the refund when there is one. Idempotent.
     #[tracing::instrument(skip_all, fields(%booking_id))]
     async fn refund_for(
         &self,
         booking_id: Uuid,
         correlation: &CorrelationId,
-        handling: Option<&Handling>,
+        handling: &Handling,
     ) -> Result<Payment, PaymentError> {
         let mut payment = self.find(booking_id).await?;
         if let Some(event) = payment.refund(now())? {
             if self
                 .payments
-                .give_back(&payment, &event, correlation, handling)
+                .give_back(&payment, &event, correlation, Some(handling))
                 .await?
                 != Written::Applied(())
             {
@@ -149,7 +140,7 @@ impl PaymentService {
             event_id: envelope.id,
         };
         match self
-            .refund_for(event.booking_id, &envelope.correlation_id, Some(&handling))
+            .refund_for(event.booking_id, &envelope.correlation_id, &handling)
             .await
         {
             Ok(_) => Ok(()),

@@ -18,7 +18,7 @@ type Documented = (
 
 /// Every operation of the API.
 #[rustfmt::skip]
-const OPERATIONS: [Documented; 23] = [
+const OPERATIONS: [Documented; 22] = [
     ("/users",                                "post",   None,            true,  &["201", "409", "429"]),
     ("/auth/token",                           "post",   None,            true,  &["200", "401", "429"]),
     ("/users/me",                             "get",    Some("bearer"),  false, &["200", "401"]),
@@ -35,7 +35,6 @@ const OPERATIONS: [Documented; 23] = [
     ("/internal/payments",                    "post",   Some("service"), true,  &["200", "401", "409"]),
     ("/internal/payments/{bookingId}",        "get",    Some("service"), false, &["200", "401", "404"]),
     ("/internal/payments/{bookingId}/void",   "post",   Some("service"), true,  &["200", "401", "404", "409"]),
-    ("/internal/payments/{bookingId}/refund", "post",   Some("service"), false, &["200", "401", "404", "409"]),
     ("/notifications",                        "get",    Some("bearer"),  false, &["200", "401", "422"]),
     ("/mypage",                               "get",    Some("bearer"),  false, &["200", "401"]),
     ("/health/live",                          "get",    None,            false, &["200"]),

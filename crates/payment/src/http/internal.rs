@@ -70,23 +70,3 @@ pub async fn void(
     let payment = payments.void(order.into_order()?, &request_id).await?;
     Ok(axum::Json(payment.into()))
 }
-
-/// Refund a cancelled booking's payment. Idempotent.
-#[utoipa::path(post, path = "/internal/payments/{bookingId}/refund", tag = "internal", security(("service" = [])),
-    params(("bookingId" = Uuid, Path, description = "The booking's id")),
-    responses(
-        (status = 200, description = "The payment, now CANCELLED", body = PaymentRecord),
-        (status = 401, description = "Not a mybnb service", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 404, description = "The booking has no payment", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "The payment was never approved", body = ProblemDocument, content_type = "application/problem+json"),
-    ))]
-pub async fn refund(
-    State(payments): State<Arc<PaymentService>>,
-    _service: ServiceCaller,
-    RequestId(request_id): RequestId,
-    Path(booking_id): Path<Uuid>,
-) -> Result<axum::Json<PaymentRecord>, ApiError> {
-    Ok(axum::Json(
-        payments.refund(booking_id, &request_id).await?.into(),
-    ))
-}

@@ -1,6 +1,6 @@
 //! The payment context's HTTP API. Public: `GET /payments?bookingId=` for the booking's guest
-//! and host. Internal, for mybnb's services only (the service token): charge, look up, void and
-//! refund under `/internal/payments`.
+//! and host. Internal, for mybnb's services only (the service token): charge, look up and void
+//! under `/internal/payments`. Refunds happen by event (`BookingCancelled`), never by call.
 
 mod internal;
 mod messages;
@@ -35,7 +35,6 @@ pub fn router(
         .routes(routes!(internal::charge))
         .routes(routes!(internal::payment_of_booking))
         .routes(routes!(internal::void))
-        .routes(routes!(internal::refund))
         .with_state(PaymentState {
             payments,
             verifier,

@@ -4,7 +4,8 @@
 //! same request: the nights are claimed (the database refuses a second claim of a room-night),
 //! the payment context is called synchronously through a timeout, a circuit breaker and a
 //! bulkhead, and the booking is confirmed — or the nights are released and the guest is told
-//! why. A reconciler decides what a timeout or a crash left undecided.
+//! why. A reconciler ([`reconciler`] runs it on a schedule) decides what a timeout or a crash
+//! left undecided.
 //!
 //! Publishes `BookingConfirmed` and `BookingCancelled` (through its outbox). Calls the room
 //! context (a snapshot of the room) and the payment context (charge, status, void). Consumes
@@ -19,6 +20,7 @@ pub mod domain;
 pub mod http;
 pub mod links;
 pub mod ports;
+pub mod reconciler;
 pub mod service;
 pub mod store;
 

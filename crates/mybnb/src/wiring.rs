@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use mybnb_booking::http::Bookings;
 use mybnb_booking::links::{HttpPayments, HttpRooms, ResilientPayments};
 use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
 use mybnb_booking::service::BookingPolicy;
@@ -107,43 +106,6 @@ pub(crate) struct Wiring<'a> {
     /// The bus, opened on first use ([`Wiring::bus`]).
     pub(crate) bus: Option<EventTransport>,
     pub(crate) consumer_metrics: ConsumerMetrics,
-}
-
-/// Decides undecided bookings on start — as soon as the database is migrated — and then every
-/// `interval`, until the application stops.
-pub(crate) async fn reconcile_periodically(
-    bookings: Arc<Bookings>,
-    interval: Duration,
-    readiness: Readiness,
-    stop: CancellationToken,
-) {
-    if !usable(&readiness, &["booking.database".to_owned()], &stop).await {
-        return;
-    }
-    let mut wait = Duration::ZERO;
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = stop.cancelled() => return,
-        }
-        let correlation_id =
-            mybnb_events::CorrelationId::new(format!("reconcile-{}", uuid::Uuid::now_v7()));
-        let reconciled = tokio::select! {
-            reconciled = bookings.reconcile(&correlation_id) => reconciled,
-            // Every step of a round is a compare-and-set or idempotent: stopping midway is safe.
-            () = stop.cancelled() => return,
-        };
-        wait = match reconciled {
-            Ok(_) => interval,
-            Err(error) => {
-                tracing::warn!(
-                    error = format!("{error:#}"),
-                    "reconciliation failed; retrying"
-                );
-                interval.min(Duration::from_secs(1))
-            }
-        };
-    }
 }
 
 /// Waits until every component is usable; `false` if the application stops first.
@@ -370,12 +332,11 @@ impl Wiring<'_> {
                 handler,
             },
         )?;
-        self.background.spawn(reconcile_periodically(
-            bookings.clone(),
-            settings.reconcile_interval,
-            self.readiness.clone(),
-            self.stop.clone(),
-        ));
+        let (reconciling, interval) = (bookings.clone(), settings.reconcile_interval);
+        let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
+        self.background.spawn(async move {
+            mybnb_booking::reconciler::run(&reconciling, interval, &readiness, &stop).await;
+        });
         Ok(mybnb_booking::http::router(bookings, self.verifier.clone()))
     }
 

@@ -334,8 +334,8 @@ fn relay_table(text: &mut String, results: &[RelayResult]) -> anyhow::Result<()>
         text,
         "\nHow: in process, without the mybnb binary. A context database (SQLite, WAL, \
          `synchronous=FULL`, group commit) with the outbox table is filled with booking \
-         confirmations as the booking context writes them (`outbox::record` inside \
-         `Database::write` units of 1,000 events); then `Relay::relay_pending()` is timed \
+         confirmations as the booking context writes them (`Unit::record` inside \
+         `Database::write_caused_by` units of 1,000 events); then `Relay::relay_pending()` is timed \
          moving every one onto a fresh embedded log (`events.db`) or a fresh nats-server's \
          JetStream (file storage), which includes marking each batch published in the outbox. \
          Afterwards the outbox must hold no unpublished event and the bus exactly the events \

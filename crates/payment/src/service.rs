@@ -3,7 +3,7 @@
 use mybnb_bus::Rejected;
 use mybnb_events::booking::BookingCancelled;
 use mybnb_events::{CorrelationId, EventEnvelope, Incoming};
-use mybnb_platform::db::{Written, now};
+use mybnb_platform::db::now;
 use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
@@ -92,11 +92,11 @@ impl PaymentService {
             };
         };
         if let Some(event) = payment.void(now()) {
-            if self
+            if !self
                 .payments
                 .give_back(&payment, &event, correlation, None)
                 .await?
-                != Written::Applied(())
+                .is_applied()
             {
                 return self.find(order.booking_id).await;
             }
@@ -116,11 +116,11 @@ impl PaymentService {
     ) -> Result<Payment, PaymentError> {
         let mut payment = self.find(booking_id).await?;
         if let Some(event) = payment.refund(now())? {
-            if self
+            if !self
                 .payments
                 .give_back(&payment, &event, correlation, Some(handling))
                 .await?
-                != Written::Applied(())
+                .is_applied()
             {
                 return self.find(booking_id).await;
             }

@@ -73,7 +73,7 @@ impl SqlPaymentRepository {
                 Ok(())
             })
             .await?;
-        if let Written::Applied(()) = written {
+        if written.is_applied() {
             return Ok(Recorded::Created);
         }
         let existing = self

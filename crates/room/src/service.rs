@@ -3,7 +3,6 @@
 use mybnb_bus::Rejected;
 use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_events::{CorrelationId, EventEnvelope, Incoming};
-use mybnb_platform::db::Written;
 use mybnb_platform::inbox::Handling;
 use uuid::Uuid;
 
@@ -68,7 +67,12 @@ impl RoomService {
     ) -> Result<(), RoomError> {
         let room = self.get(id).await?;
         let event = room.delete(requested_by)?;
-        if self.rooms.delete(id, &event, correlation).await? != Written::Applied(()) {
+        if !self
+            .rooms
+            .delete(id, &event, correlation)
+            .await?
+            .is_applied()
+        {
             return Err(RoomError::NotFound(id.0));
         }
         tracing::info!("room deleted");

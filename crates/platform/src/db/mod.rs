@@ -270,7 +270,7 @@ impl Database {
                 Written::from_closure(outcome)?
             }
         };
-        if matches!(written, Written::Applied(_)) {
+        if written.is_applied() {
             self.committed.notify_waiters();
         }
         Ok(written)

@@ -48,12 +48,6 @@ impl<R> From<anyhow::Error> for Stop<R> {
     }
 }
 
-impl<R> From<sqlx::Error> for Stop<R> {
-    fn from(error: sqlx::Error) -> Self {
-        Stop::Failed(error.into())
-    }
-}
-
 /// How a write unit ended, once its outcome is durable.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written<T, R = Infallible> {
@@ -100,7 +94,9 @@ impl<T> Written<T, T> {
         match self {
             Written::Applied(answer) | Written::Refused(answer) => Ok(answer),
             Written::LostRace | Written::AlreadyHandled => {
-                anyhow::bail!("a unit without guards or inbox checks reported a lost race")
+                anyhow::bail!(
+                    "a unit without guards or inbox checks lost a race or found its event handled"
+                )
             }
         }
     }

@@ -14,7 +14,8 @@
 //! Layout: [`domain`] holds the rules and has no I/O; [`ports`] names what the service needs;
 //! [`service`] runs the use cases; [`http`] and [`store`] are the inbound and storage
 //! adapters; [`links`] are the outbound adapters to other contexts over HTTP and the
-//! resilience that guards the payment call.
+//! resilience that guards the payment call; [`wiring`] is what a process runs of it, with its
+//! [`settings`].
 
 pub mod domain;
 pub mod http;
@@ -22,7 +23,9 @@ pub mod links;
 pub mod ports;
 pub mod reconciler;
 pub mod service;
+pub mod settings;
 pub mod store;
+pub mod wiring;
 
 use mybnb_platform::db::Migrations;
 

@@ -1,30 +1,21 @@
-//! The reconciler's schedule: decide undecided bookings on start — as soon as booking's
-//! database is migrated — and then every `interval`, until the application stops. What a round
+//! The reconciler's schedule: decide undecided bookings on start — the process starts it once
+//! booking's database is migrated — and then every `interval`, until the application stops. What a round
 //! decides is [`BookingService::reconcile`].
 
 use std::time::Duration;
 
 use mybnb_events::CorrelationId;
-use mybnb_platform::health::Readiness;
 use tokio_util::sync::CancellationToken;
 
 use crate::ports::BookingRepository;
 use crate::service::BookingService;
 
-/// The readiness component that must be usable before a round runs.
-const DATABASE: &str = "booking.database";
-
 /// Runs rounds until `stop`; a round that fails is retried within a second.
 pub async fn run<R: BookingRepository>(
     bookings: &BookingService<R>,
     interval: Duration,
-    readiness: &Readiness,
     stop: &CancellationToken,
 ) {
-    tokio::select! {
-        () = readiness.usable(DATABASE) => {}
-        () = stop.cancelled() => return,
-    }
     let mut wait = Duration::ZERO;
     loop {
         tokio::select! {

@@ -13,12 +13,15 @@
 //!   if its state change was committed.
 //! - [`Consumer`] runs a subscriber: each event handled, then acknowledged; an event it can
 //!   never handle goes to the dead-letter place.
+//! - [`wired::Wired`] is what a context hands the process that runs it: its API, its
+//!   consumers, whether its outbox is relayed, its background jobs.
 
 mod consumer;
 mod embedded;
 mod jetstream;
 mod port;
 mod relay;
+pub mod wired;
 
 pub use consumer::{
     Consumer, ConsumerMetrics, Handler, MAX_DELIVERIES, REJECTIONS_BEFORE_DEAD_LETTER, Rejected,

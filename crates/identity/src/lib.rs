@@ -6,7 +6,8 @@
 //! Publishes `UserRegistered` (through its outbox); consumes nothing.
 //!
 //! Layout: [`domain`] holds the rules and has no I/O; [`service`] runs the use cases; [`http`],
-//! [`store`] and [`passwords`] are the adapters. The service calls the store directly, with no
+//! [`store`] and [`passwords`] are the adapters; [`wiring`] is what a process runs of
+//! it, with its [`settings`]. The service calls the store directly, with no
 //! repository trait between them: the store has one implementation, run on real SQLite and
 //! PostgreSQL by the API suites (`crates/mybnb/tests/api` runs every scenario on both), and a
 //! fake would re-implement the SQL's guarantee (one user per username) without testing it.
@@ -15,7 +16,9 @@ pub mod domain;
 pub mod http;
 pub mod passwords;
 pub mod service;
+pub mod settings;
 pub mod store;
+pub mod wiring;
 
 use mybnb_platform::db::Migrations;
 

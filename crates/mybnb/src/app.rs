@@ -19,13 +19,13 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::openapi;
 use crate::secrets;
 use crate::services::Service;
 use crate::settings::Settings;
-use crate::wiring::{EventTransport, Wiring};
+use crate::transport::EventTransport;
+use crate::wiring::Wiring;
 
 pub struct Application {
     listener: TcpListener,
@@ -63,7 +63,8 @@ impl Application {
             &settings.data_dir,
             "jwt-secret",
         )?;
-        let (issuer, verifier) = token_keys(secret.expose_secret(), settings.token_lifetime)?;
+        let (issuer, verifier) =
+            token_keys(secret.expose_secret(), settings.identity.token_lifetime)?;
         let service_token = secrets::load_or_generate(
             settings.service_token.as_ref(),
             &settings.data_dir,
@@ -118,15 +119,10 @@ impl Application {
                 databases: &mut databases,
                 background: &mut background,
                 stop: &stop,
-                rooms: None,
-                payments: None,
                 bus,
                 consumer_metrics: ConsumerMetrics::register(&metrics),
             };
-            let mut api = OpenApiRouter::new();
-            for service in settings.services.iter().filter(|s| s.keeps_data()) {
-                api = api.merge(wiring.context_router(service)?);
-            }
+            let mut api = wiring.api()?;
             // axum refuses a route layer on a router without routes: the web pages alone.
             if keeps_data {
                 api = api.route_layer(axum::middleware::from_fn_with_state(
@@ -223,11 +219,11 @@ fn gateway_config(settings: &Settings) -> mybnb_gateway::GatewayConfig {
         .gateway
         .upstreams
         .iter()
-        .map(|(service, instances)| mybnb_gateway::UpstreamConfig {
-            service: service.name(),
-            paths: service.paths(),
-            instances: instances.clone(),
-            honours_idempotency_keys: service.honours_idempotency_keys(),
+        .map(|upstream| mybnb_gateway::UpstreamConfig {
+            service: upstream.service.name(),
+            paths: upstream.service.paths(),
+            instances: upstream.instances.clone(),
+            honours_idempotency_keys: upstream.service.honours_idempotency_keys(),
         })
         .collect();
     mybnb_gateway::GatewayConfig {
@@ -252,7 +248,7 @@ fn web_pages(
     listener: &TcpListener,
     service_token: ServiceToken,
 ) -> anyhow::Result<Router> {
-    let api = match &settings.web_api_url {
+    let api = match &settings.web.api_url {
         Some(url) => url.clone(),
         None => {
             let mut own = listener.local_addr()?;

@@ -1,28 +1,25 @@
-//! How each context is wired into the application: its database, its adapters, the links to
-//! the contexts it calls, the relay of its outbox and the subscribers it runs.
+//! How the contexts are run in this process: each opens its database here, is built by its own
+//! crate's wiring (`mybnb_room::wiring`, …), linked in-process to the contexts it calls when they
+//! run here too, and started — its API served, its consumers run on the bus, its outbox relayed
+//! and its jobs run.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use mybnb_booking::links::{HttpPayments, HttpRooms, ResilientPayments};
+use anyhow::Context as _;
 use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
-use mybnb_booking::service::BookingPolicy;
-use mybnb_booking::store::SqlBookingRepository;
-use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, EventBus, Handler, JetStreamBus, Relay};
-use mybnb_events::EventEnvelope;
-use mybnb_mypage::service::MyPageService;
-use mybnb_mypage::store::SqlMyPageRepository;
-use mybnb_notification::mail::Mailer;
-use mybnb_notification::service::NotificationService;
-use mybnb_notification::store::SqlNotificationRepository;
-use mybnb_payment::service::PaymentService;
+use mybnb_booking::wiring::{BookingContext, InProcess, Shared};
+use mybnb_bus::wired::Wired;
+use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, Relay};
+use mybnb_identity::wiring::IdentityContext;
+use mybnb_mypage::wiring::MyPageContext;
+use mybnb_notification::wiring::NotificationContext;
+use mybnb_payment::wiring::PaymentContext;
 use mybnb_platform::auth::{ServiceToken, TokenIssuer, TokenVerifier};
 use mybnb_platform::db::{Database, DatabaseLocation, Migrations};
 use mybnb_platform::health::{ComponentStatus, Readiness};
 use mybnb_platform::metrics::Metrics;
-use mybnb_room::service::RoomService;
-use secrecy::{ExposeSecret, SecretString};
+use mybnb_room::wiring::RoomContext;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
@@ -30,63 +27,21 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::in_process::{InProcessPayments, InProcessRooms};
 use crate::services::Service;
 use crate::settings::Settings;
+use crate::transport::EventTransport;
 
-/// How long a process waits for its first connection to NATS before it reports ready anyway
-/// (degraded).
-const NATS_FIRST_CONNECT: Duration = Duration::from_secs(5);
-
-/// The bus events travel on, and the readiness component to await before using it.
-#[derive(Clone)]
-pub(crate) struct EventTransport {
-    bus: Arc<dyn EventBus>,
-    component: Option<String>,
-}
-
-impl EventTransport {
-    /// NATS JetStream at `url`. Not awaited by anything: events wait in the outboxes while
-    /// NATS is away, so the process stays ready; `events.bus` reports it degraded, with why.
-    pub(crate) async fn jetstream(
-        url: &SecretString,
-        readiness: &Readiness,
-        background: &mut JoinSet<()>,
-        stop: &CancellationToken,
-    ) -> anyhow::Result<EventTransport> {
-        let bus = JetStreamBus::connect(url.expose_secret()).await?;
-        let mut connected = bus.watch_connection();
-        let (readiness, stop) = (readiness.clone(), stop.clone());
-        readiness.set(
-            "events.bus",
-            ComponentStatus::Starting("connecting to NATS".to_owned()),
-        );
-        background.spawn(async move {
-            // Not ready until the first connection, for a while: long enough for a reachable
-            // server, short enough that an outage at start-up does not keep the process out.
-            let first = tokio::time::timeout(NATS_FIRST_CONNECT, connected.wait_for(|up| *up));
-            tokio::select! {
-                _ = first => {}
-                () = stop.cancelled() => return,
-            }
-            loop {
-                let status = if *connected.borrow_and_update() {
-                    ComponentStatus::Ready
-                } else {
-                    ComponentStatus::Degraded(
-                        "NATS is unreachable; events wait in the outboxes until it is back"
-                            .to_owned(),
-                    )
-                };
-                readiness.set("events.bus", status);
-                tokio::select! {
-                    changed = connected.changed() => if changed.is_err() { return },
-                    () = stop.cancelled() => return,
-                }
-            }
-        });
-        Ok(EventTransport {
-            bus: Arc::new(bus),
-            component: None,
-        })
-    }
+/// A context's migrations, outbox and inbox included where it has them.
+fn migrations(service: Service) -> anyhow::Result<Migrations> {
+    Ok(match service {
+        Service::Identity => mybnb_identity::migrations(),
+        Service::Room => mybnb_room::migrations(),
+        Service::Payment => mybnb_payment::migrations(),
+        Service::Booking => mybnb_booking::migrations(),
+        Service::Notification => mybnb_notification::migrations(),
+        Service::Mypage => mybnb_mypage::migrations(),
+        Service::Web | Service::Gateway => {
+            anyhow::bail!("{service} is not a context: it keeps no data")
+        }
+    })
 }
 
 /// What every context's wiring needs from the application.
@@ -100,12 +55,19 @@ pub(crate) struct Wiring<'a> {
     pub(crate) databases: &'a mut Vec<Database>,
     pub(crate) background: &'a mut JoinSet<()>,
     pub(crate) stop: &'a CancellationToken,
-    /// Services already wired, for the contexts that call them in-process.
-    pub(crate) rooms: Option<Arc<RoomService>>,
-    pub(crate) payments: Option<Arc<PaymentService>>,
     /// The bus, opened on first use ([`Wiring::bus`]).
     pub(crate) bus: Option<EventTransport>,
     pub(crate) consumer_metrics: ConsumerMetrics,
+}
+
+/// A context of this process, built on its database.
+enum Context {
+    Identity(IdentityContext),
+    Room(RoomContext),
+    Payment(PaymentContext),
+    Booking(Box<BookingContext>),
+    Notification(NotificationContext),
+    Mypage(MyPageContext),
 }
 
 /// Waits until every component is usable; `false` if the application stops first.
@@ -123,227 +85,122 @@ async fn usable(
     true
 }
 
-/// A bus handler that calls `handle` on a shared `service` with each event.
-fn handler<S, F>(
-    service: Arc<S>,
-    handle: impl Fn(Arc<S>, EventEnvelope) -> F + Send + Sync + 'static,
-) -> Handler
-where
-    S: Send + Sync + 'static,
-    F: Future<Output = anyhow::Result<()>> + Send + 'static,
-{
-    Arc::new(move |envelope| Box::pin(handle(service.clone(), envelope)))
-}
-
 impl Wiring<'_> {
-    pub(crate) fn context_router(&mut self, service: Service) -> anyhow::Result<OpenApiRouter> {
-        let router = match service {
-            Service::Identity => {
-                let database = self.database(service, mybnb_identity::migrations())?;
-                self.relay(service, database.clone())?;
-                let users = mybnb_identity::store::SqlUserRepository::new(database);
-                let identity =
-                    mybnb_identity::service::IdentityService::new(users, self.issuer.clone());
-                mybnb_identity::http::router(
-                    identity,
-                    self.verifier.clone(),
-                    self.settings.auth_rate_limit_per_minute,
-                )
-            }
-            Service::Room => {
-                let database = self.database(service, mybnb_room::migrations())?;
-                self.relay(service, database.clone())?;
-                let rooms = Arc::new(RoomService::new(mybnb_room::store::SqlRoomRepository::new(
-                    database,
-                )));
-                self.rooms = Some(rooms.clone());
-                let handler = handler(rooms.clone(), |rooms, envelope| async move {
-                    rooms.on_booking_event(&envelope).await
-                });
-                self.subscribe(
-                    service,
-                    Consumer {
-                        name: mybnb_room::service::CONSUMER,
-                        event_types: mybnb_room::service::SUBSCRIBES_TO,
-                        handler,
-                    },
-                )?;
-                mybnb_room::http::router(rooms, self.verifier.clone())
-            }
-            Service::Payment => {
-                let database = self.database(service, mybnb_payment::migrations())?;
-                self.relay(service, database.clone())?;
-                let payments = Arc::new(PaymentService::new(
-                    mybnb_payment::store::SqlPaymentRepository::new(database),
-                    self.settings.payment_network.connect(),
-                ));
-                self.payments = Some(payments.clone());
-                let handler = handler(payments.clone(), |payments, envelope| async move {
-                    payments.on_booking_cancelled(&envelope).await
-                });
-                self.subscribe(
-                    service,
-                    Consumer {
-                        name: mybnb_payment::service::CONSUMER,
-                        event_types: mybnb_payment::service::SUBSCRIBES_TO,
-                        handler,
-                    },
-                )?;
-                mybnb_payment::http::router(
-                    payments,
-                    self.verifier.clone(),
-                    self.service_token.clone(),
-                )
-            }
-            Service::Booking => self.booking_router()?,
-            Service::Notification => self.notification_router()?,
-            Service::Gateway => {
-                anyhow::bail!("the gateway is not a context: it runs alone, in front of them")
-            }
-            Service::Web => {
-                anyhow::bail!("the web pages have no API of their own: they call the contexts'")
-            }
-            Service::Mypage => {
-                let database = self.database(service, mybnb_mypage::migrations())?;
-                let pages = Arc::new(MyPageService::new(SqlMyPageRepository::new(database)));
-                let handler = handler(pages.clone(), |pages, envelope| async move {
-                    pages.handle(&envelope).await
-                });
-                self.subscribe(
-                    service,
-                    Consumer {
-                        name: mybnb_mypage::service::CONSUMER,
-                        event_types: mybnb_mypage::service::SUBSCRIBES_TO,
-                        handler,
-                    },
-                )?;
-                mybnb_mypage::http::router(pages, self.verifier.clone())
-            }
+    /// The API of every context this process runs. Every context is built first, so that the
+    /// in-process links between them do not depend on the order they are listed in; then each
+    /// is wired and its consumers, relay and jobs are started.
+    pub(crate) fn api(&mut self) -> anyhow::Result<OpenApiRouter> {
+        let mut contexts = Vec::new();
+        for service in self.settings.services.iter().filter(|s| s.keeps_data()) {
+            let location = self.settings.database_location(service);
+            let database = self.open(service.name(), &location, migrations(service)?)?;
+            contexts.push((service, database.clone(), self.build(service, database)?));
+        }
+        let in_process = InProcess {
+            rooms: contexts.iter().find_map(|(_, _, context)| match context {
+                Context::Room(room) => {
+                    Some(Arc::new(InProcessRooms(room.service())) as Arc<dyn RoomCatalog>)
+                }
+                _ => None,
+            }),
+            payments: contexts.iter().find_map(|(_, _, context)| match context {
+                Context::Payment(payment) => {
+                    Some(Arc::new(InProcessPayments(payment.service())) as Arc<dyn PaymentGateway>)
+                }
+                _ => None,
+            }),
         };
-        Ok(router)
+        let mut api = OpenApiRouter::new();
+        for (service, database, context) in contexts {
+            let wired = self.wire(context, &in_process)?;
+            api = api.merge(self.start(service, database, wired)?);
+        }
+        Ok(api)
     }
 
-    /// Notification keeps each user's history, pushes it live, and mails it when an SMTP
-    /// server is configured.
-    fn notification_router(&mut self) -> anyhow::Result<OpenApiRouter> {
-        let service = Service::Notification;
-        let database = self.database(service, mybnb_notification::migrations())?;
-        let mail = self.settings.mail.clone();
-        let notifications = Arc::new(NotificationService::new(
-            SqlNotificationRepository::new(database.clone()),
-            mail.is_some(),
-        ));
-        if let Some(mail) = mail {
-            let mailer = Mailer::new(database, mail)?;
+    /// A context's services on its database.
+    fn build(&self, service: Service, database: Database) -> anyhow::Result<Context> {
+        let settings = self.settings;
+        Ok(match service {
+            Service::Identity => Context::Identity(IdentityContext::new(
+                database,
+                self.issuer.clone(),
+                &settings.identity,
+            )),
+            Service::Room => Context::Room(RoomContext::new(database)),
+            Service::Payment => Context::Payment(PaymentContext::new(database, &settings.payment)),
+            Service::Booking => {
+                Context::Booking(Box::new(BookingContext::new(database, &settings.booking)))
+            }
+            Service::Notification => {
+                Context::Notification(NotificationContext::new(database, &settings.notification))
+            }
+            Service::Mypage => Context::Mypage(MyPageContext::new(database)),
+            Service::Web | Service::Gateway => {
+                anyhow::bail!("{service} is not a context: it keeps no data")
+            }
+        })
+    }
+
+    fn wire(&self, context: Context, in_process: &InProcess) -> anyhow::Result<Wired> {
+        let verifier = self.verifier.clone();
+        Ok(match context {
+            Context::Identity(identity) => identity.wire(verifier),
+            Context::Room(room) => room.wire(verifier),
+            Context::Payment(payment) => payment.wire(verifier, self.service_token.clone()),
+            Context::Booking(booking) => booking.wire(
+                in_process.clone(),
+                Shared {
+                    verifier,
+                    service_token: self.service_token.clone(),
+                    metrics: self.metrics,
+                    readiness: self.readiness,
+                },
+            )?,
+            Context::Notification(notification) => notification.wire(verifier)?,
+            Context::Mypage(pages) => pages.wire(verifier),
+        })
+    }
+
+    /// Runs what a context runs besides its API — its consumers, the relay of its outbox, its
+    /// jobs — once its database is usable, and hands back its API.
+    fn start(
+        &mut self,
+        service: Service,
+        database: Database,
+        wired: Wired,
+    ) -> anyhow::Result<OpenApiRouter> {
+        let own_database = format!("{service}.database");
+        for consumer in wired.consumers {
+            self.subscribe(&own_database, consumer)?;
+        }
+        if wired.publishes {
+            self.relay(service, &own_database, database)?;
+        }
+        for job in wired.jobs {
             let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
+            let needed = [own_database.clone()];
             self.background.spawn(async move {
-                if usable(&readiness, &["notification.database".to_owned()], &stop).await {
-                    mailer.run(stop).await;
+                if usable(&readiness, &needed, &stop).await {
+                    job(stop).await;
                 }
             });
         }
-        // Open live streams end when the application stops, so they do not hold up the drain.
-        let (ending, stop) = (notifications.clone(), self.stop.clone());
-        self.background.spawn(async move {
-            stop.cancelled().await;
-            ending.end_streams();
-        });
-        let handler = handler(
-            notifications.clone(),
-            |notifications, envelope| async move { notifications.handle(envelope).await },
-        );
-        self.subscribe(
-            service,
-            Consumer {
-                name: mybnb_notification::service::CONSUMER,
-                event_types: mybnb_notification::SUBSCRIBES_TO,
-                handler,
-            },
-        )?;
-        Ok(mybnb_notification::http::router(
-            notifications,
-            self.verifier.clone(),
-        ))
+        Ok(wired.router)
     }
 
-    /// Runs `consumer` on the bus once the service's database and the bus are usable.
-    fn subscribe(&mut self, service: Service, consumer: Consumer) -> anyhow::Result<()> {
+    /// Runs `consumer` on the bus once `database` and the bus are usable.
+    fn subscribe(&mut self, database: &str, consumer: Consumer) -> anyhow::Result<()> {
         let EventTransport { bus, component } = self.bus()?;
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
         let metrics = self.consumer_metrics.clone();
-        let needed = [Some(format!("{service}.database")), component];
+        let needed = [Some(database.to_owned()), component];
         self.background.spawn(async move {
             if usable(&readiness, needed.iter().flatten(), &stop).await {
                 consumer.run(bus, metrics, stop).await;
             }
         });
         Ok(())
-    }
-
-    /// Booking calls room and payment in-process when they run here, over HTTP otherwise;
-    /// either way the payment call is guarded by the same resilience.
-    fn booking_router(&mut self) -> anyhow::Result<OpenApiRouter> {
-        let database = self.database(Service::Booking, mybnb_booking::migrations())?;
-        self.relay(Service::Booking, database.clone())?;
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()
-            .context("building the HTTP client")?;
-        let settings = self.settings;
-        let rooms: Arc<dyn RoomCatalog> = match (&self.rooms, &settings.room_service_url) {
-            (Some(rooms), _) => Arc::new(InProcessRooms(rooms.clone())),
-            (None, Some(url)) => Arc::new(HttpRooms::new(client.clone(), url)),
-            (None, None) => {
-                anyhow::bail!("booking needs room: run it here or set room_service_url")
-            }
-        };
-        let payments: Arc<dyn PaymentGateway> =
-            match (&self.payments, &settings.payment_service_url) {
-                (Some(payments), _) => Arc::new(InProcessPayments(payments.clone())),
-                (None, Some(url)) => {
-                    Arc::new(HttpPayments::new(client, url, self.service_token.clone()))
-                }
-                (None, None) => {
-                    anyhow::bail!("booking needs payment: run it here or set payment_service_url")
-                }
-            };
-        let payments = Arc::new(ResilientPayments::new(
-            payments,
-            settings.payment_breaker,
-            self.metrics,
-            self.readiness,
-        )?);
-        let bookings = Arc::new(mybnb_booking::service::BookingService::new(
-            SqlBookingRepository::new(database),
-            rooms,
-            payments,
-            BookingPolicy {
-                stale_after: settings.reconcile_stale_after,
-            },
-        ));
-        let handler = handler(bookings.clone(), |bookings, envelope| async move {
-            bookings.on_room_deleted(&envelope).await
-        });
-        self.subscribe(
-            Service::Booking,
-            Consumer {
-                name: mybnb_booking::service::CONSUMER,
-                event_types: mybnb_booking::service::SUBSCRIBES_TO,
-                handler,
-            },
-        )?;
-        let (reconciling, interval) = (bookings.clone(), settings.reconcile_interval);
-        let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
-        self.background.spawn(async move {
-            mybnb_booking::reconciler::run(&reconciling, interval, &readiness, &stop).await;
-        });
-        Ok(mybnb_booking::http::router(bookings, self.verifier.clone()))
-    }
-
-    /// Opens the context's database (see [`Wiring::open`]).
-    fn database(&mut self, service: Service, migrations: Migrations) -> anyhow::Result<Database> {
-        let location = self.settings.database_location(service);
-        self.open(service.name(), &location, migrations)
     }
 
     /// The bus: NATS JetStream when `nats_url` is set (connected in [`Application::build`]),
@@ -365,11 +222,11 @@ impl Wiring<'_> {
     }
 
     /// Moves the context's outbox onto the bus, once its database (and the bus) are usable.
-    fn relay(&mut self, service: Service, outbox: Database) -> anyhow::Result<()> {
+    fn relay(&mut self, service: Service, database: &str, outbox: Database) -> anyhow::Result<()> {
         let EventTransport { bus, component } = self.bus()?;
         let relay = Relay::new(service.name(), outbox, bus);
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
-        let needed = [Some(format!("{service}.database")), component];
+        let needed = [Some(database.to_owned()), component];
         self.background.spawn(async move {
             if usable(&readiness, needed.iter().flatten(), &stop).await {
                 relay.run(stop).await;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use mybnb::services::Service;
-use mybnb::settings::{KEYS, is_secret};
+use mybnb::settings::{is_secret, keys};
 
 /// Optional keys the manifests leave unset on purpose (the binary's default is right there);
 /// they appear only as a comment line `# MYBNB_KEY: ...` saying why.
@@ -161,7 +161,7 @@ fn secret() -> Block {
 fn fail_with(problems: &[String], hint: &str) {
     assert!(
         problems.is_empty(),
-        "deploy/k8s has drifted from mybnb::settings::KEYS:\n  {}\n{hint}",
+        "deploy/k8s has drifted from mybnb::settings::keys():\n  {}\n{hint}",
         problems.join("\n  ")
     );
 }
@@ -172,7 +172,7 @@ fn every_setting_is_configured_or_deliberately_left_unset() {
     let deployments = Deployment::all();
     let mut problems = Vec::new();
     for key in LEFT_UNSET.iter().chain(PER_DEPLOYMENT) {
-        if !KEYS.contains(key) {
+        if !keys().contains(key) {
             problems.push(format!(
                 "`{key}` is listed in this test but is no setting (renamed?)"
             ));
@@ -195,7 +195,7 @@ fn every_setting_is_configured_or_deliberately_left_unset() {
             ));
         }
     }
-    for key in KEYS {
+    for key in keys() {
         let name = variable(key);
         let set_in = |block: &Block| block.set.iter().any(|(set, _)| *set == name);
         let commented_in = |block: &Block| block.commented.contains(&name);
@@ -213,7 +213,7 @@ fn every_setting_is_configured_or_deliberately_left_unset() {
                 "{name} is not secret: it belongs in configmap.yaml, not secret.example.yaml"
             ));
         }
-        if PER_DEPLOYMENT.contains(key) {
+        if PER_DEPLOYMENT.contains(&key) {
             for deployment in deployments.iter().filter(|d| !d.env().contains_key(&name)) {
                 problems.push(format!(
                     "{name} is not set in the env of the Deployment in {}",
@@ -226,7 +226,7 @@ fn every_setting_is_configured_or_deliberately_left_unset() {
             continue;
         }
         if commented_in(home) {
-            if !LEFT_UNSET.contains(key) {
+            if !LEFT_UNSET.contains(&key) {
                 problems.push(format!(
                     "{name} is only a comment in {home_file}, but it is not optional here: set it \
                      (or add `{key}` to LEFT_UNSET in this test if its default is right)"
@@ -247,7 +247,7 @@ fn every_setting_is_configured_or_deliberately_left_unset() {
 
 #[test]
 fn every_mybnb_variable_in_the_manifests_is_a_setting() {
-    let known: BTreeSet<String> = KEYS
+    let known: BTreeSet<String> = keys()
         .iter()
         .map(|key| variable(key))
         .chain(NOT_KEYS.iter().map(|name| (*name).to_owned()))
@@ -264,7 +264,7 @@ fn every_mybnb_variable_in_the_manifests_is_a_setting() {
                 // `MYBNB_*` (a pattern, not a name) is fine.
                 if name != "MYBNB_" && !known.contains(&name) {
                     problems.push(format!(
-                        "{file}:{}: {name} is no setting (`{}` is not in KEYS); mybnb would \
+                        "{file}:{}: {name} is no setting (`{}` is not in keys()); mybnb would \
                          refuse to start with it",
                         number + 1,
                         key_of(&name)

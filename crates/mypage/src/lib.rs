@@ -7,12 +7,14 @@
 //! away and rebuilt from the event history (`mybnb replay mypage`) to the same rows.
 //!
 //! Layout: [`domain`] holds the rules (what each event says about a stay, and which status
-//! wins); [`service`] applies events and rebuilds; [`store`] and [`http`] are the adapters.
+//! wins); [`service`] applies events and rebuilds; [`store`] and [`http`] are the adapters;
+//! [`wiring`] is what a process runs of it.
 
 pub mod domain;
 pub mod http;
 pub mod service;
 pub mod store;
+pub mod wiring;
 
 use mybnb_platform::db::Migrations;
 

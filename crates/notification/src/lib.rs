@@ -13,7 +13,8 @@
 //!
 //! Layout: [`domain`] holds the rules and the wording and has no I/O; [`service`] runs the use
 //! cases; [`live`] hands new notifications to open streams; [`http`], [`store`] and [`mail`]
-//! (the queue and the SMTP mailer) are the adapters. The service calls the store directly, with
+//! (the queue and the SMTP mailer) are the adapters; [`wiring`] is what a process runs of it,
+//! with its [`settings`]. The service calls the store directly, with
 //! no repository trait between them: the store has one implementation, run on real SQLite and
 //! PostgreSQL by the API suites (`crates/mybnb/tests/api` runs every scenario on both), and a
 //! fake would re-implement the SQL's guarantees (each event applied once, with its effects)
@@ -24,7 +25,9 @@ pub mod http;
 pub mod live;
 pub mod mail;
 pub mod service;
+pub mod settings;
 pub mod store;
+pub mod wiring;
 
 use mybnb_platform::db::Migrations;
 

@@ -9,7 +9,8 @@
 //! Publishes `PaymentApproved` and `PaymentCancelled` (through its outbox).
 //!
 //! Layout: [`domain`] holds the rules and has no I/O; [`service`] runs the use cases; [`http`],
-//! [`store`] and [`simulation`] are the adapters. The service calls the store and the simulated
+//! [`store`] and [`simulation`] are the adapters; [`wiring`] is what a process runs of it, with
+//! its [`settings`]. The service calls the store and the simulated
 //! card network directly, with no trait between: each has one implementation. The store is run
 //! on real SQLite and PostgreSQL by the API suites (`crates/mybnb/tests/api` runs every
 //! scenario on both), and a fake would re-implement the SQL's guarantees (one payment per
@@ -18,8 +19,10 @@
 pub mod domain;
 pub mod http;
 pub mod service;
+pub mod settings;
 pub mod simulation;
 pub mod store;
+pub mod wiring;
 
 use mybnb_platform::db::Migrations;
 

@@ -4,8 +4,8 @@
 //! run as its own service — HTTP plumbing and RFC 9457 errors ([`http`]), access tokens
 //! ([`auth`]), databases with per-context migrations and the one way to write a state change,
 //! the write unit ([`db`]), the transactional outbox ([`outbox`]), exactly-once handling of
-//! events ([`inbox`]), readiness ([`health`]), Prometheus metrics ([`metrics`]) and what the
-//! gateway vouches for ([`forwarded`]).
+//! events ([`inbox`]), readiness ([`health`]), Prometheus metrics ([`metrics`]) what the
+//! gateway vouches for ([`forwarded`]) and the shape of a context's settings ([`settings`]).
 
 pub mod auth;
 pub mod db;
@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod metrics;
 pub mod outbox;
 pub mod paging;
+pub mod settings;
 pub mod signals;
 
 /// A boxed, sendable future: what object-safe ports return, for adapters chosen at run time.

@@ -8,17 +8,18 @@
 //! search by dates asks no other service (and is, like every read model, eventually
 //! consistent).
 //!
-//! Layout: [`domain`] holds the rules and has no I/O; [`service`] runs the use cases; [`http`]
-//! and [`store`] are the adapters. The service calls the store directly, with no repository
-//! trait between them: the store has one implementation, run on real SQLite and PostgreSQL by
-//! the API suites (`crates/mybnb/tests/api` runs every scenario on both), and a fake would
-//! re-implement the SQL's guarantees (a room deleted once, each event applied once) without
-//! testing them.
+//! Layout: [`domain`] holds the rules and has no I/O; [`service`] runs the use cases; [`http`] and
+//! [`store`] are the adapters; [`wiring`] is what a process runs of it. The service calls the store
+//! directly, with no repository trait between them: the store has one implementation, run on real
+//! SQLite and PostgreSQL by the API suites (`crates/mybnb/tests/api` runs every scenario on both),
+//! and a fake would re-implement the SQL's guarantees (a room deleted once, each event applied
+//! once) without testing them.
 
 pub mod domain;
 pub mod http;
 pub mod service;
 pub mod store;
+pub mod wiring;
 
 use mybnb_platform::db::Migrations;
 

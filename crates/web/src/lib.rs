@@ -13,6 +13,7 @@ mod format;
 mod i18n;
 mod pages;
 mod session;
+pub mod settings;
 mod visit;
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use mybnb_events::payment::PaymentStatus;
 use mybnb_platform::auth::ServiceToken;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
+use url::Url;
 use uuid::Uuid;
 
 use crate::ports::{BoxFuture, PaymentFailure, PaymentGateway, PaymentOrder, PaymentState};
@@ -51,10 +52,10 @@ impl PaymentMessage {
 
 impl HttpPayments {
     /// `base_url` is the payment service's address, e.g. `http://payment:8080`.
-    pub fn new(client: reqwest::Client, base_url: &str, service_token: ServiceToken) -> Self {
+    pub fn new(client: reqwest::Client, base_url: &Url, service_token: ServiceToken) -> Self {
         HttpPayments {
             client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             service_token,
         }
     }

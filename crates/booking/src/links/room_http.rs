@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use reqwest::StatusCode;
 use serde::Deserialize;
+use url::Url;
 use uuid::Uuid;
 
 use crate::domain::{Money, RoomSnapshot};
@@ -29,10 +30,10 @@ struct RoomMessage {
 
 impl HttpRooms {
     /// `base_url` is the room service's address, e.g. `http://room:8080`.
-    pub fn new(client: reqwest::Client, base_url: &str) -> Self {
+    pub fn new(client: reqwest::Client, base_url: &Url) -> Self {
         HttpRooms {
             client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
         }
     }
 }

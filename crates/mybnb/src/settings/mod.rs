@@ -2,28 +2,43 @@
 //! variables, then command-line flags. Every key is flat and snake_case; its variable is the key
 //! in capitals after `MYBNB_` (`data_dir` ↔ `MYBNB_DATA_DIR`). Unknown keys and bad values are
 //! refused before anything is opened.
+//!
+//! The tree is read in sections, each written once where it belongs
+//! ([`mybnb_platform::settings::Section`]): the process's own ([`process`]), each context's
+//! (`mybnb_identity::settings`, `mybnb_payment::settings`, `mybnb_booking::settings`,
+//! `mybnb_notification::settings`), the pages' (`mybnb_web::settings`) and the gateway's
+//! ([`gateway`]). The keys are the union of the sections' keys.
 
 mod describe;
-mod raw;
+mod gateway;
+mod process;
 mod validate;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use mybnb_booking::links::BreakerSettings;
-use mybnb_payment::simulation::SimulatedNetwork;
+use figment::value::{Dict, Value};
+use mybnb_booking::settings::BookingSettings;
+use mybnb_identity::settings::IdentitySettings;
+use mybnb_notification::settings::NotificationSettings;
+use mybnb_payment::settings::PaymentSettings;
 use mybnb_platform::db::DatabaseLocation;
+use mybnb_platform::settings::{Invalid, Section, keys_of};
+use mybnb_web::settings::WebSettings;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::cli::ServeArgs;
 use crate::services::{Service, ServiceSet};
-use raw::{FlagOverrides, NOT_SETTINGS, RawSettings};
+use process::{FlagOverrides, NOT_SETTINGS, RawProcessSettings};
+
+pub use describe::is_secret;
+pub use gateway::{GatewaySettings, Upstream};
+pub use mybnb_notification::mail::MailSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,46 +59,31 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// NATS JetStream carries the events when set; the embedded log in `data_dir` otherwise.
     pub nats_url: Option<SecretString>,
-    /// Notifications are also e-mailed when set.
-    pub mail: Option<MailSettings>,
     /// The credential services present to each other; generated in the data directory when
     /// absent (enough for one process).
     pub service_token: Option<SecretString>,
-    /// Where booking reaches payment and room when they run in other processes.
-    pub payment_service_url: Option<String>,
-    pub room_service_url: Option<String>,
-    /// Where the web pages call the public API: the gateway, when this process does not run
-    /// every API context itself; its own listener otherwise.
-    pub web_api_url: Option<url::Url>,
-    pub gateway: GatewaySettings,
-    pub payment_network: SimulatedNetwork,
-    pub payment_breaker: BreakerSettings,
-    pub reconcile_interval: Duration,
-    /// A PENDING booking older than this is decided by the reconciler.
-    pub reconcile_stale_after: Duration,
     /// The token-signing secret; when absent, one is generated once in the data directory.
     pub jwt_secret: Option<SecretString>,
-    pub token_lifetime: Duration,
-    pub auth_rate_limit_per_minute: NonZeroU32,
     pub request_timeout: Duration,
     pub drain_delay: Duration,
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
+    pub identity: IdentitySettings,
+    pub payment: PaymentSettings,
+    pub booking: BookingSettings,
+    pub notification: NotificationSettings,
+    pub web: WebSettings,
+    pub gateway: GatewaySettings,
 }
 
-pub use describe::is_secret;
-pub use mybnb_notification::mail::MailSettings;
-pub use raw::KEYS;
-
-/// Where the gateway finds each context's instances, and how it watches them.
-#[derive(Debug, Clone)]
-pub struct GatewaySettings {
-    /// Each context's instances (base URLs); every context has at least one when the gateway
-    /// runs.
-    pub upstreams: BTreeMap<Service, Vec<url::Url>>,
-    /// How often each instance's readiness is checked.
-    pub health_interval: Duration,
-    pub connect_timeout: Duration,
+/// The sections that belong to the contexts, the pages and the gateway, validated.
+struct Sections {
+    identity: IdentitySettings,
+    payment: PaymentSettings,
+    booking: BookingSettings,
+    notification: NotificationSettings,
+    web: WebSettings,
+    gateway: GatewaySettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,21 +91,38 @@ pub enum SettingsError {
     /// A value could not be read: named by key and origin, one line each.
     #[error("{0}")]
     Source(String),
-    #[error("invalid `{key}`: {reason}")]
-    Invalid { key: &'static str, reason: String },
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
 }
 
-fn invalid(key: &'static str, reason: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid {
-        key,
-        reason: reason.into(),
-    }
+/// Every settings key, as written in a config file (and, in capitals after `MYBNB_`, as an
+/// environment variable): the process's, then each section's.
+pub fn keys() -> Vec<&'static str> {
+    let process = keys_of::<RawProcessSettings>();
+    [
+        process,
+        IdentitySettings::keys(),
+        PaymentSettings::keys(),
+        BookingSettings::keys(),
+        NotificationSettings::keys(),
+        WebSettings::keys(),
+        GatewaySettings::keys(),
+    ]
+    .concat()
 }
 
 impl Settings {
     /// The settings when nothing is configured.
     pub fn defaults() -> Result<Settings, SettingsError> {
-        Settings::validate(RawSettings::default())
+        let sections = Sections {
+            identity: IdentitySettings::validate(Default::default())?,
+            payment: PaymentSettings::validate(Default::default())?,
+            booking: BookingSettings::validate(Default::default())?,
+            notification: NotificationSettings::validate(Default::default())?,
+            web: WebSettings::validate(Default::default())?,
+            gateway: GatewaySettings::validate(Default::default())?,
+        };
+        Ok(Settings::validate(RawProcessSettings::default(), sections)?)
     }
 
     /// Reads the layers in order — defaults, config file, environment, flags — and validates
@@ -120,12 +137,22 @@ impl Settings {
             data_dir: args.data_dir.as_ref(),
             services: args.services.as_ref(),
         };
-        let raw: RawSettings = figment
+        let figment = figment
             .merge(Env::prefixed("MYBNB_").ignore(NOT_SETTINGS))
-            .merge(Serialized::defaults(flags))
+            .merge(Serialized::defaults(flags));
+        refuse_unknown_keys(&figment)?;
+        let sections = Sections {
+            identity: section(&figment)?,
+            payment: section(&figment)?,
+            booking: section(&figment)?,
+            notification: section(&figment)?,
+            web: section(&figment)?,
+            gateway: section(&figment)?,
+        };
+        let process = figment
             .extract()
             .map_err(|error| SettingsError::Source(describe::render_errors(error)))?;
-        Settings::validate(raw)
+        Ok(Settings::validate(process, sections)?)
     }
 
     /// Where a context keeps its data: its own PostgreSQL URL, else the shared one, else a
@@ -144,5 +171,77 @@ impl Settings {
                 path: self.data_dir.join(format!("{}.db", service.name())),
             },
         }
+    }
+}
+
+/// One section read from the tree and validated.
+fn section<S: Section>(figment: &Figment) -> Result<S, SettingsError> {
+    let raw = figment
+        .extract()
+        .map_err(|error| SettingsError::Source(describe::render_errors(error)))?;
+    Ok(S::validate(raw)?)
+}
+
+/// Every key given must be some section's: a misspelt key is refused, not ignored.
+fn refuse_unknown_keys(figment: &Figment) -> Result<(), SettingsError> {
+    let given: Dict = figment
+        .extract()
+        .map_err(|error| SettingsError::Source(describe::render_errors(error)))?;
+    let known = keys();
+    let unknown: Vec<String> = given
+        .iter()
+        .filter(|(key, _)| !known.contains(&key.as_str()))
+        .map(|(key, value): (&String, &Value)| describe::unknown_key(figment, key, value))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(SettingsError::Source(unknown.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Sections are read from one flat tree: a key two sections claimed would be read twice.
+    #[test]
+    fn no_two_sections_claim_a_key() {
+        let keys = keys();
+        let unique: BTreeSet<&str> = keys.iter().copied().collect();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+    }
+
+    #[test]
+    fn every_section_is_read_from_the_same_tree() {
+        let figment = Figment::new().merge(Serialized::defaults(BTreeMap::from([
+            ("payment_timeout_ms", 900_u64),
+            ("token_ttl_secs", 60),
+            ("gateway_health_interval_ms", 250),
+        ])));
+        refuse_unknown_keys(&figment).expect("known keys");
+        let booking: BookingSettings = section(&figment).expect("a valid section");
+        let identity: IdentitySettings = section(&figment).expect("a valid section");
+        let gateway: GatewaySettings = section(&figment).expect("a valid section");
+        assert_eq!(booking.payment_breaker.timeout, Duration::from_millis(900));
+        assert_eq!(identity.token_lifetime, Duration::from_secs(60));
+        assert_eq!(gateway.health_interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_key_no_section_knows_is_refused() {
+        let figment = Figment::new().merge(Serialized::defaults(BTreeMap::from([(
+            "payment_timout_ms",
+            1,
+        )])));
+        let refused = refuse_unknown_keys(&figment).expect_err("a misspelt key");
+        assert!(
+            refused
+                .to_string()
+                .contains("unknown setting `payment_timout_ms`"),
+            "{refused}"
+        );
     }
 }

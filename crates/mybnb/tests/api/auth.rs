@@ -25,7 +25,7 @@ async fn assert_unauthorized(app: &TestApp, token: &str, case: &str) {
 }
 
 fn limit_to_three_per_minute(settings: &mut mybnb::Settings) {
-    settings.auth_rate_limit_per_minute = 3.try_into().expect("non-zero");
+    settings.identity.auth_rate_limit_per_minute = 3.try_into().expect("non-zero");
 }
 
 api_tests! {

@@ -28,9 +28,9 @@ fn failing_with_a_small_circuit(settings: &mut Settings) {
 
 fn one_slow_charge_at_a_time(settings: &mut Settings) {
     provider(settings, "1000", 0.0, 0.0);
-    settings.payment_breaker.max_concurrent = 1;
-    settings.payment_breaker.timeout = Duration::from_secs(10);
-    settings.payment_breaker.slow_call = Duration::from_secs(10);
+    settings.booking.payment_breaker.max_concurrent = 1;
+    settings.booking.payment_breaker.timeout = Duration::from_secs(10);
+    settings.booking.payment_breaker.slow_call = Duration::from_secs(10);
 }
 
 /// Books nights 10 and 11 as `guest`, which must be refused with 503 and a `Retry-After` of at
@@ -174,7 +174,7 @@ api_tests! {
         let app = spawn_app_on(&booking_storage, |settings| {
             booking_front(settings, &payment.url(""));
             small_circuit(settings, 4, Duration::from_secs(60));
-            settings.payment_breaker.window = window;
+            settings.booking.payment_breaker.window = window;
             reconcile_quickly(settings);
         })
         .await;

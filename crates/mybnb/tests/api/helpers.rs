@@ -100,7 +100,7 @@ async fn start(storage: Arc<Storage>, configure: impl FnOnce(&mut Settings)) -> 
     settings.listen = "127.0.0.1:0".parse().expect("a socket address");
     storage.apply(&mut settings);
     // Tests sign up many users from one address; the rate-limit test sets its own limit.
-    settings.auth_rate_limit_per_minute = 10_000.try_into().expect("non-zero");
+    settings.identity.auth_rate_limit_per_minute = 10_000.try_into().expect("non-zero");
     configure(&mut settings);
 
     let application = Application::build(settings)

@@ -31,8 +31,8 @@ fn repeats(token: &str, body: &Value, key: &str, count: usize) -> Vec<BookingReq
 
 fn slow_payment(settings: &mut mybnb::Settings) {
     provider(settings, "1000", 0.0, 0.0);
-    settings.payment_breaker.timeout = Duration::from_secs(10);
-    settings.payment_breaker.slow_call = Duration::from_secs(10);
+    settings.booking.payment_breaker.timeout = Duration::from_secs(10);
+    settings.booking.payment_breaker.slow_call = Duration::from_secs(10);
 }
 
 api_tests! {

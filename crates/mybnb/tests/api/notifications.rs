@@ -252,7 +252,7 @@ api_tests! {
             smtp_url: SecretString::from(gate.url()),
             from: "mybnb <no-reply@mybnb.example>".to_owned(),
         };
-        let Some(app) = spawn_app_with(backend, |settings| settings.mail = Some(mail)).await else {
+        let Some(app) = spawn_app_with(backend, |settings| settings.notification.mail = Some(mail)).await else {
             return;
         };
         let listing = app.listing(80_000).await;

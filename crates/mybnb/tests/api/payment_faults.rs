@@ -27,7 +27,7 @@ fn failing(settings: &mut Settings) {
 /// The provider answers after 300 ms; booking gives up after 50.
 fn too_slow(settings: &mut Settings) {
     provider(settings, "300", 0.0, 0.0);
-    settings.payment_breaker.timeout = Duration::from_millis(50);
+    settings.booking.payment_breaker.timeout = Duration::from_millis(50);
     reconcile_quickly(settings);
 }
 

@@ -95,7 +95,7 @@ api_tests! {
     /// process after booking gave up, and the reconciler voids it.
     async fn a_charge_that_completes_after_the_timeout_is_voided(backend: Backend) {
         let slow = |settings: &mut mybnb::Settings| provider(settings, "300", 0.0, 0.0);
-        let short_timeout = |settings: &mut mybnb::Settings| settings.payment_breaker.timeout = Duration::from_millis(50);
+        let short_timeout = |settings: &mut mybnb::Settings| settings.booking.payment_breaker.timeout = Duration::from_millis(50);
         let Some((payment, app)) = two_processes(backend, slow, short_timeout).await else { return };
         let listing = app.listing(120_000).await;
         let guest = app.new_user("guest").await;

@@ -21,7 +21,7 @@ async fn room_apart(backend: Backend) -> Option<(TestApp, TestApp)> {
     .await;
     let app = spawn_app_on(&booking_storage, |settings| {
         settings.services = "identity,payment,booking".parse().expect("a service list");
-        settings.room_service_url = Some(rooms.url(""));
+        settings.booking.room_service_url = Some(rooms.url("").parse().expect("a URL"));
     })
     .await;
     Some((rooms, app))

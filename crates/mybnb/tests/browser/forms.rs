@@ -145,7 +145,7 @@ async fn a_payment_outage_asks_to_try_again_shortly_and_books_nothing() {
         return;
     };
     let app = spawn_with(|settings| {
-        settings.payment_network.failure_rate = Rate::parse(1.0).expect("a rate");
+        settings.payment.network.failure_rate = Rate::parse(1.0).expect("a rate");
     })
     .await;
     let host = app.new_user("host").await;

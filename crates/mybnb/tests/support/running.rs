@@ -61,7 +61,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> App {
         rand::random::<u128>()
     )));
     // Every browser of a test comes from the same address.
-    settings.auth_rate_limit_per_minute = 10_000.try_into().expect("non-zero");
+    settings.identity.auth_rate_limit_per_minute = 10_000.try_into().expect("non-zero");
     configure(&mut settings);
     let application = Application::build(settings).await.expect("mybnb builds");
     let address = application.local_addr().expect("a bound address");

@@ -10,8 +10,8 @@ use crate::harness::{App, Browser, Page, User, day, spawn, spawn_with};
 
 fn provider(decline_rate: f64, failure_rate: f64) -> impl FnOnce(&mut Settings) {
     move |settings| {
-        settings.payment_network.decline_rate = Rate::parse(decline_rate).expect("a rate");
-        settings.payment_network.failure_rate = Rate::parse(failure_rate).expect("a rate");
+        settings.payment.network.decline_rate = Rate::parse(decline_rate).expect("a rate");
+        settings.payment.network.failure_rate = Rate::parse(failure_rate).expect("a rate");
     }
 }
 

@@ -18,7 +18,8 @@ fn assert_ours(cookie: &SetCookie, secure: bool) {
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_lax_and_lasts_as_long_as_its_token() {
-    let app = spawn_with(|settings| settings.token_lifetime = Duration::from_secs(7200)).await;
+    let app =
+        spawn_with(|settings| settings.identity.token_lifetime = Duration::from_secs(7200)).await;
     let user = app.new_user("user").await;
     let browser = app.browser();
     let first = browser.get("/login").await;

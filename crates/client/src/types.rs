@@ -135,7 +135,7 @@ pub struct Booking {
     #[serde(default)]
     pub nightly_price: i64,
     pub total_price: i64,
-    /// `CONFIRMED` or `CANCELLED`.
+    /// `CONFIRMED`, `CANCELLED`, or `REJECTED` (the suites see all three).
     pub status: String,
     #[serde(default)]
     pub payment_id: Option<Uuid>,

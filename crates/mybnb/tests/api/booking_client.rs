@@ -1,7 +1,8 @@
 //! The booking and payment APIs as typed helpers on [`ApiClient`], the dates bookings take, and
 //! the operator's view (metrics, readiness) that shows the payment circuit.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::NaiveDate;
+pub use mybnb_client::{day, metric};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -9,11 +10,6 @@ use mybnb_testkit::eventually::eventually;
 use tokio::task::JoinSet;
 
 use crate::helpers::{ApiClient, TestUser, header, ids};
-
-/// The date `days` days after today in UTC, the calendar bookings are judged by.
-pub fn day(days: u64) -> NaiveDate {
-    Utc::now().date_naive() + Days::new(days)
-}
 
 /// A booking request for `nights` nights from `from` days after today.
 pub fn stay(room_id: &str, from: u64, nights: u64) -> Value {
@@ -38,22 +34,6 @@ impl Listing {
     pub fn stay(&self, from: u64, nights: u64) -> Value {
         stay(&self.id, from, nights)
     }
-}
-
-/// The value of the sample `name` whose labels include `labels`, in Prometheus text.
-pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines().find_map(|line| {
-        let rest = line.strip_prefix(name)?;
-        let (found, value) = match rest.strip_prefix('{') {
-            Some(labelled) => labelled.rsplit_once("} ")?,
-            None => ("", rest.strip_prefix(' ')?),
-        };
-        let found: Vec<&str> = found.split(',').collect();
-        let matches = labels
-            .iter()
-            .all(|(key, value)| found.contains(&format!("{key}=\"{value}\"").as_str()));
-        matches.then(|| value.trim().parse().ok()).flatten()
-    })
 }
 
 /// One `POST /bookings` of many sent at once.

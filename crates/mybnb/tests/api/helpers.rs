@@ -19,8 +19,7 @@ pub use crate::storage::{Backend, Storage};
 /// How long the harness waits for the application to become ready before giving up.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
-/// The password every helper-made user has.
-pub const PASSWORD: &str = "correct horse battery";
+pub use mybnb_client::PASSWORD;
 
 /// A running application and a client for it (its [`ApiClient`], through `Deref`). Dropping it
 /// stops the application; its storage goes once nothing else holds it.

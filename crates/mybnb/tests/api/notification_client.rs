@@ -197,8 +197,8 @@ impl ApiClient {
 
 /// How long to wait for what a killed process left to others: JetStream hands the events a
 /// subscriber had pulled, and not acknowledged, to the next one only once their ack wait
-/// (10 s) has passed since they were pulled; with a loaded machine's start-up, longer than
-/// [`SETTLED_WITHIN`].
+/// (10 s) has passed since they were pulled; with a loaded machine's start-up, a minute (as
+/// long as [`SETTLED_WITHIN`] is now, kept apart because its reason is its own).
 pub const AFTER_A_CRASH: Duration = Duration::from_secs(60);
 
 /// One server-sent event: its name, its id and its data as JSON.

@@ -12,7 +12,7 @@ use crate::harness::{
 
 /// Fills the booking form on `room`'s page with `check_in` and `check_out` (days after today)
 /// and 2 guests, and sends it.
-async fn try_booking(page: &Page, app: &App, room: &str, check_in: u64, check_out: u64) {
+async fn try_booking(page: &Page, app: &App, room: &uuid::Uuid, check_in: u64, check_out: u64) {
     page.goto(&app.url(&format!("/stays/{room}")))
         .await
         .expect("the room's page");
@@ -65,7 +65,7 @@ async fn failed_forms_keep_what_was_typed_and_say_what_is_wrong() {
     let host = app.new_user("host").await;
     let room = app.room(&host, "Garden room").await;
     let other = app.new_user("other").await;
-    app.book(&other, &room, 10, 2).await;
+    app.book(&other, room, 10, 2).await;
     let guest = app.new_user("guest").await;
     let page = browser.open(screenshots("forms")).await.expect("a page");
 
@@ -120,9 +120,7 @@ async fn failed_forms_keep_what_was_typed_and_say_what_is_wrong() {
 
     let bookings = app.bookings(&guest).await;
     assert!(
-        bookings
-            .iter()
-            .all(|booking| booking["status"] != "CONFIRMED"),
+        bookings.iter().all(|booking| booking.status != "CONFIRMED"),
         "nothing booked: {bookings:?}"
     );
     page.goto(&app.url("/trips")).await.expect("my trips");
@@ -168,9 +166,7 @@ async fn a_payment_outage_asks_to_try_again_shortly_and_books_nothing() {
 
     let bookings = app.bookings(&guest).await;
     assert!(
-        bookings
-            .iter()
-            .all(|booking| booking["status"] == "REJECTED"),
+        bookings.iter().all(|booking| booking.status == "REJECTED"),
         "nothing booked: {bookings:?}"
     );
     page.goto(&app.url("/trips")).await.expect("my trips");

@@ -41,7 +41,7 @@ async fn a_korean_phone_gets_korean_pages_that_fit_and_can_switch_to_english() {
     let room_name = "북촌 한옥 스테이 with a long name for a narrow screen";
     let room = app.room(&host, room_name).await;
     let guest = app.new_user("guest").await;
-    app.book(&guest, &room, 44, 2).await;
+    app.book(&guest, room, 44, 2).await;
 
     let options = PageOptions::new(screenshots("korean-phone"))
         .phone()

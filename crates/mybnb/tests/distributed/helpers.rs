@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{Days, NaiveDate, Utc};
 use mybnb::topology::{Plan, Running, Topology, free_port};
+pub use mybnb_client::{PASSWORD, SETTLED_WITHIN, day};
 use mybnb_testkit::eventually::eventually_polling;
 use mybnb_testkit::nats::NatsServer;
 use mybnb_testkit::postgres::TestDatabase;
@@ -16,13 +16,6 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
-
-/// The password every user made here has.
-pub const PASSWORD: &str = "correct horse battery";
-
-/// How long a test waits for what happens in the background (events, reconciliation). Ten
-/// unoptimised processes share the machine, so this is generous; it bounds, it is not waited.
-pub const SETTLED_WITHIN: Duration = Duration::from_secs(60);
 
 /// How often [`eventually`] asks.
 const POLL_EVERY: Duration = Duration::from_millis(100);
@@ -182,11 +175,6 @@ fn log_tails(directory: &Path) -> String {
 /// gateway to processes that share the machine.
 pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Result<T, String>) -> T {
     eventually_polling(SETTLED_WITHIN, POLL_EVERY, what, probe).await
-}
-
-/// The date `days` days after today in UTC, the calendar bookings are judged by.
-pub fn day(days: u64) -> NaiveDate {
-    Utc::now().date_naive() + Days::new(days)
 }
 
 /// A request to book `room_id` for `nights` nights from `from` days after today.

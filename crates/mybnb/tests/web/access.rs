@@ -77,7 +77,7 @@ async fn a_user_never_sees_another_user_s_trips() {
     let host = app.new_user("host").await;
     let room = app.room(&host, "Hanok").await;
     let (first, second) = (app.new_user("first").await, app.new_user("second").await);
-    let booking = app.book(&first, &room, 10, 2).await;
+    let booking = app.book(&first, room, 10, 2).await.to_string();
     let first_browser = app.logged_in(&first).await;
     let trips = await_shown(&first_browser, "/trips", &booking).await;
     assert!(
@@ -87,7 +87,7 @@ async fn a_user_never_sees_another_user_s_trips() {
     await_shown(&app.logged_in(&host).await, "/host", &booking).await;
 
     // Once the second user's own booking, made later, shows, the first one would too.
-    let second_booking = app.book(&second, &room, 20, 1).await;
+    let second_booking = app.book(&second, room, 20, 1).await.to_string();
     let second_browser = app.logged_in(&second).await;
     let trips = await_shown(&second_browser, "/trips", &second_booking).await;
     assert!(!trips.contains(&booking), "another's trip: {trips}");

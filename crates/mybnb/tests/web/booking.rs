@@ -16,7 +16,7 @@ fn provider(decline_rate: f64, failure_rate: f64) -> impl FnOnce(&mut Settings) 
 }
 
 /// A room of a new host, and a guest logged in on the room's page.
-async fn guest_at_a_room(app: &App) -> (String, User, Browser) {
+async fn guest_at_a_room(app: &App) -> (uuid::Uuid, User, Browser) {
     let host = app.new_user("host").await;
     let room = app.room(&host, "Hanok").await;
     let guest = app.new_user("guest").await;
@@ -28,7 +28,7 @@ async fn guest_at_a_room(app: &App) -> (String, User, Browser) {
 /// it, as the guest would. A form that comes back keeps what was typed, and keeps the attempt's
 /// idempotency key only when its outcome is unknown (the payment was unavailable): sending it
 /// again then cannot book twice, while after a definite answer it is a new attempt.
-async fn book(browser: &Browser, room: &str, from: u64, nights: u64) -> Page {
+async fn book(browser: &Browser, room: &uuid::Uuid, from: u64, nights: u64) -> Page {
     let form = browser.get(&format!("/stays/{room}")).await;
     let key = form.hidden("key").expect("the form has a key");
     let (check_in, check_out) = (day(from).to_string(), day(from + nights).to_string());
@@ -64,9 +64,7 @@ async fn book(browser: &Browser, room: &str, from: u64, nights: u64) -> Page {
 async fn assert_nothing_booked(app: &App, guest: &User) {
     let bookings = app.bookings(guest).await;
     assert!(
-        bookings
-            .iter()
-            .all(|booking| booking["status"] == "REJECTED"),
+        bookings.iter().all(|booking| booking.status == "REJECTED"),
         "nothing is booked: {bookings:?}"
     );
 }
@@ -115,7 +113,7 @@ async fn taken_nights_say_they_are_already_booked() {
     let app = spawn().await;
     let (room, guest, browser) = guest_at_a_room(&app).await;
     let first = app.new_user("first").await;
-    app.book(&first, &room, 10, 2).await;
+    app.book(&first, room, 10, 2).await;
     let page = book(&browser, &room, 11, 2).await;
     assert_told(
         &page,
@@ -145,7 +143,7 @@ async fn a_form_sent_twice_books_once() {
     }
     let bookings = app.bookings(&guest).await;
     assert_eq!(bookings.len(), 1, "one booking: {bookings:?}");
-    assert_eq!(bookings[0]["status"], "CONFIRMED", "{bookings:?}");
+    assert_eq!(bookings[0].status, "CONFIRMED", "{bookings:?}");
 
     let again = browser.get(&format!("/stays/{room}")).await;
     let other = again.hidden("key").expect("the form has a key");
@@ -175,6 +173,6 @@ async fn a_form_sent_twice_books_once() {
     let confirmed = app.bookings(&guest).await;
     let confirmed = confirmed
         .iter()
-        .filter(|booking| booking["status"] == "CONFIRMED");
+        .filter(|booking| booking.status == "CONFIRMED");
     assert_eq!(confirmed.count(), 2, "the double click booked once more");
 }

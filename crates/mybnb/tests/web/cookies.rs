@@ -34,7 +34,10 @@ async fn the_session_cookie_is_http_only_lax_and_lasts_as_long_as_its_token() {
     let session = page.set_cookie("mybnb_session").expect("a session cookie");
     assert_ours(session, false);
     assert_eq!(session.get("max-age"), Some("7200"), "{session:?}");
-    assert!(session.value.starts_with(&user.id), "{session:?}");
+    assert!(
+        session.value.starts_with(&user.id.to_string()),
+        "{session:?}"
+    );
     let renewed = page
         .set_cookie("mybnb_csrf")
         .expect("a new nonce with the session");

@@ -79,14 +79,14 @@ async fn signing_up_needs_a_valid_token() {
     refuses_forgeries(&app, &anonymous, "/signup", &form, None).await;
     let (_, browser, stale) = logged_in_after_a_token(&app).await;
     refuses_forgeries(&app, &browser, "/signup", &form, Some(&stale)).await;
-    let refused = app.token_raw(&username, PASSWORD).await.status();
+    let refused = app.token_status(&username, PASSWORD).await;
     assert_eq!(refused, StatusCode::UNAUTHORIZED, "no user was made");
 
     anonymous
         .submit("/signup", &form)
         .await
         .assert_redirect("/");
-    let made = app.token_raw(&username, PASSWORD).await.status();
+    let made = app.token_status(&username, PASSWORD).await;
     assert_eq!(made, StatusCode::OK, "the user was made");
 }
 
@@ -175,7 +175,7 @@ async fn booking_needs_a_valid_token() {
     refuses_forgeries(&app, &browser, &path, &form, Some(&stale)).await;
     assert_eq!(
         app.bookings(&guest).await,
-        Vec::<Value>::new(),
+        Vec::<mybnb_client::Booking>::new(),
         "nothing booked"
     );
 
@@ -190,14 +190,14 @@ async fn cancelling_needs_a_valid_token() {
     let host = app.new_user("host").await;
     let room = app.room(&host, "Hanok").await;
     let (guest, browser, stale) = logged_in_after_a_token(&app).await;
-    let booking = app.book(&guest, &room, 10, 2).await;
+    let booking = app.book(&guest, room, 10, 2).await;
     let path = format!("/trips/{booking}/cancel");
     refuses_forgeries(&app, &browser, &path, &[], Some(&stale)).await;
-    assert_eq!(app.booking_status(&guest, &booking).await, "CONFIRMED");
+    assert_eq!(app.booking_status(&guest, booking).await, "CONFIRMED");
 
     let page = browser.submit(&path, &[]).await;
     page.assert_redirect("/trips?notice=cancelled");
-    assert_eq!(app.booking_status(&guest, &booking).await, "CANCELLED");
+    assert_eq!(app.booking_status(&guest, booking).await, "CANCELLED");
 }
 
 #[tokio::test]
@@ -215,14 +215,14 @@ async fn registering_a_room_needs_a_valid_token() {
     let forged = room("Forged loft");
     refuses_forgeries(&app, &browser, "/host/rooms", &forged, Some(&stale)).await;
     assert_eq!(
-        app.rooms_of(&host.id).await,
+        app.rooms_of(host.id).await,
         Vec::<String>::new(),
         "nothing listed"
     );
 
     let page = browser.submit("/host/rooms", &room("Real loft")).await;
     page.assert_redirect("/host?notice=room-registered");
-    assert_eq!(app.rooms_of(&host.id).await, ["Real loft"]);
+    assert_eq!(app.rooms_of(host.id).await, ["Real loft"]);
 }
 
 #[tokio::test]
@@ -232,12 +232,12 @@ async fn deleting_a_room_needs_a_valid_token() {
     let room = app.room(&host, "Hanok").await;
     let path = format!("/host/rooms/{room}/delete");
     refuses_forgeries(&app, &browser, &path, &[], Some(&stale)).await;
-    assert_eq!(app.room_status(&room).await, StatusCode::OK, "not deleted");
+    assert_eq!(app.room_status(room).await, StatusCode::OK, "not deleted");
 
     let page = browser.submit(&path, &[]).await;
     page.assert_redirect("/host?notice=room-deleted");
     assert_eq!(
-        app.room_status(&room).await,
+        app.room_status(room).await,
         StatusCode::NOT_FOUND,
         "deleted"
     );

@@ -124,7 +124,7 @@ async fn a_room_with_an_invalid_price_keeps_every_field() {
         );
     }
     assert_eq!(
-        app.rooms_of(&host.id).await,
+        app.rooms_of(host.id).await,
         Vec::<String>::new(),
         "nothing listed"
     );
@@ -166,7 +166,7 @@ async fn a_room_name_is_shown_escaped_wherever_it_appears() {
         .submit("/host/rooms", &form)
         .await
         .assert_redirect("/host?notice=room-registered");
-    assert_eq!(app.rooms_of(&host.id).await, [SCRIPT]);
+    assert_eq!(app.rooms_of(host.id).await, [SCRIPT]);
 
     let dashboard = browser.get("/host").await;
     assert_escaped(&dashboard);

@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use mybnb_client::Credentials;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use serde_json::Value;
+use uuid::Uuid;
 
+use crate::running::client;
 pub use crate::running::{App, PASSWORD, User, day, spawn, spawn_with, suffix};
-use crate::running::{client, text};
 
 /// What every page must show escaped and never as is.
 pub const SCRIPT: &str = "<script>alert(1)</script>";
@@ -36,31 +37,39 @@ impl App {
     }
 
     /// `GET /rooms/{id}`'s status.
-    pub async fn room_status(&self, id: &str) -> StatusCode {
-        let response = self
-            .send(self.api.get(self.url(&format!("/rooms/{id}"))))
-            .await;
-        response.status()
+    pub async fn room_status(&self, id: Uuid) -> StatusCode {
+        match self.api.room(id).await {
+            Ok(_) => StatusCode::OK,
+            Err(error) => error
+                .status()
+                .unwrap_or_else(|| panic!("reading room {id}: {error}")),
+        }
     }
 
     /// The names of the rooms of the host `host_id`, as `GET /rooms?host=` finds them.
-    pub async fn rooms_of(&self, host_id: &str) -> Vec<String> {
-        let request = self.api.get(self.url("/rooms")).query(&[("host", host_id)]);
-        let page: Value = self.send(request).await.json().await.expect("a page");
-        let items = page["items"].as_array().expect("items").iter();
-        items.map(|room| text(&room["name"])).collect()
+    pub async fn rooms_of(&self, host_id: Uuid) -> Vec<String> {
+        let page = self.api.search(&[("host", host_id)]).await;
+        let page = page.unwrap_or_else(|error| panic!("the rooms of {host_id}: {error}"));
+        page.items.into_iter().map(|room| room.name).collect()
     }
 
     /// `GET /bookings/{id}`'s status field.
-    pub async fn booking_status(&self, guest: &User, id: &str) -> String {
-        let request = self.api.get(self.url(&format!("/bookings/{id}")));
-        let booking: Value = self
-            .send(request.bearer_auth(&guest.token))
-            .await
-            .json()
-            .await
-            .expect("a booking");
-        text(&booking["status"])
+    pub async fn booking_status(&self, guest: &User, id: Uuid) -> String {
+        let booking = self.api.booking(&guest.token, id).await;
+        booking
+            .unwrap_or_else(|error| panic!("reading booking {id}: {error}"))
+            .status
+    }
+
+    /// `POST /auth/token`'s status.
+    pub async fn token_status(&self, username: &str, password: &str) -> StatusCode {
+        let credentials = Credentials { username, password };
+        match self.api.token(&credentials).await {
+            Ok(_) => StatusCode::OK,
+            Err(error) => error
+                .status()
+                .unwrap_or_else(|| panic!("a token for {username}: {error}")),
+        }
     }
 }
 

@@ -33,7 +33,7 @@ pub enum ApiError {
     Refused {
         status: StatusCode,
         /// The problem document, when the body was one.
-        problem: Option<Problem>,
+        problem: Option<Box<Problem>>,
         /// The body as sent.
         body: String,
     },
@@ -65,7 +65,7 @@ impl ApiError {
     /// The problem document of a refusal that sent one.
     pub fn problem(&self) -> Option<&Problem> {
         match self {
-            ApiError::Refused { problem, .. } => problem.as_ref(),
+            ApiError::Refused { problem, .. } => problem.as_deref(),
             _ => None,
         }
     }
@@ -310,7 +310,7 @@ impl Client {
             let found = self.notifications(token, Some((page, SIZE))).await?;
             let last = found.items.len() < SIZE as usize;
             all.extend(found.items);
-            if last || found.total.is_some_and(|total| all.len() as u64 >= total) {
+            if last || all.len() as u64 >= found.total {
                 break;
             }
         }
@@ -337,20 +337,10 @@ impl Client {
         self.get("/mypage", Some(token)).await
     }
 
-    /// `GET /health/ready`: its status (200 ready, 503 not) and its report.
-    pub async fn readiness(&self) -> ApiResult<(StatusCode, serde_json::Value)> {
-        let response = self
-            .request(Method::GET, "/health/ready", None)
-            .send()
-            .await?;
-        let status = response.status();
-        let body = response.text().await?;
-        let report = serde_json::from_str(&body).map_err(|error| ApiError::Unexpected {
-            status,
-            reason: error.to_string(),
-            body,
-        })?;
-        Ok((status, report))
+    /// `GET /health/ready`: the report of a process ready for traffic (`ready` or
+    /// `degraded`); one that is not answers 503 with a problem whose `checks` say why.
+    pub async fn readiness(&self) -> ApiResult<Readiness> {
+        self.get("/health/ready", None).await
     }
 
     /// Whether `GET /health/ready` answers 200.

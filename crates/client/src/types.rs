@@ -1,6 +1,8 @@
 //! The API's bodies, as `docs/openapi.json` describes them: what is sent (`New…`) and what is
 //! answered. Unknown members are ignored, so a field added to the API breaks no client.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -99,10 +101,13 @@ impl RoomPage {
     }
 }
 
-/// `GET /rooms/{id}/availability`.
-#[derive(Debug, Clone, Deserialize)]
+/// `GET /rooms/{id}/availability`: the nights of `[from, to)` that booked stays take.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Availability {
+    pub room_id: Uuid,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
     pub taken_nights: Vec<NaiveDate>,
 }
 
@@ -174,17 +179,19 @@ pub struct Notification {
     /// The event's name in capitals: `PAYMENT_APPROVED`, `BOOKING_CONFIRMED`, …
     #[serde(rename = "type")]
     pub kind: String,
-    pub booking_id: String,
+    pub booking_id: Uuid,
     pub message: String,
     pub created_at: DateTime<Utc>,
 }
 
 /// A page of `GET /notifications`, newest first.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct NotificationPage {
     pub items: Vec<Notification>,
-    #[serde(default)]
-    pub total: Option<u64>,
+    pub page: u32,
+    pub size: u32,
+    /// The user's whole history.
+    pub total: u64,
 }
 
 /// `GET /mypage`.
@@ -209,6 +216,15 @@ pub struct Stay {
     pub payment_status: String,
 }
 
+/// `GET /health/ready`'s report of a process ready for traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Readiness {
+    /// `ready`, or `degraded`: ready, but a component is impaired.
+    pub status: String,
+    /// Each component's state: `ready`, or why it is not.
+    pub checks: BTreeMap<String, String>,
+}
+
 /// An RFC 9457 problem document, as every error is answered.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Problem {
@@ -218,6 +234,25 @@ pub struct Problem {
     pub status: u16,
     #[serde(default)]
     pub detail: Option<String>,
+    /// The members RFC 9457 lets a problem type add (readiness's `checks`, …).
+    #[serde(flatten)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "{} {}: {}",
+            self.status,
+            self.title,
+            self.message()
+        )?;
+        if let Some(kind) = &self.kind {
+            write!(formatter, " ({kind})")?;
+        }
+        Ok(())
+    }
 }
 
 impl Problem {

@@ -4,7 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use reqwest::StatusCode;
+use mybnb_client::{AccessToken, User};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -34,11 +35,11 @@ api_tests! {
         let user = app.sign_up("choi").await;
         let response = app.token_raw("choi", PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.expect("a token as JSON");
-        assert_eq!(body["tokenType"], "Bearer");
-        assert_eq!(body["expiresIn"], 3600, "the default lifetime is an hour");
+        let body: AccessToken = response.json().await.expect("a token as JSON");
+        assert_eq!(body.token_type, "Bearer");
+        assert_eq!(body.expires_in, 3600, "the default lifetime is an hour");
 
-        let token = body["accessToken"].as_str().expect("accessToken is a string");
+        let token = &body.access_token;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&["mybnb"]);
         let decoded = jsonwebtoken::decode::<Value>(
@@ -48,7 +49,7 @@ api_tests! {
         )
         .expect("the token is signed with the configured secret");
         let claims = decoded.claims;
-        assert_eq!(claims["sub"], user["id"]);
+        assert_eq!(claims["sub"], json!(user.id), "the token's claims are JSON by definition");
         assert_eq!(claims["name"], "choi");
         let lifetime = claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat");
         assert_eq!(lifetime, 3600);
@@ -60,7 +61,7 @@ api_tests! {
         let token = app.token("JUNG", PASSWORD).await;
         let response = app.me(&token).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let me: Value = response.json().await.expect("a user as JSON");
+        let me: User = response.json().await.expect("a user as JSON");
         assert_eq!(me, user);
     }
 
@@ -88,12 +89,8 @@ api_tests! {
         assert_unauthorized(&app, "", "an empty token").await;
         let token = app.new_user("yoon").await.token;
         let basic = app
-            .client
-            .get(app.url("/users/me"))
-            .header("authorization", format!("Basic {token}"))
-            .send()
-            .await
-            .expect("the request is answered");
+            .send(app.request(Method::GET, "/users/me", None).header("authorization", format!("Basic {token}")))
+            .await;
         assert_problem(basic, StatusCode::UNAUTHORIZED).await;
         let mut tampered = token.clone();
         tampered.push('x');
@@ -106,21 +103,21 @@ api_tests! {
         let user = app.new_user("han").await;
         let in_an_hour = now() + 3600;
 
-        let genuine = sign(&claims(&user.id, &user.username, in_an_hour), &app.jwt_secret);
+        let genuine = sign(&claims(&user.id.to_string(), &user.username, in_an_hour), &app.jwt_secret);
         assert_eq!(app.me(&genuine).await.status(), StatusCode::OK, "a well-made token works");
 
-        let expired = sign(&claims(&user.id, &user.username, now() - 5), &app.jwt_secret);
+        let expired = sign(&claims(&user.id.to_string(), &user.username, now() - 5), &app.jwt_secret);
         assert_unauthorized(&app, &expired, "an expired token").await;
 
         let other_secret = format!("{}-but-another", app.jwt_secret);
-        let wrong_key = sign(&claims(&user.id, &user.username, in_an_hour), &other_secret);
+        let wrong_key = sign(&claims(&user.id.to_string(), &user.username, in_an_hour), &other_secret);
         assert_unauthorized(&app, &wrong_key, "a token signed with another secret").await;
 
-        let mut other_issuer = claims(&user.id, &user.username, in_an_hour);
+        let mut other_issuer = claims(&user.id.to_string(), &user.username, in_an_hour);
         other_issuer["iss"] = json!("someone-else");
         assert_unauthorized(&app, &sign(&other_issuer, &app.jwt_secret), "another issuer").await;
 
-        let mut no_expiry = claims(&user.id, &user.username, in_an_hour);
+        let mut no_expiry = claims(&user.id.to_string(), &user.username, in_an_hour);
         no_expiry.as_object_mut().expect("an object").remove("exp");
         assert_unauthorized(&app, &sign(&no_expiry, &app.jwt_secret), "no expiry").await;
 

@@ -4,25 +4,32 @@
 
 use chrono::{Days, NaiveDate};
 use mybnb_testkit::eventually::eventually;
-use reqwest::{Response, StatusCode};
-use serde_json::{Value, json};
+use reqwest::{Method, Response, StatusCode};
 use uuid::Uuid;
 
-use crate::booking_client::{day, id_of};
+use mybnb_client::Availability;
+
+use crate::booking_client::day;
 use crate::helpers::{TestApp, assert_problem, header};
 
 /// `GET /rooms/{room_id}/availability` with `query`, no token.
-async fn availability_raw(app: &TestApp, room_id: &str, query: &[(&str, &str)]) -> Response {
-    app.client
-        .get(app.url(&format!("/rooms/{room_id}/availability")))
-        .query(query)
-        .send()
+async fn availability_raw(
+    app: &TestApp,
+    room_id: impl std::fmt::Display,
+    query: &[(&str, &str)],
+) -> Response {
+    let path = format!("/rooms/{room_id}/availability");
+    app.send(app.request(Method::GET, &path, None).query(query))
         .await
-        .expect("the request is answered")
 }
 
 /// The availability of `[from, to)`; the request must succeed.
-async fn availability(app: &TestApp, room_id: &str, from: NaiveDate, to: NaiveDate) -> Value {
+async fn availability(
+    app: &TestApp,
+    room_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Availability {
     let (from, to) = (from.to_string(), to.to_string());
     let response = availability_raw(app, room_id, &[("from", &from), ("to", &to)]).await;
     let status = response.status();
@@ -40,20 +47,21 @@ async fn availability(app: &TestApp, room_id: &str, from: NaiveDate, to: NaiveDa
     serde_json::from_str(&text).expect("availability as JSON")
 }
 
-/// The nights `days` days after today, as the API writes them.
-fn nights(days: &[u64]) -> Vec<String> {
-    days.iter().map(|&days| day(days).to_string()).collect()
+/// The nights `days` days after today.
+fn nights(days: &[u64]) -> Vec<NaiveDate> {
+    days.iter().map(|&days| day(days)).collect()
 }
 
 /// The taken nights of `[from, to)` days after today, as the API lists them.
-async fn taken(app: &TestApp, room_id: &str, from: u64, to: u64) -> Vec<String> {
-    let body = availability(app, room_id, day(from), day(to)).await;
-    serde_json::from_value(body["takenNights"].clone()).expect("takenNights is a list of dates")
+async fn taken(app: &TestApp, room_id: Uuid, from: u64, to: u64) -> Vec<NaiveDate> {
+    availability(app, room_id, day(from), day(to))
+        .await
+        .taken_nights
 }
 
 /// Waits until the taken nights of `[from, to)` days after today are the nights `expected`
 /// days after today: availability follows bookings by event.
-async fn await_taken(app: &TestApp, room_id: &str, (from, to): (u64, u64), expected: &[u64]) {
+async fn await_taken(app: &TestApp, room_id: Uuid, (from, to): (u64, u64), expected: &[u64]) {
     let expected = nights(expected);
     eventually("availability follows the bookings", async || {
         let found = taken(app, room_id, from, to).await;
@@ -74,15 +82,11 @@ api_tests! {
         let other = app.listing(60_000).await;
         let guest = app.new_user("guest").await;
         app.book(&guest.token, &booked.stay(10, 3)).await;
-        await_taken(&app, &booked.id, (8, 16), &[10, 11, 12]).await;
+        await_taken(&app, booked.id, (8, 16), &[10, 11, 12]).await;
 
-        let body = availability(&app, &booked.id, day(8), day(16)).await;
-        assert_eq!(body, json!({
-            "roomId": booked.id,
-            "from": day(8).to_string(),
-            "to": day(16).to_string(),
-            "takenNights": nights(&[10, 11, 12]),
-        }));
+        let body = availability(&app, booked.id, day(8), day(16)).await;
+        let expected = Availability { room_id: booked.id, from: day(8), to: day(16), taken_nights: nights(&[10, 11, 12]) };
+        assert_eq!(body, expected);
         let cases: [((u64, u64), &[u64]); 6] = [
             ((10, 13), &[10, 11, 12]),
             ((11, 12), &[11]),
@@ -92,9 +96,9 @@ api_tests! {
             ((13, 15), &[]),
         ];
         for ((from, to), expected) in cases {
-            assert_eq!(taken(&app, &booked.id, from, to).await, nights(expected), "nights {from}..{to}");
+            assert_eq!(taken(&app, booked.id, from, to).await, nights(expected), "nights {from}..{to}");
         }
-        assert!(taken(&app, &other.id, 8, 16).await.is_empty(), "the other room is free");
+        assert!(taken(&app, other.id, 8, 16).await.is_empty(), "the other room is free");
     }
 
     /// Stays of several bookings are listed together, ascending; a cancelled booking frees its
@@ -104,13 +108,13 @@ api_tests! {
         let (first, second) = (app.new_user("first").await, app.new_user("second").await);
         let later = app.book(&first.token, &listing.stay(20, 2)).await;
         app.book(&second.token, &listing.stay(5, 2)).await;
-        await_taken(&app, &listing.id, (0, 30), &[5, 6, 20, 21]).await;
+        await_taken(&app, listing.id, (0, 30), &[5, 6, 20, 21]).await;
 
-        assert_eq!(app.cancel_raw(&first.token, &id_of(&later)).await.status(), StatusCode::OK);
-        await_taken(&app, &listing.id, (0, 30), &[5, 6]).await;
+        assert_eq!(app.cancel_raw(&first.token, later.id).await.status(), StatusCode::OK);
+        await_taken(&app, listing.id, (0, 30), &[5, 6]).await;
 
         app.book(&first.token, &listing.stay(19, 2)).await;
-        await_taken(&app, &listing.id, (0, 30), &[5, 6, 19, 20]).await;
+        await_taken(&app, listing.id, (0, 30), &[5, 6, 19, 20]).await;
     }
 
     /// Like `GET /rooms/{id}`: an unknown id, an id that is no id and a deleted room are 404.
@@ -118,13 +122,13 @@ api_tests! {
         let (from, to) = (day(1).to_string(), day(3).to_string());
         let range = [("from", from.as_str()), ("to", to.as_str())];
         for id in [Uuid::now_v7().to_string(), "not-a-uuid".to_owned()] {
-            assert_problem(availability_raw(&app, &id, &range).await, StatusCode::NOT_FOUND).await;
+            assert_problem(availability_raw(&app, id, &range).await, StatusCode::NOT_FOUND).await;
         }
 
         let listing = app.listing(30_000).await;
-        assert!(taken(&app, &listing.id, 1, 3).await.is_empty());
-        assert_eq!(app.delete_room(&listing.id, &listing.host.token).await.status(), StatusCode::NO_CONTENT);
-        assert_problem(availability_raw(&app, &listing.id, &range).await, StatusCode::NOT_FOUND).await;
+        assert!(taken(&app, listing.id, 1, 3).await.is_empty());
+        assert_eq!(app.delete_room(listing.id, &listing.host.token).await.status(), StatusCode::NO_CONTENT);
+        assert_problem(availability_raw(&app, listing.id, &range).await, StatusCode::NOT_FOUND).await;
     }
 
     /// 1 and 92 nights are answered; every other range is a 422 problem.
@@ -133,8 +137,8 @@ api_tests! {
         let start = NaiveDate::from_ymd_opt(2030, 1, 1).expect("a date");
         let after = |nights: u64| (start + Days::new(nights)).to_string();
         for nights in [1, 92] {
-            let body = availability(&app, &listing.id, start, start + Days::new(nights)).await;
-            assert_eq!(body["takenNights"], json!([]), "{nights} nights");
+            let body = availability(&app, listing.id, start, start + Days::new(nights)).await;
+            assert!(body.taken_nights.is_empty(), "{nights} nights");
         }
 
         let (first, one, later, too_far) = (start.to_string(), after(1), after(10), after(93));
@@ -154,10 +158,9 @@ api_tests! {
             ("the same date twice", vec![("from", &first), ("from", &first), ("to", &one)], "from"),
         ];
         for (case, query, field) in cases {
-            let response = availability_raw(&app, &listing.id, &query).await;
+            let response = availability_raw(&app, listing.id, &query).await;
             let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-            let detail = problem["detail"].as_str().unwrap_or_default();
-            assert!(detail.contains(&format!("`{field}`")), "{case}: {problem}");
+            assert!(problem.message().contains(&format!("`{field}`")), "{case}: {problem}");
         }
     }
 }

@@ -2,17 +2,22 @@
 //! the operator's view (metrics, readiness) that shows the payment circuit.
 
 use chrono::NaiveDate;
+use mybnb_client::{Booking, Payment, Problem, Readiness};
 pub use mybnb_client::{day, metric};
+use mybnb_payment::http::PaymentRecord;
 use reqwest::{Method, Response, StatusCode};
+use serde::Serialize;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use mybnb_testkit::eventually::eventually;
 use tokio::task::JoinSet;
 
-use crate::helpers::{ApiClient, TestUser, header, ids};
+use crate::helpers::{ApiClient, TestUser, header, must};
 
-/// A booking request for `nights` nights from `from` days after today.
-pub fn stay(room_id: &str, from: u64, nights: u64) -> Value {
+/// A booking request for `nights` nights from `from` days after today, as JSON so that a test
+/// can spoil it.
+pub fn stay(room_id: Uuid, from: u64, nights: u64) -> Value {
     json!({
         "roomId": room_id,
         "checkIn": day(from).to_string(),
@@ -23,7 +28,7 @@ pub fn stay(room_id: &str, from: u64, nights: u64) -> Value {
 /// A host and one room of theirs.
 pub struct Listing {
     pub host: TestUser,
-    pub id: String,
+    pub id: Uuid,
     pub name: String,
     pub price: i64,
     pub capacity: u32,
@@ -32,7 +37,7 @@ pub struct Listing {
 impl Listing {
     /// A request to book this room for `nights` nights from `from` days after today.
     pub fn stay(&self, from: u64, nights: u64) -> Value {
-        stay(&self.id, from, nights)
+        stay(self.id, from, nights)
     }
 }
 
@@ -44,13 +49,9 @@ pub struct BookingRequest {
     pub key: Option<String>,
 }
 
-/// How a request was answered: its status, content type and JSON body.
-pub type Answer = (StatusCode, String, Value);
-
-/// The booking's id.
-pub fn id_of(booking: &Value) -> String {
-    booking["id"].as_str().expect("id is a string").to_owned()
-}
+/// How a request was answered: its status, its content type, and the booking made or the
+/// problem why not.
+pub type Answer = (StatusCode, String, Result<Booking, Problem>);
 
 impl ApiClient {
     /// A new host with a room of `price` won a night that sleeps 4.
@@ -62,42 +63,42 @@ impl ApiClient {
         let room = self.register_room(&host.token, &body).await;
         Listing {
             host,
-            id: room["id"].as_str().expect("an id").to_owned(),
+            id: room.id,
             name,
             price,
             capacity: 4,
         }
     }
 
-    pub async fn book_raw(&self, token: &str, body: &Value, key: Option<&str>) -> Response {
+    pub async fn book_raw(
+        &self,
+        token: &str,
+        body: &impl Serialize,
+        key: Option<&str>,
+    ) -> Response {
         let mut request = self
-            .client
-            .post(self.url("/bookings"))
-            .bearer_auth(token)
+            .request(Method::POST, "/bookings", Some(token))
             .json(body);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
         }
-        request.send().await.expect("the request is answered")
+        self.send(request).await
     }
 
     /// Books as the holder of `token`; the booking must be made. Returns it.
-    pub async fn book(&self, token: &str, body: &Value) -> Value {
+    pub async fn book(&self, token: &str, body: &Value) -> Booking {
         let response = self.book_raw(token, body, None).await;
         let status = response.status();
         let text = response.text().await.expect("a body");
         assert_eq!(status, StatusCode::CREATED, "booking {body}: {text}");
-        serde_json::from_str(&text).expect("a booking as JSON")
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("a booking ({error}): {text}"))
     }
 
     /// Sends every request at once; returns the answers in sending order.
     pub async fn book_all_at_once(&self, requests: Vec<BookingRequest>) -> Vec<Answer> {
         let mut flights = JoinSet::new();
         for (index, request) in requests.into_iter().enumerate() {
-            let mut sending = self
-                .client
-                .post(self.url("/bookings"))
-                .bearer_auth(request.token);
+            let mut sending = self.request(Method::POST, "/bookings", Some(&request.token));
             if let Some(key) = request.key {
                 sending = sending.header("idempotency-key", key);
             }
@@ -106,7 +107,12 @@ impl ApiClient {
                 let response = sending.await.expect("the request is answered");
                 let status = response.status();
                 let content_type = header(&response, reqwest::header::CONTENT_TYPE);
-                let body: Value = response.json().await.expect("a JSON body");
+                let text = response.text().await.expect("a body");
+                let body = if status.is_success() {
+                    Ok(serde_json::from_str(&text).expect("a booking"))
+                } else {
+                    Err(serde_json::from_str(&text).expect("a problem document"))
+                };
                 (index, (status, content_type, body))
             });
         }
@@ -115,55 +121,42 @@ impl ApiClient {
         answers.into_iter().map(|(_, answer)| answer).collect()
     }
 
-    pub async fn booking_raw(&self, token: &str, id: &str) -> Response {
-        let request = self.client.get(self.url(&format!("/bookings/{id}")));
-        request
-            .bearer_auth(token)
-            .send()
+    pub async fn booking_raw(&self, token: &str, id: impl std::fmt::Display) -> Response {
+        let path = format!("/bookings/{id}");
+        self.send(self.request(Method::GET, &path, Some(token)))
             .await
-            .expect("the request is answered")
     }
 
     /// The booking as the holder of `token` sees it; it must be visible to them.
-    pub async fn booking(&self, token: &str, id: &str) -> Value {
-        let response = self.booking_raw(token, id).await;
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        assert_eq!(status, StatusCode::OK, "reading booking {id}: {text}");
-        serde_json::from_str(&text).expect("a booking as JSON")
+    pub async fn booking(&self, token: &str, id: Uuid) -> Booking {
+        must(
+            self.api.booking(token, id).await,
+            format!("reading booking {id}"),
+        )
     }
 
     /// `GET /bookings`: the bookings of the holder of `token`, as guest.
-    pub async fn bookings(&self, token: &str) -> Vec<Value> {
-        let request = self.client.get(self.url("/bookings")).bearer_auth(token);
-        let response = request.send().await.expect("the request is answered");
-        assert_eq!(response.status(), StatusCode::OK, "listing bookings");
-        let list: Value = response.json().await.expect("a list as JSON");
-        list["items"].as_array().expect("items is an array").clone()
+    pub async fn bookings(&self, token: &str) -> Vec<Booking> {
+        must(self.api.bookings(token).await, "listing bookings")
     }
 
-    pub async fn cancel_raw(&self, token: &str, id: &str) -> Response {
-        let request = self
-            .client
-            .post(self.url(&format!("/bookings/{id}/cancel")));
-        request
-            .bearer_auth(token)
-            .send()
+    pub async fn cancel_raw(&self, token: &str, id: impl std::fmt::Display) -> Response {
+        let path = format!("/bookings/{id}/cancel");
+        self.send(self.request(Method::POST, &path, Some(token)))
             .await
-            .expect("the request is answered")
     }
 
-    /// `GET /payments?bookingId=`, as the holder of `token`.
-    pub async fn payments_raw(&self, token: &str, booking_id: &str) -> Response {
-        let request = self
-            .client
-            .get(self.url("/payments"))
-            .query(&[("bookingId", booking_id)]);
-        request
-            .bearer_auth(token)
-            .send()
+    /// `GET /payments?bookingId=`, as the holder of `token`, whatever `booking_id` is.
+    pub async fn payments_raw(&self, token: &str, booking_id: impl std::fmt::Display) -> Response {
+        let request = self.request(Method::GET, "/payments", Some(token));
+        self.send(request.query(&[("bookingId", booking_id.to_string())]))
             .await
-            .expect("the request is answered")
+    }
+
+    /// The booking's payments as the holder of `token` sees them; they must be visible.
+    pub async fn payments(&self, token: &str, booking_id: Uuid) -> Vec<Payment> {
+        let payments = self.api.payments(token, booking_id).await;
+        must(payments, format!("the payments of {booking_id}"))
     }
 
     /// A request to the internal payment API with `token` (the service token when `None`).
@@ -175,18 +168,15 @@ impl ApiClient {
         token: Option<&str>,
     ) -> Response {
         let token = token.unwrap_or(&self.service_token);
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(token);
+        let mut request = self.request(method, path, Some(token));
         if let Some(body) = body {
             request = request.json(body);
         }
-        request.send().await.expect("the request is answered")
+        self.send(request).await
     }
 
     /// The booking's payment as the internal API shows it; `None` when it has none.
-    pub async fn internal_payment(&self, booking_id: &str) -> Option<Value> {
+    pub async fn internal_payment(&self, booking_id: Uuid) -> Option<PaymentRecord> {
         let path = format!("/internal/payments/{booking_id}");
         let response = self.internal_raw(Method::GET, &path, None, None).await;
         match response.status() {
@@ -200,7 +190,7 @@ impl ApiClient {
     }
 
     /// Charges `order` through the internal API; the charge must be answered 200.
-    pub async fn internal_charge(&self, order: &Value) -> Value {
+    pub async fn internal_charge(&self, order: &Value) -> PaymentRecord {
         let response = self
             .internal_raw(Method::POST, "/internal/payments", Some(order), None)
             .await;
@@ -216,7 +206,7 @@ impl ApiClient {
         &self,
         check_in: NaiveDate,
         check_out: NaiveDate,
-        expected: &[String],
+        expected: &[Uuid],
     ) {
         eventually("search follows the bookings", async || {
             let found = self.free_rooms(check_in, check_out).await;
@@ -230,26 +220,22 @@ impl ApiClient {
     }
 
     /// Ids of the rooms a search finds free on every night of `[check_in, check_out)`.
-    pub async fn free_rooms(&self, check_in: NaiveDate, check_out: NaiveDate) -> Vec<String> {
+    pub async fn free_rooms(&self, check_in: NaiveDate, check_out: NaiveDate) -> Vec<Uuid> {
         let (check_in, check_out) = (check_in.to_string(), check_out.to_string());
         let query = [
             ("checkIn", check_in.as_str()),
             ("checkOut", check_out.as_str()),
             ("size", "100"),
         ];
-        ids(&self.search(&query).await)
+        self.search(&query).await.ids()
     }
 
     pub async fn metrics(&self) -> String {
-        let response = self.get("/metrics").await;
-        assert_eq!(response.status(), StatusCode::OK, "/metrics");
-        response.text().await.expect("metrics text")
+        must(self.api.metrics().await, "/metrics")
     }
 
-    /// `/health/ready`: its status code and its report.
-    pub async fn readiness(&self) -> (StatusCode, Value) {
-        let response = self.get("/health/ready").await;
-        let status = response.status();
-        (status, response.json().await.expect("a readiness report"))
+    /// `/health/ready`'s report; the process must be ready for traffic.
+    pub async fn readiness(&self) -> Readiness {
+        must(self.api.readiness().await, "/health/ready")
     }
 }

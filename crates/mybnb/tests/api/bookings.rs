@@ -6,12 +6,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::booking_client::{day, id_of, stay};
+use mybnb_client::{Booking, Payment, Problem};
+
+use crate::booking_client::{day, stay};
 use crate::helpers::{assert_problem, header};
 use crate::ledger::await_settled;
 
 /// Requests for `room_id` that are invalid whatever the state, each with why.
-fn invalid_requests(room_id: &str) -> Vec<(&'static str, Value)> {
+fn invalid_requests(room_id: Uuid) -> Vec<(&'static str, Value)> {
     let with = |member: &str, value: Value| {
         let mut body = stay(room_id, 10, 2);
         body[member] = value;
@@ -86,30 +88,23 @@ api_tests! {
         let response = app.book_raw(&guest.token, &body, None).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let location = header(&response, reqwest::header::LOCATION);
-        let booking: Value = response.json().await.expect("a booking");
-        let id = id_of(&booking);
+        let booking: Booking = response.json().await.expect("a booking: ids UUIDs, createdAt RFC 3339");
+        let id = booking.id;
         assert_eq!(location, format!("/bookings/{id}"));
-        Uuid::parse_str(&id).expect("the id is a UUID");
-        let payment_id = booking["paymentId"].as_str().expect("a payment id");
-        Uuid::parse_str(payment_id).expect("the payment id is a UUID");
-        let created_at = booking["createdAt"].as_str().expect("createdAt");
-        chrono::DateTime::parse_from_rfc3339(created_at).expect("createdAt is RFC 3339");
-        let expected = json!({
-            "id": id, "roomId": listing.id, "roomName": listing.name, "guest": guest.id,
-            "host": listing.host.id, "checkIn": day(10).to_string(), "checkOut": day(13).to_string(),
-            "nights": 3, "guests": 2, "nightlyPrice": 85_000, "totalPrice": 255_000,
-            "status": "CONFIRMED", "paymentId": payment_id, "createdAt": created_at,
-        });
+        let payment_id = booking.payment_id.expect("a payment id");
+        assert!(booking.created_at.is_some(), "{booking:?}");
+        let expected = Booking {
+            id, room_id: listing.id, room_name: listing.name.clone(), guest: guest.id,
+            host: listing.host.id, check_in: day(10), check_out: day(13),
+            nights: 3, guests: 2, nightly_price: 85_000, total_price: 255_000,
+            status: "CONFIRMED".into(), payment_id: Some(payment_id), created_at: booking.created_at,
+        };
         assert_eq!(booking, expected);
 
-        assert_eq!(app.booking(&guest.token, &id).await, booking, "it reads back the same");
+        assert_eq!(app.booking(&guest.token, id).await, booking, "it reads back the same");
         assert_eq!(app.bookings(&guest.token).await, vec![booking.clone()]);
-        let payments = app.payments_raw(&guest.token, &id).await;
-        assert_eq!(payments.status(), StatusCode::OK);
-        let payments: Value = payments.json().await.expect("payments");
-        assert_eq!(payments, json!({ "items": [
-            { "id": payment_id, "bookingId": id, "amount": 255_000, "status": "APPROVED" }
-        ] }));
+        let payments = app.payments(&guest.token, id).await;
+        assert_eq!(payments, vec![Payment { id: payment_id, booking_id: id, amount: 255_000, status: "APPROVED".into() }]);
         let ledger = await_settled(&app.storage(), &app.storage()).await;
         assert_eq!(ledger.payments.len(), 1, "one charge: {ledger:?}");
     }
@@ -120,10 +115,9 @@ api_tests! {
         let guest = app.new_user("guest").await;
         let usedate = day(5).format("%Y%m%d").to_string();
         let booking = app.book(&guest.token, &json!({ "roomId": listing.id, "usedate": usedate })).await;
-        assert_eq!(booking["checkIn"], day(5).to_string());
-        assert_eq!(booking["checkOut"], day(6).to_string());
-        assert_eq!((booking["nights"].clone(), booking["guests"].clone()), (json!(1), json!(1)));
-        assert_eq!(booking["totalPrice"], 40_000);
+        assert_eq!((booking.check_in, booking.check_out), (day(5), day(6)));
+        assert_eq!((booking.nights, booking.guests), (1, 1));
+        assert_eq!(booking.total_price, 40_000);
 
         let same_night = app.book_raw(&guest.token, &listing.stay(5, 1), None).await;
         assert_problem(same_night, StatusCode::CONFLICT).await;
@@ -134,21 +128,21 @@ api_tests! {
         let listing = app.listing(10_000).await;
         let guest = app.new_user("guest").await;
         let tonight = app.book(&guest.token, &listing.stay(0, 1)).await;
-        assert_eq!(tonight["checkIn"], day(0).to_string());
+        assert_eq!(tonight.check_in, day(0));
         let month = app.book(&guest.token, &listing.stay(1, 30)).await;
-        assert_eq!((month["nights"].clone(), month["totalPrice"].clone()), (json!(30), json!(300_000)));
+        assert_eq!((month.nights, month.total_price), (30, 300_000));
         let mut full_house = listing.stay(40, 1);
         full_house["guests"] = json!(listing.capacity);
-        assert_eq!(app.book(&guest.token, &full_house).await["guests"], json!(4));
+        assert_eq!(app.book(&guest.token, &full_house).await.guests, 4);
     }
 
     async fn an_unknown_room_is_not_found(app) {
         let guest = app.new_user("guest").await;
-        let response = app.book_raw(&guest.token, &stay(&Uuid::now_v7().to_string(), 3, 1), None).await;
+        let response = app.book_raw(&guest.token, &stay(Uuid::now_v7(), 3, 1), None).await;
         assert_problem(response, StatusCode::NOT_FOUND).await;
 
         let listing = app.listing(30_000).await;
-        assert_eq!(app.delete_room(&listing.id, &listing.host.token).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(app.delete_room(listing.id, &listing.host.token).await.status(), StatusCode::NO_CONTENT);
         let deleted = app.book_raw(&guest.token, &listing.stay(3, 1), None).await;
         assert_problem(deleted, StatusCode::NOT_FOUND).await;
         assert!(app.bookings(&guest.token).await.is_empty());
@@ -162,7 +156,7 @@ api_tests! {
         for (from, nights) in [(10, 3), (12, 5), (8, 3), (11, 1), (5, 20)] {
             let response = app.book_raw(&second.token, &listing.stay(from, nights), None).await;
             let problem = assert_problem(response, StatusCode::CONFLICT).await;
-            assert!(problem["detail"].as_str().is_some_and(|detail| detail.contains("booked")), "{problem}");
+            assert!(problem.message().contains("booked"), "{problem}");
         }
         assert!(app.bookings(&second.token).await.is_empty(), "nothing was left behind");
         app.book(&second.token, &listing.stay(8, 2)).await;
@@ -183,13 +177,13 @@ api_tests! {
     async fn invalid_requests_are_refused_and_change_nothing(app) {
         let listing = app.listing(70_000).await;
         let guest = app.new_user("guest").await;
-        for (case, body) in invalid_requests(&listing.id) {
+        for (case, body) in invalid_requests(listing.id) {
             let response = app.book_raw(&guest.token, &body, None).await;
             let status = response.status();
             let text = response.text().await.expect("a body");
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {text}");
-            let problem: Value = serde_json::from_str(&text).expect("a problem document");
-            assert_eq!(problem["status"], 422, "{case}: {problem}");
+            let problem: Problem = serde_json::from_str(&text).expect("a problem document");
+            assert_eq!(problem.status, 422, "{case}: {problem}");
         }
         let too_long = "k".repeat(256);
         for key in ["", too_long.as_str(), "with space", "tab\there"] {
@@ -207,12 +201,12 @@ api_tests! {
     async fn malformed_and_anonymous_requests_are_refused(app) {
         let listing = app.listing(20_000).await;
         let guest = app.new_user("guest").await;
-        let request = app.client.post(app.url("/bookings")).bearer_auth(&guest.token);
+        let request = app.request(Method::POST, "/bookings", Some(&guest.token));
         let half = request.header("content-type", "application/json").body(r#"{"roomId": "#);
-        assert_problem(half.send().await.expect("answered"), StatusCode::BAD_REQUEST).await;
-        let text = app.client.post(app.url("/bookings")).bearer_auth(&guest.token)
+        assert_problem(app.send(half).await, StatusCode::BAD_REQUEST).await;
+        let text = app.request(Method::POST, "/bookings", Some(&guest.token))
             .header("content-type", "text/plain").body(listing.stay(3, 1).to_string());
-        assert_problem(text.send().await.expect("answered"), StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+        assert_problem(app.send(text).await, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 
         let some_id = Uuid::now_v7().to_string();
         for (method, path) in [
@@ -222,11 +216,10 @@ api_tests! {
             (Method::POST, format!("/bookings/{some_id}/cancel")),
             (Method::GET, format!("/payments?bookingId={some_id}")),
         ] {
-            let anonymous = app.client.request(method.clone(), app.url(&path)).json(&listing.stay(3, 1));
-            let response = anonymous.send().await.expect("answered");
-            assert_problem(response, StatusCode::UNAUTHORIZED).await;
-            let forged = app.client.request(method, app.url(&path)).bearer_auth("not.a.token");
-            assert_problem(forged.send().await.expect("answered"), StatusCode::UNAUTHORIZED).await;
+            let anonymous = app.request(method.clone(), &path, None).json(&listing.stay(3, 1));
+            assert_problem(app.send(anonymous).await, StatusCode::UNAUTHORIZED).await;
+            let forged = app.request(method, &path, Some("not.a.token"));
+            assert_problem(app.send(forged).await, StatusCode::UNAUTHORIZED).await;
         }
         for malformed in ["not-a-uuid", "123"] {
             assert_problem(app.booking_raw(&guest.token, malformed).await, StatusCode::NOT_FOUND).await;

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 
-use crate::booking_client::{BookingRequest, id_of};
+use crate::booking_client::BookingRequest;
 use crate::ledger::await_settled;
 
 const GUESTS: usize = 5;
@@ -36,13 +36,13 @@ api_tests! {
         let answers = app.book_all_at_once(requests).await;
         let mut created = Vec::new();
         for (status, content_type, body) in &answers {
-            match *status {
-                StatusCode::CREATED => created.push(id_of(body)),
-                StatusCode::CONFLICT => {
+            match (*status, body) {
+                (StatusCode::CREATED, Ok(booking)) => created.push(booking.id),
+                (StatusCode::CONFLICT, Err(problem)) => {
                     assert!(content_type.starts_with("application/problem+json"), "seed {seed}: {content_type}");
-                    assert_eq!(body["status"], 409, "seed {seed}: {body}");
+                    assert_eq!(problem.status, 409, "seed {seed}: {problem}");
                 }
-                other => panic!("seed {seed}: a booking answered {other}: {body}"),
+                (other, body) => panic!("seed {seed}: a booking answered {other}: {body:?}"),
             }
         }
         assert!(!created.is_empty(), "seed {seed}: some booking wins");
@@ -50,23 +50,21 @@ api_tests! {
         let mut confirmed = Vec::new();
         for guest in &guests {
             for booking in app.bookings(&guest.token).await {
-                if booking["status"] == "CONFIRMED" {
+                if booking.status == "CONFIRMED" {
                     confirmed.push(booking);
                 }
             }
         }
-        let mut confirmed_ids: Vec<String> = confirmed.iter().map(id_of).collect();
+        let mut confirmed_ids: Vec<_> = confirmed.iter().map(|booking| booking.id).collect();
         confirmed_ids.sort();
         created.sort();
         assert_eq!(confirmed_ids, created, "seed {seed}: the 201s are exactly the CONFIRMED bookings");
 
         let mut holder_of_night = BTreeMap::new();
         for booking in &confirmed {
-            let check_in: chrono::NaiveDate = booking["checkIn"].as_str().expect("checkIn").parse().expect("a date");
-            let check_out: chrono::NaiveDate = booking["checkOut"].as_str().expect("checkOut").parse().expect("a date");
-            for night in check_in.iter_days().take_while(|night| *night < check_out) {
-                if let Some(other) = holder_of_night.insert(night, id_of(booking)) {
-                    panic!("seed {seed}: {night} is held by {other} and {}", id_of(booking));
+            for night in booking.check_in.iter_days().take_while(|night| *night < booking.check_out) {
+                if let Some(other) = holder_of_night.insert(night, booking.id) {
+                    panic!("seed {seed}: {night} is held by {other} and {}", booking.id);
                 }
             }
         }

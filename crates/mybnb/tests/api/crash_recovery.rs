@@ -3,8 +3,10 @@
 //! uncertain. The states are staged in the databases as a crash leaves them, then mybnb starts
 //! on that storage; and once for real, by killing the `mybnb` binary mid-payment.
 
+use mybnb_payment::domain::PaymentStatus;
+use mybnb_payment::http::PaymentRecord;
 use mybnb_testkit::eventually::eventually;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use uuid::Uuid;
@@ -20,7 +22,7 @@ const FROM: u64 = 10;
 const NIGHTS: u64 = 2;
 const TOTAL: i64 = 150_000;
 
-fn order(booking_id: &str, guest: &TestUser, listing: &Listing) -> Value {
+fn order(booking_id: Uuid, guest: &TestUser, listing: &Listing) -> Value {
     json!({ "bookingId": booking_id, "guestId": guest.id, "hostId": listing.host.id, "amount": TOTAL })
 }
 
@@ -28,7 +30,7 @@ fn order(booking_id: &str, guest: &TestUser, listing: &Listing) -> Value {
 /// its payment unsettled, holding its nights when `holds_nights` — as a crash leaves it.
 async fn stage_booking(
     storage: &Storage,
-    id: &str,
+    id: Uuid,
     guest: &TestUser,
     listing: &Listing,
     status: &str,
@@ -44,11 +46,11 @@ async fn stage_booking(
          created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, 0, $13, $13)",
     )
-    .bind(id)
-    .bind(&listing.id)
+    .bind(id.to_string())
+    .bind(listing.id.to_string())
     .bind(&listing.name)
-    .bind(&listing.host.id)
-    .bind(&guest.id)
+    .bind(listing.host.id.to_string())
+    .bind(guest.id.to_string())
     .bind(day(FROM).to_string())
     .bind(day(FROM + NIGHTS).to_string())
     .bind(listing.price)
@@ -65,9 +67,9 @@ async fn stage_booking(
             sqlx::query(
                 "INSERT INTO booking_nights (room_id, night, booking_id) VALUES ($1, $2, $3)",
             )
-            .bind(&listing.id)
+            .bind(listing.id.to_string())
             .bind(day(FROM + night).to_string())
-            .bind(id)
+            .bind(id.to_string())
             .execute(&mut *transaction)
             .await
             .expect("a night is staged");
@@ -86,9 +88,9 @@ struct Recovered {
     listing: Listing,
     guest: TestUser,
     /// The booking the crash left undecided.
-    id: String,
+    id: Uuid,
     /// Its charge, when one was made before the crash.
-    charge: Option<Value>,
+    charge: Option<PaymentRecord>,
 }
 
 /// Starts mybnb on fresh storage with a host, a room and a guest, charges a booking-to-be
@@ -104,13 +106,13 @@ async fn after_a_crash(
     let before = spawn_app_on(&storage, |_| {}).await;
     let listing = before.listing(75_000).await;
     let guest = before.new_user("guest").await;
-    let id = Uuid::now_v7().to_string();
+    let id = Uuid::now_v7();
     let charge = match charged {
-        true => Some(before.internal_charge(&order(&id, &guest, &listing)).await),
+        true => Some(before.internal_charge(&order(id, &guest, &listing)).await),
         false => None,
     };
     before.stop().await.expect("a clean stop");
-    stage_booking(&storage, &id, &guest, &listing, status, holds_nights).await;
+    stage_booking(&storage, id, &guest, &listing, status, holds_nights).await;
     let app = spawn_app_on(&storage, reconcile_quickly).await;
     Some(Recovered {
         app,
@@ -128,13 +130,13 @@ api_tests! {
         let crashed = after_a_crash(backend, true, "PENDING", true).await;
         let Some(Recovered { app, listing, guest, id, charge }) = crashed else { return };
         let charge = charge.expect("a charge");
-        assert_eq!(charge["status"], "APPROVED");
+        assert_eq!(charge.status, PaymentStatus::Approved);
         let booking = eventually("the booking is confirmed", async || {
-            let booking = app.booking(&guest.token, &id).await;
-            if booking["status"] == "CONFIRMED" { Ok(booking) } else { Err(booking.to_string()) }
+            let booking = app.booking(&guest.token, id).await;
+            if booking.status == "CONFIRMED" { Ok(booking) } else { Err(format!("{booking:?}")) }
         })
         .await;
-        assert_eq!((booking["paymentId"].clone(), booking["totalPrice"].clone()), (charge["id"].clone(), json!(TOTAL)));
+        assert_eq!((booking.payment_id, booking.total_price), (Some(charge.id), TOTAL));
         await_settled(&app.storage(), &app.storage()).await;
         let other = app.new_user("other").await;
         assert_problem(app.book_raw(&other.token, &listing.stay(FROM, 1), None).await, StatusCode::CONFLICT).await;
@@ -146,15 +148,15 @@ api_tests! {
         let crashed = after_a_crash(backend, false, "PENDING", true).await;
         let Some(Recovered { app, listing, guest, id, .. }) = crashed else { return };
         eventually("the booking is rejected", async || {
-            let booking = app.booking(&guest.token, &id).await;
-            if booking["status"] == "REJECTED" { Ok(()) } else { Err(booking.to_string()) }
+            let booking = app.booking(&guest.token, id).await;
+            if booking.status == "REJECTED" { Ok(()) } else { Err(format!("{booking:?}")) }
         })
         .await;
         let ledger = await_settled(&app.storage(), &app.storage()).await;
-        let payments: Vec<&str> = ledger.payments_of(&id).iter().map(|payment| payment.status.as_str()).collect();
+        let payments: Vec<&str> = ledger.payments_of(id).iter().map(|payment| payment.status.as_str()).collect();
         assert_eq!(payments, ["VOIDED"]);
-        let late = app.internal_charge(&order(&id, &guest, &listing)).await;
-        assert_eq!(late["status"], "VOIDED", "a late charge is refused");
+        let late = app.internal_charge(&order(id, &guest, &listing)).await;
+        assert_eq!(late.status, PaymentStatus::Voided, "a late charge is refused");
         let other = app.new_user("other").await;
         app.book(&other.token, &listing.stay(FROM, NIGHTS)).await;
         await_settled(&app.storage(), &app.storage()).await;
@@ -164,10 +166,10 @@ api_tests! {
     async fn an_approved_charge_of_a_rejected_booking_is_voided(backend: Backend) {
         let crashed = after_a_crash(backend, true, "REJECTED", false).await;
         let Some(Recovered { app, id, charge, .. }) = crashed else { return };
-        assert_eq!(charge.expect("a charge")["status"], "APPROVED");
+        assert_eq!(charge.expect("a charge").status, PaymentStatus::Approved);
         let ledger = await_settled(&app.storage(), &app.storage()).await;
-        assert_eq!(ledger.booking(&id).status, "REJECTED");
-        assert_eq!(app.internal_payment(&id).await.expect("a payment")["status"], "VOIDED");
+        assert_eq!(ledger.booking(&id.to_string()).status, "REJECTED");
+        assert_eq!(app.internal_payment(id).await.expect("a payment").status, PaymentStatus::Voided);
     }
 
     /// The real thing: `mybnb` is killed while the payment of a booking is under way; started
@@ -178,7 +180,7 @@ api_tests! {
         let process = MybnbProcess::start(&storage, &slow).await;
         let listing = process.listing(75_000).await;
         let guest = process.new_user("guest").await;
-        let request = process.client.post(process.url("/bookings")).bearer_auth(&guest.token);
+        let request = process.request(Method::POST, "/bookings", Some(&guest.token));
         let in_flight = tokio::spawn(request.json(&listing.stay(FROM, NIGHTS)).send());
         let id = eventually("the booking is PENDING in the database", async || {
             let ledger = Ledger::read(&storage, &storage).await;
@@ -197,7 +199,8 @@ api_tests! {
         let ledger = await_settled(&storage, &storage).await;
         let status = ledger.booking(&id).status.clone();
         assert!(matches!(status.as_str(), "CONFIRMED" | "REJECTED"), "{ledger:?}\n{}", restarted.log());
-        assert_eq!(restarted.booking(&guest.token, &id).await["status"], status.as_str());
+        let id = Uuid::parse_str(&id).expect("a booking id is a UUID");
+        assert_eq!(restarted.booking(&guest.token, id).await.status, status.as_str());
         if status == "REJECTED" {
             restarted.book(&guest.token, &listing.stay(FROM, NIGHTS)).await;
             await_settled(&storage, &storage).await;

@@ -7,16 +7,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use mybnb_testkit::eventually::{eventually, eventually_within};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use sqlx::Connection;
 use tokio::task::JoinSet;
 
-use crate::booking_client::{id_of, stay};
+use mybnb_client::{Booking, MyPage, Notification, Stay};
+use uuid::Uuid;
+
+use crate::booking_client::stay;
 use crate::helpers::{ApiClient, Backend, Storage, TestUser, assert_problem, spawn_app_on};
 use crate::ledger::await_settled;
 use crate::notification_client::{
-    AFTER_A_CRASH, Notice, await_outboxes_drained, once_each, tally, unpublished,
+    AFTER_A_CRASH, await_outboxes_drained, once_each, tally, unpublished,
 };
 use crate::process::MybnbProcess;
 
@@ -35,7 +38,7 @@ struct Expected {
 
 impl Expected {
     /// `user` is to be told `kind` about `booking_id`.
-    fn add(&mut self, user: &TestUser, kind: &'static str, booking_id: &str) {
+    fn add(&mut self, user: &TestUser, kind: &'static str, booking_id: Uuid) {
         let entry = match self.users.iter().position(|(known, _)| known.id == user.id) {
             Some(index) => &mut self.users[index].1,
             None => {
@@ -43,17 +46,17 @@ impl Expected {
                 &mut self.users.last_mut().expect("just pushed").1
             }
         };
-        entry.push((kind, booking_id.to_owned()));
+        entry.push((kind, booking_id.to_string()));
     }
 
     /// A booking that went through: its guest is told the payment, its host the booking.
-    fn booked(&mut self, guest: &TestUser, host: &TestUser, booking_id: &str) {
+    fn booked(&mut self, guest: &TestUser, host: &TestUser, booking_id: Uuid) {
         self.add(guest, "PAYMENT_APPROVED", booking_id);
         self.add(host, "BOOKING_CONFIRMED", booking_id);
     }
 
     /// A booking cancelled by its guest: its host is told, and its guest told of the refund.
-    fn cancelled(&mut self, guest: &TestUser, host: &TestUser, booking_id: &str) {
+    fn cancelled(&mut self, guest: &TestUser, host: &TestUser, booking_id: Uuid) {
         self.add(guest, "PAYMENT_CANCELLED", booking_id);
         self.add(host, "BOOKING_CANCELLED", booking_id);
     }
@@ -74,21 +77,13 @@ impl Expected {
         api: &ApiClient,
         guest: &TestUser,
         host: &TestUser,
-        room_id: &str,
+        room_id: Uuid,
         from: u64,
     ) {
-        let id = id_of(&api.book(&guest.token, &stay(room_id, from, 1)).await);
-        self.booked(guest, host, &id);
+        let id = api.book(&guest.token, &stay(room_id, from, 1)).await.id;
+        self.booked(guest, host, id);
         self.arrive_at(api).await;
     }
-}
-
-/// `GET /mypage` as `user`; it must be answered 200.
-async fn my_page(api: &ApiClient, user: &TestUser) -> Value {
-    let request = api.client.get(api.url("/mypage")).bearer_auth(&user.token);
-    let response = request.send().await.expect("answered");
-    assert_eq!(response.status(), StatusCode::OK, "my page");
-    response.json().await.expect("a page")
 }
 
 /// Waits until `user`'s page lists on `side` exactly the bookings of `expected`, each with its
@@ -96,33 +91,19 @@ async fn my_page(api: &ApiClient, user: &TestUser) -> Value {
 async fn await_my_page(
     api: &ApiClient,
     user: &TestUser,
-    side: &str,
-    expected: &BTreeMap<String, (&str, &str)>,
+    side: fn(&MyPage) -> &[Stay],
+    expected: &BTreeMap<Uuid, (&str, &str)>,
 ) {
     eventually("my page follows the delivered events", async || {
-        let page = my_page(api, user).await;
-        let rows: BTreeMap<String, (String, String)> = page[side]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|row| {
-                let text = |key: &str| row[key].as_str().unwrap_or_default().to_owned();
-                (
-                    text("bookingId"),
-                    (text("bookingStatus"), text("paymentStatus")),
-                )
-            })
-            .collect();
-        let wanted: BTreeMap<String, (String, String)> = expected
+        let page = api.my_page(&user.token).await;
+        let rows: BTreeMap<Uuid, (&str, &str)> = side(&page)
             .iter()
-            .map(|(id, (booking, payment))| {
-                (id.clone(), ((*booking).to_owned(), (*payment).to_owned()))
-            })
+            .map(|row| (row.booking_id, (&*row.booking_status, &*row.payment_status)))
             .collect();
-        if rows == wanted {
+        if &rows == expected {
             Ok(())
         } else {
-            Err(format!("{page}"))
+            Err(format!("{page:?}"))
         }
     })
     .await;
@@ -141,10 +122,10 @@ async fn bookings_with(storage: &Storage, status: &str) -> i64 {
 }
 
 /// A room of `host`'s, named `name`; returns its id.
-async fn room_of(api: &ApiClient, host: &TestUser, name: &str) -> String {
+async fn room_of(api: &ApiClient, host: &TestUser, name: &str) -> Uuid {
     let body = json!({ "name": name, "address": "3 Insadong-gil, Jongno-gu", "city": "Seoul",
                        "price": 20_000, "capacity": 2 });
-    id_of(&api.register_room(&host.token, &body).await)
+    api.register_room(&host.token, &body).await.id
 }
 
 /// The outboxes of the contexts that publish.
@@ -167,18 +148,17 @@ api_tests! {
         let second_host = away.new_user("host").await;
         let second_room = room_of(&away, &second_host, "Loft by the river").await;
         let mut expected = Expected::default();
-        let kept = id_of(&away.book(&first.token, &stay(&first_room, 3, 2)).await);
-        expected.booked(&first, &first_host, &kept);
-        let dropped = id_of(&away.book(&second.token, &stay(&first_room, 6, 1)).await);
-        expected.booked(&second, &first_host, &dropped);
-        let elsewhere = id_of(&away.book(&first.token, &stay(&second_room, 3, 1)).await);
-        expected.booked(&first, &second_host, &elsewhere);
-        assert_eq!(away.cancel_raw(&second.token, &dropped).await.status(), StatusCode::OK);
-        expected.cancelled(&second, &first_host, &dropped);
+        let kept = away.book(&first.token, &stay(first_room, 3, 2)).await.id;
+        expected.booked(&first, &first_host, kept);
+        let dropped = away.book(&second.token, &stay(first_room, 6, 1)).await.id;
+        expected.booked(&second, &first_host, dropped);
+        let elsewhere = away.book(&first.token, &stay(second_room, 3, 1)).await.id;
+        expected.booked(&first, &second_host, elsewhere);
+        assert_eq!(away.cancel_raw(&second.token, dropped).await.status(), StatusCode::OK);
+        expected.cancelled(&second, &first_host, dropped);
         eventually("the cancelled booking is refunded", async || {
-            let response = away.payments_raw(&second.token, &dropped).await;
-            let body: Value = response.json().await.expect("a payment list");
-            if body["items"][0]["status"] == "CANCELLED" { Ok(()) } else { Err(body.to_string()) }
+            let payments = away.payments(&second.token, dropped).await;
+            if payments[0].status == "CANCELLED" { Ok(()) } else { Err(format!("{payments:?}")) }
         })
         .await;
         away.stop().await.expect("a clean stop");
@@ -186,7 +166,7 @@ api_tests! {
         let app = spawn_app_on(&storage, |_| {}).await;
         expected.arrive_at(&app).await;
         expected
-            .confirm_with_one_more_booking(&app, &second, &second_host, &second_room, 9)
+            .confirm_with_one_more_booking(&app, &second, &second_host, second_room, 9)
             .await;
     }
 
@@ -210,14 +190,14 @@ api_tests! {
         let answered = Arc::new(Mutex::new(Vec::new()));
         let mut clients = JoinSet::new();
         for room in rooms.clone() {
-            let (client, url) = (process.client.clone(), process.url("/bookings"));
+            let client = process.api.clone();
             let (token, answered) = (guest.token.clone(), answered.clone());
             clients.spawn(async move {
                 for from in 1..=300 {
-                    let request = client.post(&url).bearer_auth(&token).json(&stay(&room, from, 1));
-                    let Ok(response) = request.send().await else { return };
+                    let request = client.request(Method::POST, "/bookings", Some(&token));
+                    let Ok(response) = request.json(&stay(room, from, 1)).send().await else { return };
                     let status = response.status();
-                    let Ok(body) = response.json::<Value>().await else { return };
+                    let Ok(body) = response.text().await else { return };
                     let mut answered = answered.lock().expect("not poisoned");
                     answered.push((status, body));
                 }
@@ -236,7 +216,10 @@ api_tests! {
         let made: Vec<String> = answered
             .iter()
             .filter(|(status, _)| *status == StatusCode::CREATED)
-            .map(|(_, body)| id_of(body))
+            .map(|(_, body)| {
+                let booking: Booking = serde_json::from_str(body).expect("a booking");
+                booking.id.to_string()
+            })
             .collect();
         assert!(made.len() >= 4, "bookings were answered before the kill: {answered:?}\n{log}");
 
@@ -267,7 +250,7 @@ api_tests! {
         })
         .await;
 
-        let last = id_of(&restarted.book(&guest.token, &stay(&rooms[0], 301, 1)).await);
+        let last = restarted.book(&guest.token, &stay(rooms[0], 301, 1)).await.id.to_string();
         host_expected.insert(("BOOKING_CONFIRMED".to_owned(), last.clone()), 1);
         restarted.await_notifications(&host, &host_expected).await;
         let confirmed: BTreeSet<String> = confirmed.into_iter().chain([last]).collect();
@@ -283,7 +266,7 @@ api_tests! {
 /// `confirmed` bookings and nothing else about them; for the `others`, nothing or a charge and
 /// its void. Fails at once on a duplicate or a notification about no booking of these.
 fn guest_told_consistently(
-    told: &[Notice],
+    told: &[Notification],
     confirmed: &BTreeSet<String>,
     others: &BTreeSet<String>,
 ) -> Result<(), String> {
@@ -363,26 +346,32 @@ async fn bookings_made_while_nats_is_down_are_delivered_once_it_is_back() {
     let room = room_of(&app, &host, "Hanok with a garden").await;
     // The bus works: a booking before the outage is told.
     let mut expected = Expected::default();
-    let before = id_of(&app.book(&first.token, &stay(&room, 2, 1)).await);
-    expected.booked(&first, &host, &before);
+    let before = app.book(&first.token, &stay(room, 2, 1)).await.id;
+    expected.booked(&first, &host, before);
     expected.arrive_at(&app).await;
 
     nats.lock().await.stop().await;
     // The process says why, and stays ready: bookings do not need the bus to be taken.
     eventually("readiness to report NATS away", async || {
-        let answer = app.get("/health/ready").await;
-        let status = answer.status();
-        let report: Value = answer.json().await.map_err(|error| error.to_string())?;
-        let bus = report["checks"]["events.bus"].as_str().unwrap_or_default();
-        if status == StatusCode::OK && bus.starts_with("degraded: NATS is unreachable") {
+        let report = app
+            .api
+            .readiness()
+            .await
+            .map_err(|error| error.to_string())?;
+        let bus = report
+            .checks
+            .get("events.bus")
+            .map(String::as_str)
+            .unwrap_or_default();
+        if bus.starts_with("degraded: NATS is unreachable") {
             Ok(())
         } else {
-            Err(format!("{status}: {report}"))
+            Err(format!("{report:?}"))
         }
     })
     .await;
     let book = async |guest: &TestUser, from: u64, nights: u64| {
-        id_of(&app.book(&guest.token, &stay(&room, from, nights)).await)
+        app.book(&guest.token, &stay(room, from, nights)).await.id
     };
     let during = [
         (&first, book(&first, 4, 1).await),
@@ -390,9 +379,9 @@ async fn bookings_made_while_nats_is_down_are_delivered_once_it_is_back() {
         (&second, book(&second, 9, 1).await),
     ];
     for (guest, id) in &during {
-        expected.booked(guest, &host, id);
+        expected.booked(guest, &host, *id);
     }
-    let cancelled = &during[2].1;
+    let cancelled = during[2].1;
     let answer = app.cancel_raw(&second.token, cancelled).await;
     assert_eq!(answer.status(), StatusCode::OK);
     expected.cancelled(&second, &host, cancelled);
@@ -405,38 +394,35 @@ async fn bookings_made_while_nats_is_down_are_delivered_once_it_is_back() {
     let told = app.all_notifications(&first.token).await;
     assert_eq!(
         tally(&told),
-        once_each([("PAYMENT_APPROVED", before.as_str())]),
+        once_each([("PAYMENT_APPROVED", before.to_string().as_str())]),
         "nothing reaches notification without the bus"
     );
 
     nats.lock().await.restart().await;
     expected.arrive_at(&app).await;
-    let rows = |statuses: &[(&String, (&'static str, &'static str))]| {
-        let rows: BTreeMap<String, (&str, &str)> = statuses
-            .iter()
-            .map(|(id, status)| ((*id).clone(), *status))
-            .collect();
+    let rows = |statuses: &[(Uuid, (&'static str, &'static str))]| {
+        let rows: BTreeMap<Uuid, (&str, &str)> = statuses.iter().copied().collect();
         rows
     };
     let paid = ("CONFIRMED", "APPROVED");
     let refunded = ("CANCELLED", "CANCELLED");
     let hosted = rows(&[
-        (&before, paid),
-        (&during[0].1, paid),
-        (&during[1].1, paid),
+        (before, paid),
+        (during[0].1, paid),
+        (during[1].1, paid),
         (cancelled, refunded),
     ]);
-    await_my_page(&app, &host, "asHost", &hosted).await;
+    await_my_page(&app, &host, |page| &page.as_host, &hosted).await;
     await_my_page(
         &app,
         &second,
-        "asGuest",
-        &rows(&[(&during[1].1, paid), (cancelled, refunded)]),
+        |page| &page.as_guest,
+        &rows(&[(during[1].1, paid), (cancelled, refunded)]),
     )
     .await;
     await_outboxes_drained(&storage, &OUTBOXES).await;
     expected
-        .confirm_with_one_more_booking(&app, &second, &host, &room, 12)
+        .confirm_with_one_more_booking(&app, &second, &host, room, 12)
         .await;
 }
 
@@ -458,8 +444,8 @@ async fn events_a_killed_process_left_unpublished_are_published_on_restart() {
     let room = room_of(&process, &host, "Hanok with a garden").await;
     let mut expected = Expected::default();
     for from in [3, 5] {
-        let id = id_of(&process.book(&guest.token, &stay(&room, from, 2)).await);
-        expected.booked(&guest, &host, &id);
+        let id = process.book(&guest.token, &stay(room, from, 2)).await.id;
+        expected.booked(&guest, &host, id);
     }
     let log = process.kill();
     let left = (
@@ -477,6 +463,6 @@ async fn events_a_killed_process_left_unpublished_are_published_on_restart() {
     expected.arrive_at(&process).await;
     await_outboxes_drained(&storage, &OUTBOXES).await;
     expected
-        .confirm_with_one_more_booking(&process, &guest, &host, &room, 9)
+        .confirm_with_one_more_booking(&process, &guest, &host, room, 9)
         .await;
 }

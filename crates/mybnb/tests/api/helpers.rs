@@ -9,7 +9,12 @@ use std::time::Duration;
 
 use mybnb::settings::LogFormat;
 use mybnb::{Application, Settings, ShutdownHandle};
-use reqwest::{Response, StatusCode};
+use mybnb_client::fixtures::unique;
+use mybnb_client::{
+    ApiResult, Client, Credentials, MyPage, NewUser, Problem, Room, RoomPage, User,
+};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -30,10 +35,11 @@ pub struct TestApp {
     storage: Arc<Storage>,
 }
 
-/// Speaks the API of a mybnb process at `address`, in this test process or not.
+/// Speaks the API of a mybnb process at `address`, in this test process or not: typed calls
+/// through [`Client`] (`api`), and raw requests for what must be sent or read as it is.
 pub struct ApiClient {
     pub address: SocketAddr,
-    pub client: reqwest::Client,
+    pub api: Client,
     /// The token-signing secret the application was given, for forging tokens.
     pub jwt_secret: String,
     /// The credential of the internal APIs the application was given.
@@ -51,7 +57,7 @@ impl Deref for TestApp {
 /// A signed-up user with a token.
 #[derive(Debug, Clone)]
 pub struct TestUser {
-    pub id: String,
+    pub id: Uuid,
     pub username: String,
     pub token: String,
 }
@@ -116,16 +122,6 @@ async fn start(storage: Arc<Storage>, configure: impl FnOnce(&mut Settings)) -> 
     }
 }
 
-/// A client with a bound on every request, so a hung server fails the test instead of
-/// hanging it.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("an HTTP client")
-}
-
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.shutdown();
@@ -146,12 +142,17 @@ impl TestApp {
     }
 }
 
+/// `result`'s value; a failed call fails the test, saying what was being done.
+pub fn must<T>(result: ApiResult<T>, doing: impl std::fmt::Display) -> T {
+    result.unwrap_or_else(|error| panic!("{doing}: {error}"))
+}
+
 impl ApiClient {
     /// A client for the process at `address` that was given `storage`'s secrets.
     pub fn new(address: SocketAddr, storage: &Storage) -> ApiClient {
         ApiClient {
             address,
-            client: client(),
+            api: Client::new(&format!("http://{address}")).expect("a loopback base URL"),
             jwt_secret: storage.jwt_secret.clone(),
             service_token: storage.service_token.clone(),
         }
@@ -166,38 +167,45 @@ impl ApiClient {
         let outcome = tokio::time::timeout(READY_WITHIN, async {
             loop {
                 poll.tick().await;
-                if let Ok(response) = self.client.get(self.url("/health/ready")).send().await
-                    && response.status() == StatusCode::OK
-                {
+                if self.api.is_ready().await {
                     return;
                 }
             }
         })
         .await;
         if outcome.is_err() {
-            let report = match self.client.get(self.url("/health/ready")).send().await {
-                Ok(response) => response.text().await.unwrap_or_default(),
+            let report = match self.api.readiness().await {
+                Ok(report) => format!("{report:?}"),
                 Err(error) => error.to_string(),
             };
             panic!("the application was not ready within {READY_WITHIN:?}: {report}");
         }
     }
 
+    /// A request to `path`, with the bearer `token` when given, for what the typed calls
+    /// cannot send or answers they do not read.
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        self.api.request(method, path, token)
+    }
+
+    /// Sends `request`; it must be answered, whatever the status.
+    pub async fn send(&self, request: RequestBuilder) -> Response {
+        request.send().await.expect("the request is answered")
+    }
+
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("the request is answered")
+        self.send(self.request(Method::GET, path, None)).await
     }
 
     /// POSTs `body` as JSON, with a bearer token when given.
-    pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        let mut request = self.client.post(self.url(path)).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("the request is answered")
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+        token: Option<&str>,
+    ) -> Response {
+        self.send(self.request(Method::POST, path, token).json(body))
+            .await
     }
 
     pub async fn sign_up_raw(&self, body: &Value) -> Response {
@@ -205,16 +213,16 @@ impl ApiClient {
     }
 
     /// Signs up `username` with [`PASSWORD`]; the sign-up must succeed.
-    pub async fn sign_up(&self, username: &str) -> Value {
-        let response = self
-            .sign_up_raw(&json!({ "username": username, "password": PASSWORD }))
-            .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "signing up {username}"
-        );
-        response.json().await.expect("a user as JSON")
+    pub async fn sign_up(&self, username: &str) -> User {
+        let new = NewUser {
+            username,
+            password: PASSWORD,
+            ..NewUser::default()
+        };
+        must(
+            self.api.sign_up(&new).await,
+            format!("signing up {username}"),
+        )
     }
 
     pub async fn token_raw(&self, username: &str, password: &str) -> Response {
@@ -224,85 +232,74 @@ impl ApiClient {
 
     /// An access token for `username` and `password`; the request must succeed.
     pub async fn token(&self, username: &str, password: &str) -> String {
-        let response = self.token_raw(username, password).await;
-        assert_eq!(response.status(), StatusCode::OK, "a token for {username}");
-        let body: Value = response.json().await.expect("a token as JSON");
-        body["accessToken"]
-            .as_str()
-            .expect("accessToken is a string")
-            .to_owned()
+        let credentials = Credentials { username, password };
+        let token = self.api.token(&credentials).await;
+        must(token, format!("a token for {username}")).access_token
     }
 
     /// A new user with a unique name, signed up and holding a token.
     pub async fn new_user(&self, prefix: &str) -> TestUser {
-        let username = format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8]);
+        let username = unique(prefix);
         let user = self.sign_up(&username).await;
         let token = self.token(&username, PASSWORD).await;
         TestUser {
-            id: user["id"].as_str().expect("id is a string").to_owned(),
+            id: user.id,
             username,
             token,
         }
     }
 
     pub async fn me(&self, token: &str) -> Response {
-        self.client
-            .get(self.url("/users/me"))
-            .bearer_auth(token)
-            .send()
+        self.send(self.request(Method::GET, "/users/me", Some(token)))
             .await
-            .expect("the request is answered")
     }
 
-    pub async fn register_room_raw(&self, token: &str, body: &Value) -> Response {
+    pub async fn register_room_raw(&self, token: &str, body: &impl Serialize) -> Response {
         self.post_json("/rooms", body, Some(token)).await
     }
 
     /// Registers a room as the holder of `token`; the registration must succeed.
-    pub async fn register_room(&self, token: &str, body: &Value) -> Value {
-        let response = self.register_room_raw(token, body).await;
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        assert_eq!(status, StatusCode::CREATED, "registering {body}: {text}");
-        serde_json::from_str(&text).expect("a room as JSON")
+    pub async fn register_room(&self, token: &str, body: &Value) -> Room {
+        let answer = self
+            .api
+            .json(self.request(Method::POST, "/rooms", Some(token)).json(body));
+        must(answer.await, format!("registering {body}"))
     }
 
-    pub async fn get_room(&self, id: &str) -> Response {
+    /// `GET /rooms/{id}`, whatever `id` is.
+    pub async fn get_room(&self, id: impl std::fmt::Display) -> Response {
         self.get(&format!("/rooms/{id}")).await
     }
 
-    pub async fn delete_room(&self, id: &str, token: &str) -> Response {
-        self.client
-            .delete(self.url(&format!("/rooms/{id}")))
-            .bearer_auth(token)
-            .send()
+    /// The room; it must exist.
+    pub async fn room(&self, id: Uuid) -> Room {
+        must(self.api.room(id).await, format!("reading room {id}"))
+    }
+
+    pub async fn delete_room(&self, id: impl std::fmt::Display, token: &str) -> Response {
+        let path = format!("/rooms/{id}");
+        self.send(self.request(Method::DELETE, &path, Some(token)))
             .await
-            .expect("the request is answered")
     }
 
     pub async fn search_raw(&self, query: &[(&str, &str)]) -> Response {
-        self.client
-            .get(self.url("/rooms"))
-            .query(query)
-            .send()
+        self.send(self.request(Method::GET, "/rooms", None).query(query))
             .await
-            .expect("the request is answered")
     }
 
     /// A search that must succeed.
-    pub async fn search(&self, query: &[(&str, &str)]) -> Value {
-        let response = self.search_raw(query).await;
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        assert_eq!(status, StatusCode::OK, "searching {query:?}: {text}");
-        serde_json::from_str(&text).expect("a page as JSON")
+    pub async fn search(&self, query: &[(&str, &str)]) -> RoomPage {
+        must(self.api.search(query).await, format!("searching {query:?}"))
     }
 
     /// How many rooms exist, as a search with no criteria counts them.
     pub async fn room_count(&self) -> u64 {
-        self.search(&[]).await["total"]
-            .as_u64()
-            .expect("total is a number")
+        self.search(&[]).await.total
+    }
+
+    /// `GET /mypage` as the holder of `token`; it must be answered 200.
+    pub async fn my_page(&self, token: &str) -> MyPage {
+        must(self.api.my_page(token).await, "my page")
     }
 
     /// Whether `username` can still be signed up: tries it, so it is taken afterwards.
@@ -317,16 +314,6 @@ pub fn room(name: &str, price: i64) -> Value {
     json!({ "name": name, "address": "1 Test-ro, Jongno-gu", "price": price })
 }
 
-/// The ids of a page's rooms, in order.
-pub fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .expect("items is an array")
-        .iter()
-        .map(|room| room["id"].as_str().expect("id is a string").to_owned())
-        .collect()
-}
-
 /// The header's value as text; empty when absent or not text.
 pub fn header(response: &Response, name: reqwest::header::HeaderName) -> String {
     response
@@ -338,7 +325,7 @@ pub fn header(response: &Response, name: reqwest::header::HeaderName) -> String 
 }
 
 /// Checks that `response` is an RFC 9457 problem document with `status`, and returns it.
-pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+pub async fn assert_problem(response: Response, status: StatusCode) -> Problem {
     let actual = response.status();
     let content_type = header(&response, reqwest::header::CONTENT_TYPE);
     let text = response.text().await.expect("a body");
@@ -347,15 +334,19 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
         content_type.starts_with("application/problem+json"),
         "content type of a {status} is {content_type:?}, body {text}"
     );
-    let problem: Value = serde_json::from_str(&text).expect("a problem document is JSON");
-    for member in ["type", "title", "detail"] {
-        assert!(
-            problem[member]
-                .as_str()
-                .is_some_and(|text| !text.is_empty()),
-            "the problem has a `{member}`: {problem}"
-        );
-    }
-    assert_eq!(problem["status"], json!(status.as_u16()), "{problem}");
+    let problem: Problem = serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("a problem document ({error}): {text}"));
+    let members = [
+        problem.kind.as_deref(),
+        Some(&*problem.title),
+        problem.detail.as_deref(),
+    ];
+    assert!(
+        members
+            .iter()
+            .all(|member| member.is_some_and(|text| !text.is_empty())),
+        "the problem has a type, a title and a detail: {text}"
+    );
+    assert_eq!(problem.status, status.as_u16(), "{text}");
     problem
 }

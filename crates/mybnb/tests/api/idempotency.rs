@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use mybnb_testkit::eventually::eventually;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::booking_client::{BookingRequest, id_of};
+use mybnb_client::{Booking, Problem};
+
+use crate::booking_client::BookingRequest;
 use crate::helpers::{Storage, assert_problem, spawn_app_on};
 use crate::ledger::await_settled;
 use crate::payment_settings::{provider, reconcile_quickly};
@@ -45,7 +47,7 @@ api_tests! {
         for _ in 0..3 {
             let response = app.book_raw(&guest.token, &body, Some("trip-2030")).await;
             assert_eq!(response.status(), StatusCode::CREATED);
-            answers.push(response.json::<Value>().await.expect("a booking"));
+            answers.push(response.json::<Booking>().await.expect("a booking"));
         }
         assert!(answers.iter().all(|answer| *answer == answers[0]), "the same booking each time: {answers:?}");
         assert_eq!(app.bookings(&guest.token).await, vec![answers[0].clone()]);
@@ -59,14 +61,14 @@ api_tests! {
         let (ana, bo) = (app.new_user("ana").await, app.new_user("bo").await);
         let first = app.book_raw(&ana.token, &listing.stay(10, 2), Some("same-key")).await;
         assert_eq!(first.status(), StatusCode::CREATED);
-        let first: Value = first.json().await.expect("a booking");
+        let first: Booking = first.json().await.expect("a booking");
         let taken = app.book_raw(&bo.token, &listing.stay(10, 2), Some("same-key")).await;
         assert_problem(taken, StatusCode::CONFLICT).await;
         let second = app.book_raw(&bo.token, &listing.stay(12, 1), Some("same-key")).await;
         assert_eq!(second.status(), StatusCode::CREATED);
-        let second: Value = second.json().await.expect("a booking");
-        assert_ne!(id_of(&first), id_of(&second));
-        assert_eq!(second["guest"], bo.id.as_str());
+        let second: Booking = second.json().await.expect("a booking");
+        assert_ne!(first.id, second.id);
+        assert_eq!(second.guest, bo.id);
     }
 
     /// While the first request waits for payment, a repeat conflicts rather than booking
@@ -76,14 +78,14 @@ api_tests! {
         let guest = app.new_user("guest").await;
         let body = listing.stay(10, 2);
         let first = {
-            let request = app.client.post(app.url("/bookings")).bearer_auth(&guest.token);
+            let request = app.request(Method::POST, "/bookings", Some(&guest.token));
             request.header("idempotency-key", "slow").json(&body).send()
         };
         let first = tokio::spawn(first);
         let pending = eventually("the first request holds its nights", async || {
             let mine = app.bookings(&guest.token).await;
             match mine.as_slice() {
-                [pending] if pending["status"] == "PENDING" => Ok(id_of(pending)),
+                [pending] if pending.status == "PENDING" => Ok(pending.id),
                 other => Err(format!("{other:?}")),
             }
         })
@@ -91,13 +93,13 @@ api_tests! {
         let repeat = app.book_raw(&guest.token, &body, Some("slow")).await;
         assert_problem(repeat, StatusCode::CONFLICT).await;
         // Nor can a booking still waiting for its payment be cancelled.
-        assert_problem(app.cancel_raw(&guest.token, &pending).await, StatusCode::CONFLICT).await;
+        assert_problem(app.cancel_raw(&guest.token, pending).await, StatusCode::CONFLICT).await;
 
         let first = first.await.expect("the task ends").expect("the first request is answered");
         assert_eq!(first.status(), StatusCode::CREATED);
-        let first: Value = first.json().await.expect("a booking");
+        let first: Booking = first.json().await.expect("a booking");
         let later = app.book_raw(&guest.token, &body, Some("slow")).await;
-        assert_eq!(later.json::<Value>().await.expect("a booking"), first);
+        assert_eq!(later.json::<Booking>().await.expect("a booking"), first);
         let ledger = await_settled(&app.storage(), &app.storage()).await;
         assert_eq!((ledger.bookings.len(), ledger.payments.len()), (1, 1), "{ledger:?}");
     }
@@ -124,9 +126,9 @@ api_tests! {
         let healthy = spawn_app_on(&storage, reconcile_quickly).await;
         let booked = healthy.book_raw(&guest.token, &body, Some("retry-me")).await;
         assert_eq!(booked.status(), StatusCode::CREATED);
-        let booked: Value = booked.json().await.expect("a booking");
+        let booked: Booking = booked.json().await.expect("a booking");
         let again = healthy.book_raw(&guest.token, &body, Some("retry-me")).await;
-        assert_eq!(again.json::<Value>().await.expect("a booking"), booked);
+        assert_eq!(again.json::<Booking>().await.expect("a booking"), booked);
 
         let ledger = await_settled(&storage, &storage).await;
         assert_eq!(ledger.bookings_with("REJECTED").len(), 3, "{ledger:?}");
@@ -139,18 +141,18 @@ api_tests! {
         let listing = app.listing(80_000).await;
         let guest = app.new_user("guest").await;
         let answers = app.book_all_at_once(repeats(&guest.token, &listing.stay(10, 2), "at-once", 20)).await;
-        let booked: Vec<&Value> = answers
+        let booked: Vec<&Booking> = answers
             .iter()
-            .filter_map(|(status, _, body)| (*status == StatusCode::CREATED).then_some(body))
+            .filter_map(|(status, _, body)| body.as_ref().ok().filter(|_| *status == StatusCode::CREATED))
             .collect();
         for (status, content_type, body) in &answers {
-            match *status {
-                StatusCode::CREATED => assert_eq!(body, booked[0], "the same booking"),
-                StatusCode::CONFLICT => {
-                    assert!(content_type.starts_with("application/problem+json"), "{body}");
-                    assert_eq!(body["type"], "/problems/request-in-progress", "{body}");
+            match (*status, body) {
+                (StatusCode::CREATED, Ok(booking)) => assert_eq!(booking, booked[0], "the same booking"),
+                (StatusCode::CONFLICT, Err(problem)) => {
+                    assert!(content_type.starts_with("application/problem+json"), "{problem}");
+                    assert_eq!(problem.kind.as_deref(), Some(Problem::IN_PROGRESS), "{problem}");
                 }
-                other => panic!("a repeat answered {other}: {body}"),
+                (other, body) => panic!("a repeat answered {other}: {body:?}"),
             }
         }
         let ledger = await_settled(&app.storage(), &app.storage()).await;
@@ -169,8 +171,8 @@ api_tests! {
             let answers = app.book_all_at_once(repeats(&guest.token, &listing.stay(10, 2), &key, 25)).await;
             for (status, content_type, body) in &answers {
                 let refused = matches!(*status, StatusCode::PAYMENT_REQUIRED | StatusCode::CONFLICT);
-                assert!(refused, "round {round}: a repeat answered {status}: {body}");
-                assert!(content_type.starts_with("application/problem+json"), "{status}: {body}");
+                assert!(refused, "round {round}: a repeat answered {status}: {body:?}");
+                assert!(content_type.starts_with("application/problem+json"), "{status}: {body:?}");
             }
         }
         let ledger = await_settled(&app.storage(), &app.storage()).await;

@@ -129,8 +129,9 @@ impl Ledger {
             .collect()
     }
 
-    /// The payments recorded for `booking_id`.
-    pub fn payments_of(&self, booking_id: &str) -> Vec<&PaymentRow> {
+    /// The payments recorded for `booking_id` (a UUID or its text).
+    pub fn payments_of(&self, booking_id: impl std::fmt::Display) -> Vec<&PaymentRow> {
+        let booking_id = booking_id.to_string();
         self.payments
             .iter()
             .filter(|payment| payment.booking_id == booking_id)

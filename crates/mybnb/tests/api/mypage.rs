@@ -1,11 +1,10 @@
 //! My page (CQRS): each user's stays as guest and as host, built only from events, and
 //! rebuilt from the event history to the same rows (`mybnb replay mypage`).
 
+use mybnb_client::{MyPage, Stay};
 use mybnb_testkit::eventually::eventually;
-use reqwest::StatusCode;
-use serde_json::{Value, json};
+use reqwest::{Method, StatusCode};
 
-use crate::booking_client::id_of;
 use crate::helpers::{ApiClient, TestUser, spawn_app, spawn_app_on};
 
 api_tests! {
@@ -16,33 +15,34 @@ api_tests! {
         let guest = app.new_user("guest").await;
         let stranger = app.new_user("stranger").await;
         let booking = app.book(&guest.token, &listing.stay(7, 2)).await;
-        let id = id_of(&booking);
-        let expected = |booking_status: &str, payment_status: &str| json!({
-            "bookingId": id,
-            "roomId": listing.id,
-            "roomName": booking["roomName"].as_str().unwrap_or_default(),
-            "checkIn": booking["checkIn"],
-            "checkOut": booking["checkOut"],
-            "totalPrice": 110_000,
-            "bookingStatus": booking_status,
-            "paymentStatus": payment_status,
-        });
+        let id = booking.id;
+        let expected = |booking_status: &str, payment_status: &str| Stay {
+            booking_id: id,
+            room_id: listing.id,
+            room_name: booking.room_name.clone(),
+            check_in: booking.check_in,
+            check_out: booking.check_out,
+            total_price: 110_000,
+            booking_status: booking_status.into(),
+            payment_status: payment_status.into(),
+        };
 
         let confirmed = expected("CONFIRMED", "APPROVED");
-        await_page(&app, &guest, "asGuest", std::slice::from_ref(&confirmed)).await;
-        await_page(&app, &listing.host, "asHost", std::slice::from_ref(&confirmed)).await;
-        let page = my_page(&app, &guest).await;
-        assert_eq!(page["asHost"], json!([]), "the guest hosts nothing");
+        await_page(&app, &guest, |page| &page.as_guest, std::slice::from_ref(&confirmed)).await;
+        await_page(&app, &listing.host, |page| &page.as_host, std::slice::from_ref(&confirmed)).await;
+        let page = app.my_page(&guest.token).await;
+        assert!(page.as_host.is_empty(), "the guest hosts nothing");
 
-        assert_eq!(app.cancel_raw(&guest.token, &id).await.status(), StatusCode::OK);
+        assert_eq!(app.cancel_raw(&guest.token, id).await.status(), StatusCode::OK);
         let cancelled = expected("CANCELLED", "CANCELLED");
-        await_page(&app, &guest, "asGuest", std::slice::from_ref(&cancelled)).await;
-        await_page(&app, &listing.host, "asHost", std::slice::from_ref(&cancelled)).await;
-        assert_eq!(my_page(&app, &stranger).await, json!({"asGuest": [], "asHost": []}));
+        await_page(&app, &guest, |page| &page.as_guest, std::slice::from_ref(&cancelled)).await;
+        await_page(&app, &listing.host, |page| &page.as_host, std::slice::from_ref(&cancelled)).await;
+        let nothing = MyPage { as_guest: vec![], as_host: vec![] };
+        assert_eq!(app.my_page(&stranger.token).await, nothing);
     }
 
     async fn my_page_needs_a_token(app) {
-        let response = app.client.get(app.url("/mypage")).send().await.expect("a response");
+        let response = app.send(app.request(Method::GET, "/mypage", None)).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 
@@ -53,27 +53,24 @@ api_tests! {
         let (first, second) = (app.new_user("first").await, app.new_user("second").await);
         let kept = app.book(&first.token, &listing.stay(3, 2)).await;
         let dropped = app.book(&second.token, &listing.stay(8, 1)).await;
-        assert_eq!(app.cancel_raw(&second.token, &id_of(&dropped)).await.status(), StatusCode::OK);
+        assert_eq!(app.cancel_raw(&second.token, dropped.id).await.status(), StatusCode::OK);
         let host_rows = eventually("my page settles", async || {
-            let page = my_page(&app, &listing.host).await;
-            let mut statuses: Vec<(String, String)> = page["asHost"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|row| (row["bookingStatus"].to_string(), row["paymentStatus"].to_string()))
+            let page = app.my_page(&listing.host.token).await;
+            let mut statuses: Vec<(&str, &str)> = page.as_host
+                .iter()
+                .map(|row| (&*row.booking_status, &*row.payment_status))
                 .collect();
             statuses.sort();
-            let settled = [("\"CANCELLED\"", "\"CANCELLED\""), ("\"CONFIRMED\"", "\"APPROVED\"")]
-                .map(|(booking, payment)| (booking.to_owned(), payment.to_owned()));
-            if statuses == settled { Ok(page) } else { Err(format!("{page}")) }
+            let settled = statuses == [("CANCELLED", "CANCELLED"), ("CONFIRMED", "APPROVED")];
+            if settled { Ok(page.clone()) } else { Err(format!("{page:?}")) }
         })
         .await;
         let users = [&first, &second, &listing.host];
         let mut before = Vec::new();
         for user in users {
-            before.push(my_page(&app, user).await);
+            before.push(app.my_page(&user.token).await);
         }
-        assert!(host_rows["asHost"].as_array().is_some_and(|rows| rows.iter().any(|row| row["bookingId"] == id_of(&kept))));
+        assert!(host_rows.as_host.iter().any(|row| row.booking_id == kept.id));
 
         let storage = app.storage();
         app.stop().await.expect("a clean stop");
@@ -84,30 +81,24 @@ api_tests! {
 
         let app = spawn_app_on(&storage, |_| {}).await;
         for (user, page) in users.into_iter().zip(before) {
-            assert_eq!(my_page(&app, user).await, page, "{}'s page after the replay", user.username);
+            assert_eq!(app.my_page(&user.token).await, page, "{}'s page after the replay", user.username);
         }
     }
 }
 
-async fn my_page(api: &ApiClient, user: &TestUser) -> Value {
-    let response = api
-        .client
-        .get(api.url("/mypage"))
-        .bearer_auth(&user.token)
-        .send()
-        .await
-        .expect("a response");
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("a page")
-}
-
-async fn await_page(api: &ApiClient, user: &TestUser, side: &str, expected: &[Value]) {
+/// Waits until `user`'s page lists exactly `expected` on `side`.
+async fn await_page(
+    api: &ApiClient,
+    user: &TestUser,
+    side: fn(&MyPage) -> &[Stay],
+    expected: &[Stay],
+) {
     eventually("my page follows the events", async || {
-        let page = my_page(api, user).await;
-        if page[side].as_array().map(Vec::as_slice) == Some(expected) {
+        let page = api.my_page(&user.token).await;
+        if side(&page) == expected {
             Ok(())
         } else {
-            Err(format!("{page}"))
+            Err(format!("{page:?}"))
         }
     })
     .await;
@@ -124,11 +115,15 @@ async fn a_replay_that_cannot_read_the_history_changes_nothing() {
     let guest = app.new_user("guest").await;
     app.book(&guest.token, &listing.stay(5, 1)).await;
     let before = eventually("my page shows the booking", async || {
-        let page = my_page(&app, &guest).await;
-        if page["asGuest"][0]["paymentStatus"] == "APPROVED" {
+        let page = app.my_page(&guest.token).await;
+        if page
+            .as_guest
+            .first()
+            .is_some_and(|stay| stay.payment_status == "APPROVED")
+        {
             Ok(page)
         } else {
-            Err(format!("{page}"))
+            Err(format!("{page:?}"))
         }
     })
     .await;
@@ -149,5 +144,5 @@ async fn a_replay_that_cannot_read_the_history_changes_nothing() {
     assert!(replayed.is_err(), "the replay fails: {replayed:?}");
 
     let app = spawn_app_on(&storage, |_| {}).await;
-    assert_eq!(my_page(&app, &guest).await, before);
+    assert_eq!(app.my_page(&guest.token).await, before);
 }

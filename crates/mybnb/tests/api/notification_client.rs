@@ -10,51 +10,40 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+pub use mybnb_client::Notification;
+use mybnb_client::fixtures::unique;
+use mybnb_client::{Client, NewUser, NotificationPage};
 use mybnb_testkit::eventually::{SETTLED_WITHIN, eventually, eventually_within};
 use mybnb_testkit::smtp::{Message, SmtpSink};
-use reqwest::{Response, StatusCode};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use reqwest::Response;
+use serde_json::Value;
 use sqlx::Connection;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
-use crate::helpers::{ApiClient, PASSWORD, TestUser, header};
+use crate::helpers::{ApiClient, PASSWORD, TestUser, header, must};
 use crate::storage::Storage;
 
-/// One notification as `GET /notifications` and the stream show it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Notice {
-    pub id: Uuid,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub booking_id: String,
-    pub message: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
 /// How many notifications of each `(type, bookingId)` there are.
-pub fn tally(notices: &[Notice]) -> BTreeMap<(String, String), usize> {
+pub fn tally(notices: &[Notification]) -> BTreeMap<(String, String), usize> {
     let mut counts = BTreeMap::new();
     for notice in notices {
         *counts
-            .entry((notice.kind.clone(), notice.booking_id.clone()))
+            .entry((notice.kind.clone(), notice.booking_id.to_string()))
             .or_default() += 1;
     }
     counts
 }
 
 /// `(type, bookingId)` pairs, each expected once.
-pub fn once_each<'a>(
-    expected: impl IntoIterator<Item = (&'a str, &'a str)>,
+pub fn once_each<'a, Id: ToString>(
+    expected: impl IntoIterator<Item = (&'a str, Id)>,
 ) -> BTreeMap<(String, String), usize> {
     let mut counts = BTreeMap::new();
     for (kind, booking_id) in expected {
         *counts
-            .entry((kind.to_owned(), booking_id.to_owned()))
+            .entry((kind.to_owned(), booking_id.to_string()))
             .or_default() += 1;
     }
     counts
@@ -63,39 +52,22 @@ pub fn once_each<'a>(
 impl ApiClient {
     /// `GET /notifications` with `query`, as the holder of `token` when given.
     pub async fn notifications_raw(&self, token: Option<&str>, query: &[(&str, &str)]) -> Response {
-        let mut request = self.client.get(self.url("/notifications")).query(query);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("the request is answered")
+        let request = self.request(reqwest::Method::GET, "/notifications", token);
+        self.send(request.query(query)).await
     }
 
-    /// One page of the history of the holder of `token`, as JSON; it must be answered 200.
-    pub async fn notification_page(&self, token: &str, page: u32, size: u32) -> Value {
-        let (page, size) = (page.to_string(), size.to_string());
-        let query = [("page", page.as_str()), ("size", size.as_str())];
-        let response = self.notifications_raw(Some(token), &query).await;
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        assert_eq!(status, StatusCode::OK, "notifications {query:?}: {text}");
-        serde_json::from_str(&text).expect("a page of notifications as JSON")
+    /// One page of the history of the holder of `token`; it must be answered 200.
+    pub async fn notification_page(&self, token: &str, page: u32, size: u32) -> NotificationPage {
+        let found = self.api.notifications(token, Some((page, size))).await;
+        must(found, format!("notifications page {page} of {size}"))
     }
 
     /// The whole history of the holder of `token`, newest first, read a hundred at a time.
-    pub async fn all_notifications(&self, token: &str) -> Vec<Notice> {
-        let mut notices = Vec::new();
-        for page in 1.. {
-            let body = self.notification_page(token, page, 100).await;
-            let items: Vec<Notice> =
-                serde_json::from_value(body["items"].clone()).expect("items are notifications");
-            let total = body["total"].as_u64().expect("total is a number");
-            let last = items.len() < 100;
-            notices.extend(items);
-            if last || notices.len() as u64 >= total {
-                break;
-            }
-        }
-        notices
+    pub async fn all_notifications(&self, token: &str) -> Vec<Notification> {
+        must(
+            self.api.all_notifications(token).await,
+            "the notification history",
+        )
     }
 
     /// Waits until `user`'s history holds exactly `expected` — each `(type, bookingId)` as
@@ -105,7 +77,7 @@ impl ApiClient {
         &self,
         user: &TestUser,
         expected: &BTreeMap<(String, String), usize>,
-    ) -> Vec<Notice> {
+    ) -> Vec<Notification> {
         self.await_notifications_within(SETTLED_WITHIN, user, expected)
             .await
     }
@@ -116,7 +88,7 @@ impl ApiClient {
         limit: Duration,
         user: &TestUser,
         expected: &BTreeMap<(String, String), usize>,
-    ) -> Vec<Notice> {
+    ) -> Vec<Notification> {
         let what = format!("{}'s notifications arrive, each once", user.username);
         eventually_within(limit, &what, async || {
             let notices = self.all_notifications(&user.token).await;
@@ -145,22 +117,17 @@ impl ApiClient {
     pub async fn open_stream(&self, token: &str, last_event_id: Option<&str>) -> EventStream {
         // The harness's client bounds a whole response, body included; a stream's body has no
         // end, so each read is bounded instead.
-        let client = reqwest::Client::builder()
+        let http = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
             .build()
             .expect("an HTTP client");
-        let mut request = client
-            .get(self.url("/notifications/stream"))
-            .bearer_auth(token);
-        if let Some(id) = last_event_id {
-            request = request.header("last-event-id", id);
-        }
-        let response = tokio::time::timeout(SETTLED_WITHIN, request.send())
+        let streaming = Client::with_http(self.api.base().as_str(), http).expect("the same base");
+        let opening = streaming.notification_stream(token, last_event_id);
+        let response = tokio::time::timeout(SETTLED_WITHIN, opening)
             .await
-            .expect("the stream is answered in time")
-            .expect("the stream is answered");
-        assert_eq!(response.status(), StatusCode::OK, "opening the stream");
+            .expect("the stream is answered in time");
+        let response = must(response, "opening the stream");
         let content_type = header(&response, reqwest::header::CONTENT_TYPE);
         assert!(
             content_type.starts_with("text/event-stream"),
@@ -175,19 +142,27 @@ impl ApiClient {
     /// A new user with a unique name who gave an e-mail address and a display name; returns
     /// them and their address.
     pub async fn new_user_with_email(&self, prefix: &str) -> (TestUser, String) {
-        let username = format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8]);
+        let username = unique(prefix);
         let email = format!("{username}@example.com");
-        let body = json!({ "username": username, "password": PASSWORD,
-                           "displayName": format!("Guest {prefix}"), "email": email });
-        let response = self.sign_up_raw(&body).await;
-        let status = response.status();
-        let text = response.text().await.expect("a body");
-        assert_eq!(status, StatusCode::CREATED, "signing up {body}: {text}");
-        let user: Value = serde_json::from_str(&text).expect("a user as JSON");
-        assert_eq!(user["email"], json!(email), "the address is kept: {user}");
+        let display_name = format!("Guest {prefix}");
+        let new = NewUser {
+            username: &username,
+            password: PASSWORD,
+            display_name: Some(&display_name),
+            email: Some(&email),
+        };
+        let user = must(
+            self.api.sign_up(&new).await,
+            format!("signing up {username}"),
+        );
+        assert_eq!(
+            user.email.as_deref(),
+            Some(&*email),
+            "the address is kept: {user:?}"
+        );
         let token = self.token(&username, PASSWORD).await;
         let user = TestUser {
-            id: user["id"].as_str().expect("id is a string").to_owned(),
+            id: user.id,
             username,
             token,
         };
@@ -211,7 +186,7 @@ pub struct ServerEvent {
 
 impl ServerEvent {
     /// The data as a notification.
-    pub fn notice(&self) -> Notice {
+    pub fn notice(&self) -> Notification {
         serde_json::from_value(self.data.clone()).unwrap_or_else(|error| {
             panic!("the event's data is a notification ({error}): {self:?}")
         })
@@ -349,7 +324,7 @@ pub async fn await_contact(storage: &Storage, user: &TestUser) {
     eventually("notification knows the user", async || {
         let mut connection = storage.connect("notification").await;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE user_id = $1")
-            .bind(&user.id)
+            .bind(user.id.to_string())
             .fetch_one(&mut connection)
             .await
             .expect("counting contacts");

@@ -7,50 +7,42 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mybnb::settings::MailSettings;
+use mybnb_client::{Booking, NotificationPage};
 use mybnb_testkit::eventually::eventually;
 use mybnb_testkit::smtp::SmtpSink;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::booking_client::id_of;
 use crate::helpers::{assert_problem, spawn_app_with};
 use crate::notification_client::{
-    MailGate, Notice, await_contact, mail_queue, mail_text, once_each,
+    MailGate, Notification, await_contact, mail_queue, mail_text, once_each,
 };
 
-/// The booking's `key`, as text.
-fn text(booking: &Value, key: &str) -> String {
-    booking[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} is text: {booking}"))
-        .to_owned()
-}
-
 /// `kind` about `booking_id`, once, and nothing else.
-fn only(kind: &str, booking_id: &str) -> BTreeMap<(String, String), usize> {
+fn only(kind: &str, booking_id: Uuid) -> BTreeMap<(String, String), usize> {
     once_each([(kind, booking_id)])
 }
 
 /// A page's `(page, size, total)`.
-fn numbers(page: &Value) -> (Value, Value, Value) {
-    (
-        page["page"].clone(),
-        page["size"].clone(),
-        page["total"].clone(),
-    )
+fn numbers(page: &NotificationPage) -> (u32, u32, u64) {
+    (page.page, page.size, page.total)
 }
 
 /// `from <checkIn> to <checkOut>`, as notifications say a booking's dates.
-fn dates(booking: &Value) -> String {
-    format!(
-        "from {} to {}",
-        text(booking, "checkIn"),
-        text(booking, "checkOut")
-    )
+fn dates(booking: &Booking) -> String {
+    format!("from {} to {}", booking.check_in, booking.check_out)
 }
 
-fn assert_mentions(notice: &Notice, parts: &[&str]) {
+/// The booking's payment id, as text.
+fn payment_of(booking: &Booking) -> String {
+    booking
+        .payment_id
+        .expect("a confirmed booking has a payment")
+        .to_string()
+}
+
+fn assert_mentions(notice: &Notification, parts: &[&str]) {
     for part in parts {
         assert!(
             notice.message.contains(part),
@@ -70,25 +62,22 @@ api_tests! {
         let guest = app.new_user("guest").await;
         let stranger = app.new_user("stranger").await;
         let booking = app.book(&guest.token, &listing.stay(12, 2)).await;
-        let id = id_of(&booking);
+        let id = booking.id;
 
-        let told = app.await_notifications(&guest, &only("PAYMENT_APPROVED", &id)).await;
-        assert_mentions(&told[0], &["140,000 won", &id, &text(&booking, "paymentId")]);
-        let told = app.await_notifications(&listing.host, &only("BOOKING_CONFIRMED", &id)).await;
+        let told = app.await_notifications(&guest, &only("PAYMENT_APPROVED", id)).await;
+        assert_mentions(&told[0], &["140,000 won", &id.to_string(), &payment_of(&booking)]);
+        let told = app.await_notifications(&listing.host, &only("BOOKING_CONFIRMED", id)).await;
         let room = format!("\"{}\"", listing.name);
-        assert_mentions(&told[0], &[&room, &dates(&booking), "2 nights", "140,000 won", &id]);
+        assert_mentions(&told[0], &[&room, &dates(&booking), "2 nights", "140,000 won", &id.to_string()]);
 
+        // Each item has the documented shape: it reads as a notification.
         let page = app.notification_page(&listing.host.token, 1, 20).await;
-        assert_eq!(numbers(&page), (json!(1), json!(20), json!(1)), "{page}");
-        let item = &page["items"][0];
-        for key in ["id", "type", "bookingId", "message", "createdAt"] {
-            assert!(item[key].is_string(), "an item has {key}: {item}");
-        }
-        let about = (item["type"].as_str(), item["bookingId"].as_str());
-        assert_eq!(about, (Some("BOOKING_CONFIRMED"), Some(&*id)), "{item}");
+        assert_eq!(numbers(&page), (1, 20, 1), "{page:?}");
+        let item = &page.items[0];
+        assert_eq!((item.kind.as_str(), item.booking_id), ("BOOKING_CONFIRMED", id), "{item:?}");
 
         let nothing = app.notification_page(&stranger.token, 1, 20).await;
-        assert_eq!(nothing, json!({ "items": [], "page": 1, "size": 20, "total": 0 }));
+        assert_eq!(nothing, NotificationPage { items: vec![], page: 1, size: 20, total: 0 });
     }
 
     /// Cancelling tells the host BOOKING_CANCELLED and, once the payment is refunded, the guest
@@ -97,8 +86,7 @@ api_tests! {
         let listing = app.listing(45_000).await;
         let guest = app.new_user("guest").await;
         let booking = app.book(&guest.token, &listing.stay(20, 3)).await;
-        let id = id_of(&booking);
-        let id = id.as_str();
+        let id = booking.id;
         app.await_notifications(&guest, &only("PAYMENT_APPROVED", id)).await;
         app.await_notifications(&listing.host, &only("BOOKING_CONFIRMED", id)).await;
 
@@ -107,14 +95,14 @@ api_tests! {
         let guest_told = app.await_notifications(&guest, &both).await;
         let kinds: Vec<&str> = guest_told.iter().map(|notice| notice.kind.as_str()).collect();
         assert_eq!(kinds, ["PAYMENT_CANCELLED", "PAYMENT_APPROVED"], "newest first");
-        let payment = text(&booking, "paymentId");
-        assert_mentions(&guest_told[0], &["135,000 won", "was refunded", id, &payment]);
+        let payment = payment_of(&booking);
+        assert_mentions(&guest_told[0], &["135,000 won", "was refunded", &id.to_string(), &payment]);
 
         let both = once_each([("BOOKING_CONFIRMED", id), ("BOOKING_CANCELLED", id)]);
         let host_told = app.await_notifications(&listing.host, &both).await;
         let kinds: Vec<&str> = host_told.iter().map(|notice| notice.kind.as_str()).collect();
         assert_eq!(kinds, ["BOOKING_CANCELLED", "BOOKING_CONFIRMED"], "newest first");
-        assert_mentions(&host_told[0], &["was cancelled", &dates(&booking), id]);
+        assert_mentions(&host_told[0], &["was cancelled", &dates(&booking), &id.to_string()]);
     }
 
     /// The history and the stream are a user's own: without a valid token, 401.
@@ -122,11 +110,7 @@ api_tests! {
         for token in [None, Some("not-a-token")] {
             let history = app.notifications_raw(token, &[]).await;
             assert_problem(history, StatusCode::UNAUTHORIZED).await;
-            let mut stream = app.client.get(app.url("/notifications/stream"));
-            if let Some(token) = token {
-                stream = stream.bearer_auth(token);
-            }
-            let stream = stream.send().await.expect("answered");
+            let stream = app.send(app.request(Method::GET, "/notifications/stream", token)).await;
             assert_problem(stream, StatusCode::UNAUTHORIZED).await;
         }
     }
@@ -147,9 +131,9 @@ api_tests! {
         let guest = app.new_user("guest").await;
         let mut booked = Vec::new();
         for from in [3, 5, 7] {
-            booked.push(id_of(&app.book(&guest.token, &listing.stay(from, 1)).await));
+            booked.push(app.book(&guest.token, &listing.stay(from, 1)).await.id);
         }
-        let expected = once_each(booked.iter().map(|id| ("PAYMENT_APPROVED", id.as_str())));
+        let expected = once_each(booked.iter().map(|id| ("PAYMENT_APPROVED", id)));
         let whole = app.await_notifications(&guest, &expected).await;
         let ids: Vec<_> = whole.iter().map(|notice| notice.id).collect();
         let mut newest_first = ids.clone();
@@ -162,18 +146,15 @@ api_tests! {
         let second = app.notification_page(&guest.token, 2, 2).await;
         let beyond = app.notification_page(&guest.token, 3, 2).await;
         for (page, number, count) in [(&first, 1, 2), (&second, 2, 1), (&beyond, 3, 0)] {
-            assert_eq!(numbers(page), (json!(number), json!(2), json!(3)), "{page}");
-            assert_eq!(page["items"].as_array().map(Vec::len), Some(count), "{page}");
+            assert_eq!(numbers(page), (number, 2, 3), "{page:?}");
+            assert_eq!(page.items.len(), count, "{page:?}");
         }
-        let items = |page: &Value| -> Vec<Notice> {
-            serde_json::from_value(page["items"].clone()).expect("notifications")
-        };
-        let paged: Vec<Notice> = items(&first).into_iter().chain(items(&second)).collect();
+        let paged: Vec<Notification> = first.items.into_iter().chain(second.items).collect();
         assert_eq!(paged, whole, "the pages together are the history");
 
         let capped = app.notification_page(&guest.token, 1, 1000).await;
-        assert_eq!(numbers(&capped), (json!(1), json!(100), json!(3)), "{capped}");
-        assert_eq!(items(&capped), whole);
+        assert_eq!(numbers(&capped), (1, 100, 3), "{capped:?}");
+        assert_eq!(capped.items, whole);
     }
 
     /// An open stream receives its user's new notifications as they are made — the event named
@@ -188,11 +169,11 @@ api_tests! {
         // it would come through them before the guest's own.
         let elsewhere = app.listing(61_000).await;
         let other = app.new_user("other").await;
-        let theirs = id_of(&app.book(&other.token, &elsewhere.stay(4, 1)).await);
-        app.await_notifications(&other, &only("PAYMENT_APPROVED", &theirs)).await;
-        app.await_notifications(&elsewhere.host, &only("BOOKING_CONFIRMED", &theirs)).await;
+        let theirs = app.book(&other.token, &elsewhere.stay(4, 1)).await.id;
+        app.await_notifications(&other, &only("PAYMENT_APPROVED", theirs)).await;
+        app.await_notifications(&elsewhere.host, &only("BOOKING_CONFIRMED", theirs)).await;
 
-        let id = id_of(&app.book(&guest.token, &listing.stay(4, 1)).await);
+        let id = app.book(&guest.token, &listing.stay(4, 1)).await.id;
         for (stream, user, kind) in [
             (&mut guest_stream, &guest, "PAYMENT_APPROVED"),
             (&mut host_stream, &listing.host, "BOOKING_CONFIRMED"),
@@ -203,7 +184,7 @@ api_tests! {
             assert_eq!(pushed.booking_id, id, "the user's own notification comes first: {event:?}");
             assert_eq!(event.id, pushed.id.to_string());
             let history = app.notification_page(&user.token, 1, 20).await;
-            assert_eq!(event.data, history["items"][0], "the pushed item is the history's");
+            assert_eq!(pushed, history.items[0], "the pushed item is the history's");
         }
     }
 
@@ -213,17 +194,17 @@ api_tests! {
         let listing = app.listing(35_000).await;
         let guest = app.new_user("guest").await;
         let mut stream = app.open_stream(&guest.token, None).await;
-        let first = id_of(&app.book(&guest.token, &listing.stay(2, 1)).await);
+        let first = app.book(&guest.token, &listing.stay(2, 1)).await.id;
         let seen = stream.next().await;
         assert_eq!(seen.name, "PAYMENT_APPROVED", "{seen:?}");
         assert_eq!(seen.notice().booking_id, first);
         drop(stream);
 
         let missed = [
-            id_of(&app.book(&guest.token, &listing.stay(4, 1)).await),
-            id_of(&app.book(&guest.token, &listing.stay(6, 1)).await),
+            app.book(&guest.token, &listing.stay(4, 1)).await.id,
+            app.book(&guest.token, &listing.stay(6, 1)).await.id,
         ];
-        let all = [first.as_str(), missed[0].as_str(), missed[1].as_str()];
+        let all = [first, missed[0], missed[1]];
         app.await_notifications(&guest, &once_each(all.map(|id| ("PAYMENT_APPROVED", id)))).await;
 
         let mut stream = app.open_stream(&guest.token, Some(&seen.id)).await;
@@ -236,7 +217,7 @@ api_tests! {
         let mut missed = missed;
         missed.sort();
         assert_eq!(replayed, missed, "the missed ones");
-        let later = id_of(&app.book(&guest.token, &listing.stay(8, 1)).await);
+        let later = app.book(&guest.token, &listing.stay(8, 1)).await.id;
         let next = stream.next().await.notice();
         assert_eq!(next.booking_id, later, "then the new one, nothing twice");
     }
@@ -259,10 +240,10 @@ api_tests! {
         let (guest, address) = app.new_user_with_email("mailed").await;
         await_contact(&app.storage(), &guest).await;
         let booking = app.book(&guest.token, &listing.stay(9, 1)).await;
-        let id = id_of(&booking);
+        let id = booking.id;
 
-        let told = app.await_notifications(&guest, &only("PAYMENT_APPROVED", &id)).await;
-        app.await_notifications(&listing.host, &only("BOOKING_CONFIRMED", &id)).await;
+        let told = app.await_notifications(&guest, &only("PAYMENT_APPROVED", id)).await;
+        app.await_notifications(&listing.host, &only("BOOKING_CONFIRMED", id)).await;
         // A mail is queued with its notification, in one transaction: the host's would be there.
         let queued = mail_queue(&app.storage()).await;
         assert_eq!(queued.len(), 1, "one mail, the guest's: {queued:?}");

@@ -1,7 +1,8 @@
 //! What operators and tools rely on: health, readiness, metrics, request ids, stopping.
 
-use reqwest::StatusCode;
-use serde_json::{Value, json};
+use mybnb_client::Readiness;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{assert_problem, header, room, spawn_app_unready};
@@ -32,13 +33,12 @@ api_tests! {
         assert_eq!(app.get("/health/live").await.status(), StatusCode::OK);
         let response = app.get("/health/ready").await;
         assert_eq!(response.status(), StatusCode::OK);
-        let report: Value = response.json().await.expect("a report as JSON");
-        assert_eq!(report["status"], "ready", "{report}");
-        let checks = report["checks"].as_object().expect("checks is an object");
+        let report: Readiness = response.json().await.expect("a report as JSON");
+        assert_eq!(report.status, "ready", "{report:?}");
         for component in ["identity.database", "room.database"] {
-            assert!(checks.contains_key(component), "{component} is checked: {report}");
+            assert!(report.checks.contains_key(component), "{component} is checked: {report:?}");
         }
-        assert!(checks.values().all(|check| check == "ready"), "{report}");
+        assert!(report.checks.values().all(|check| check == "ready"), "{report:?}");
     }
 
     /// Requests are counted and timed by route template and status, never by concrete path.
@@ -80,11 +80,11 @@ api_tests! {
 
         let host = app.new_user("host").await;
         let cases = [
-            app.client.get(app.url("/health/live")),
-            app.client.get(app.url("/nowhere")),
-            app.client.get(app.url("/users/me")),
-            app.client.post(app.url("/rooms")).bearer_auth(&host.token).json(&room("Traced", 1_000)),
-            app.client.post(app.url("/rooms")).bearer_auth(&host.token).json(&json!({ "name": "" })),
+            app.request(Method::GET, "/health/live", None),
+            app.request(Method::GET, "/nowhere", None),
+            app.request(Method::GET, "/users/me", None),
+            app.request(Method::POST, "/rooms", Some(&host.token)).json(&room("Traced", 1_000)),
+            app.request(Method::POST, "/rooms", Some(&host.token)).json(&json!({ "name": "" })),
         ];
         for (number, request) in cases.into_iter().enumerate() {
             let sent = format!("test-request-{number}");
@@ -100,7 +100,7 @@ api_tests! {
     /// The application stops when asked, reports a clean stop, and takes no more connections.
     async fn the_application_stops_cleanly(app) {
         let url = app.url("/health/live");
-        let client = app.client.clone();
+        let client = app.api.http().clone();
         assert_eq!(client.get(&url).send().await.expect("answered").status(), StatusCode::OK);
         app.stop().await.expect("a clean stop");
         assert!(client.get(&url).send().await.is_err(), "the listener is closed");
@@ -124,7 +124,7 @@ async fn a_process_whose_database_is_unreachable_is_live_but_not_ready() {
     )
     .await;
     for component in ["identity.database", "room.database"] {
-        let check = problem["checks"][component].as_str();
+        let check = problem.extensions["checks"][component].as_str();
         assert!(
             check.is_some_and(|check| check != "ready"),
             "{component}: {problem}"

@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use mybnb::Settings;
+use mybnb_payment::domain::PaymentStatus;
 use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
-use serde_json::Value;
+use uuid::Uuid;
 
-use crate::booking_client::{Listing, day, id_of};
+use crate::booking_client::{Listing, day};
 use crate::helpers::{TestApp, TestUser, assert_problem, header};
 use crate::ledger::await_settled;
 use crate::payment_settings::{provider, reconcile_quickly};
@@ -33,18 +34,18 @@ fn too_slow(settings: &mut Settings) {
 
 /// The guest's single booking, which the refused request left behind: it must not hold its
 /// nights, and the room must be free for them.
-async fn assert_nothing_booked(app: &TestApp, guest: &TestUser, listing: &Listing) -> String {
+async fn assert_nothing_booked(app: &TestApp, guest: &TestUser, listing: &Listing) -> Uuid {
     let mine = app.bookings(&guest.token).await;
     let [attempt] = mine.as_slice() else {
         panic!("one attempt is recorded: {mine:?}");
     };
-    assert_eq!(attempt["status"], "REJECTED", "{attempt}");
-    assert_eq!(attempt["paymentId"], Value::Null, "{attempt}");
+    assert_eq!(attempt.status, "REJECTED", "{attempt:?}");
+    assert_eq!(attempt.payment_id, None, "{attempt:?}");
     assert!(
         app.free_rooms(day(10), day(12)).await.contains(&listing.id),
         "the nights are free"
     );
-    id_of(attempt)
+    attempt.id
 }
 
 /// `Retry-After` is a whole number of seconds, at least one.
@@ -63,11 +64,11 @@ api_tests! {
         let guest = app.new_user("guest").await;
         let response = app.book_raw(&guest.token, &listing.stay(10, 2), None).await;
         let problem = assert_problem(response, StatusCode::PAYMENT_REQUIRED).await;
-        assert!(problem["detail"].as_str().is_some_and(|detail| detail.contains("declined")), "{problem}");
+        assert!(problem.message().contains("declined"), "{problem}");
 
         let attempt = assert_nothing_booked(&app, &guest, &listing).await;
-        let payment = app.internal_payment(&attempt).await.expect("the decline is recorded");
-        assert_eq!((payment["status"].as_str(), payment["amount"].as_i64()), (Some("DECLINED"), Some(132_000)));
+        let payment = app.internal_payment(attempt).await.expect("the decline is recorded");
+        assert_eq!((payment.status, payment.amount), (PaymentStatus::Declined, 132_000));
         await_settled(&app.storage(), &app.storage()).await;
     }
 
@@ -82,7 +83,7 @@ api_tests! {
 
         let attempt = assert_nothing_booked(&app, &guest, &listing).await;
         let ledger = await_settled(&app.storage(), &app.storage()).await;
-        let payments: Vec<&str> = ledger.payments_of(&attempt).iter().map(|payment| payment.status.as_str()).collect();
+        let payments: Vec<&str> = ledger.payments_of(attempt).iter().map(|payment| payment.status.as_str()).collect();
         assert_eq!(payments, ["VOIDED"], "a void stands in for the charge");
         let retry = app.book_raw(&guest.token, &listing.stay(10, 2), None).await;
         assert_problem(retry, StatusCode::SERVICE_UNAVAILABLE).await;
@@ -99,18 +100,18 @@ api_tests! {
 
         let attempt = assert_nothing_booked(&app, &guest, &listing).await;
         let payment = eventually("the uncertain charge is voided", async || {
-            match app.internal_payment(&attempt).await {
-                Some(payment) if payment["status"] == "VOIDED" => Ok(payment),
+            match app.internal_payment(attempt).await {
+                Some(payment) if payment.status == PaymentStatus::Voided => Ok(payment),
                 other => Err(format!("{other:?}")),
             }
         })
         .await;
-        assert_eq!(payment["amount"], 132_000);
+        assert_eq!(payment.amount, 132_000);
         let ledger = await_settled(&app.storage(), &app.storage()).await;
-        assert_eq!(ledger.booking(&attempt).status, "REJECTED");
+        assert_eq!(ledger.booking(&attempt.to_string()).status, "REJECTED");
         let late = serde_json::json!({ "bookingId": attempt, "guestId": guest.id,
                                        "hostId": listing.host.id, "amount": 132_000 });
-        assert_eq!(app.internal_charge(&late).await["status"], "VOIDED", "a late charge is refused");
+        assert_eq!(app.internal_charge(&late).await.status, PaymentStatus::Voided, "a late charge is refused");
     }
 
     /// Healthy payments keep I1 across a mix of bookings and cancellations.
@@ -121,9 +122,9 @@ api_tests! {
         for from in 0..6 {
             let booking = app.book(&guest.token, &listing.stay(10 + 2 * from, 2)).await;
             if from % 2 == 0 {
-                assert_eq!(app.cancel_raw(&guest.token, &id_of(&booking)).await.status(), StatusCode::OK);
+                assert_eq!(app.cancel_raw(&guest.token, booking.id).await.status(), StatusCode::OK);
             } else {
-                kept.push(id_of(&booking));
+                kept.push(booking.id.to_string());
             }
         }
         let ledger = await_settled(&app.storage(), &app.storage()).await;

@@ -4,12 +4,14 @@
 
 use std::time::Duration;
 
+use mybnb_payment::domain::PaymentStatus;
+use mybnb_payment::http::PaymentRecord;
 use mybnb_testkit::eventually::eventually;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::booking_client::{day, id_of};
+use crate::booking_client::day;
 use crate::helpers::{Backend, Storage, TestApp, assert_problem, header, spawn_app_on};
 use crate::ledger::await_settled;
 use crate::payment_settings::{booking_front, payment_only, provider, reconcile_quickly};
@@ -45,19 +47,18 @@ api_tests! {
         let listing = app.listing(120_000).await;
         let guest = app.new_user("guest").await;
         let booking = app.book(&guest.token, &listing.stay(10, 2)).await;
-        let id = id_of(&booking);
-        assert_eq!(booking["status"], "CONFIRMED");
+        let id = booking.id;
+        assert_eq!(booking.status, "CONFIRMED");
 
-        let record = payment.internal_payment(&id).await.expect("the payment process has it");
-        assert_eq!(record, json!({ "id": booking["paymentId"], "bookingId": id, "guestId": guest.id,
-                                   "hostId": listing.host.id, "amount": 240_000, "status": "APPROVED" }));
+        let record = payment.internal_payment(id).await.expect("the payment process has it");
+        let paid = PaymentRecord { id: booking.payment_id.expect("a payment id"), booking_id: id, guest_id: guest.id,
+                                   host_id: listing.host.id, amount: 240_000, status: PaymentStatus::Approved };
+        assert_eq!(record, paid);
         for token in [&guest.token, &listing.host.token] {
-            let response = payment.payments_raw(token, &id).await;
-            assert_eq!(response.status(), StatusCode::OK);
-            let list: Value = response.json().await.expect("payments");
-            assert_eq!(list["items"][0]["id"], booking["paymentId"]);
+            let payments = payment.payments(token, id).await;
+            assert_eq!(payments.iter().map(|payment| payment.id).collect::<Vec<_>>(), vec![paid.id]);
         }
-        assert_problem(app.payments_raw(&guest.token, &id).await, StatusCode::NOT_FOUND).await;
+        assert_problem(app.payments_raw(&guest.token, id).await, StatusCode::NOT_FOUND).await;
         await_settled(&app.storage(), &payment.storage()).await;
     }
 
@@ -75,7 +76,7 @@ api_tests! {
         assert!(!header(&response, reqwest::header::RETRY_AFTER).is_empty(), "a 503 says when to retry");
         assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
         let mine = app.bookings(&guest.token).await;
-        assert!(mine.iter().all(|booking| booking["status"] == "REJECTED"), "{mine:?}");
+        assert!(mine.iter().all(|booking| booking.status == "REJECTED"), "{mine:?}");
         assert!(app.free_rooms(day(10), day(12)).await.contains(&listing.id), "the nights are free");
 
         let payment = spawn_app_on(&payment_storage, |settings| {
@@ -84,11 +85,11 @@ api_tests! {
         })
         .await;
         let ledger = await_settled(&app.storage(), &payment_storage).await;
-        let attempt = id_of(&mine[0]);
-        let payments: Vec<&str> = ledger.payments_of(&attempt).iter().map(|payment| payment.status.as_str()).collect();
+        let attempt = mine[0].id;
+        let payments: Vec<&str> = ledger.payments_of(attempt).iter().map(|payment| payment.status.as_str()).collect();
         assert_eq!(payments, ["VOIDED"], "a void stands in for the uncertain charge");
         let booking = app.book(&guest.token, &listing.stay(10, 2)).await;
-        assert_eq!(payment.internal_payment(&id_of(&booking)).await.expect("paid")["status"], "APPROVED");
+        assert_eq!(payment.internal_payment(booking.id).await.expect("paid").status, PaymentStatus::Approved);
     }
 
     /// Payment over HTTP slower than booking's timeout: the charge completes in the payment
@@ -102,17 +103,17 @@ api_tests! {
         let response = app.book_raw(&guest.token, &listing.stay(10, 2), None).await;
         assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
         let [attempt] = app.bookings(&guest.token).await.try_into().expect("one attempt");
-        let id = id_of(&attempt);
+        let id = attempt.id;
 
         eventually("the late charge is voided", async || {
-            match payment.internal_payment(&id).await {
-                Some(record) if record["status"] == "VOIDED" => Ok(()),
+            match payment.internal_payment(id).await {
+                Some(record) if record.status == PaymentStatus::Voided => Ok(()),
                 other => Err(format!("{other:?}")),
             }
         })
         .await;
         let ledger = await_settled(&app.storage(), &payment.storage()).await;
-        assert_eq!(ledger.booking(&id).status, "REJECTED");
+        assert_eq!(ledger.booking(&id.to_string()).status, "REJECTED");
     }
 
     /// Only the service token opens `/internal/payments`: a user's token, another token or
@@ -120,7 +121,7 @@ api_tests! {
     async fn the_internal_payment_api_takes_only_the_service_token(backend: Backend) {
         let Some((payment, app)) = two_processes(backend, |_| {}, |_| {}).await else { return };
         let guest = app.new_user("guest").await;
-        let booking_id = Uuid::now_v7().to_string();
+        let booking_id = Uuid::now_v7();
         let order = json!({ "bookingId": booking_id, "guestId": guest.id, "hostId": Uuid::now_v7(), "amount": 10_000 });
         let charge = "/internal/payments".to_owned();
         let read = format!("/internal/payments/{booking_id}");
@@ -136,12 +137,12 @@ api_tests! {
                 assert_problem(response, StatusCode::UNAUTHORIZED).await;
             }
         }
-        let anonymous = payment.client.post(payment.url(&charge)).json(&order).send().await.expect("answered");
+        let anonymous = payment.send(payment.request(Method::POST, &charge, None).json(&order)).await;
         assert_problem(anonymous, StatusCode::UNAUTHORIZED).await;
-        assert_eq!(payment.internal_payment(&booking_id).await, None, "nothing was charged");
+        assert_eq!(payment.internal_payment(booking_id).await, None, "nothing was charged");
 
         let first = payment.internal_charge(&order).await;
-        assert_eq!((first["status"].as_str(), first["amount"].as_i64()), (Some("APPROVED"), Some(10_000)));
+        assert_eq!((first.status, first.amount), (PaymentStatus::Approved, 10_000));
         assert_eq!(payment.internal_charge(&order).await, first, "charged once");
         let mut other_amount = order.clone();
         other_amount["amount"] = json!(1);
@@ -149,19 +150,19 @@ api_tests! {
         assert_problem(conflict, StatusCode::CONFLICT).await;
         let voided = payment.internal_raw(Method::POST, &void, Some(&order), None).await;
         assert_eq!(voided.status(), StatusCode::OK);
-        assert_eq!(payment.internal_payment(&booking_id).await.expect("a payment")["status"], "VOIDED");
+        assert_eq!(payment.internal_payment(booking_id).await.expect("a payment").status, PaymentStatus::Voided);
         let elsewhere = format!("/internal/payments/{}/void", Uuid::now_v7());
         let mismatch = payment.internal_raw(Method::POST, &elsewhere, Some(&order), None).await;
         assert_problem(mismatch, StatusCode::CONFLICT).await;
 
         // Refunds happen by event only: there is no refund call, with the token or without.
-        let paid_id = Uuid::now_v7().to_string();
+        let paid_id = Uuid::now_v7();
         let mut paid = order.clone();
         paid["bookingId"] = json!(paid_id);
         payment.internal_charge(&paid).await;
         let refund = format!("/internal/payments/{paid_id}/refund");
         let no_refund = payment.internal_raw(Method::POST, &refund, None, None).await;
         assert!(no_refund.status().is_client_error(), "{}", no_refund.status());
-        assert_eq!(payment.internal_payment(&paid_id).await.expect("a payment")["status"], "APPROVED");
+        assert_eq!(payment.internal_payment(paid_id).await.expect("a payment").status, PaymentStatus::Approved);
     }
 }

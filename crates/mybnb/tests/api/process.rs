@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
@@ -95,8 +94,7 @@ impl MybnbProcess {
             if let Some(exit) = self.child.try_wait().expect("the child's state") {
                 panic!("mybnb exited ({exit}) before it was ready:\n{}", self.log());
             }
-            let ready = self.client.get(self.url("/health/ready")).send().await;
-            if ready.is_ok_and(|response| response.status() == StatusCode::OK) {
+            if self.api.api.is_ready().await {
                 return;
             }
             assert!(

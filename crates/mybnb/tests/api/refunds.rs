@@ -1,11 +1,10 @@
 //! The refund saga's first step: a cancelled booking's payment is refunded by event
 //! (`BookingCancelled` → payment → `PaymentCancelled`), seen through the public API.
 
+use mybnb_client::Payment;
 use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
-use serde_json::Value;
-
-use crate::booking_client::id_of;
+use uuid::Uuid;
 
 api_tests! {
     /// Cancelling a booking refunds its payment: its guest and its host both see it go from
@@ -14,24 +13,24 @@ api_tests! {
         let listing = app.listing(70_000).await;
         let guest = app.new_user("guest").await;
         let booking = app.book(&guest.token, &listing.stay(12, 2)).await;
-        let id = id_of(&booking);
-        let before = payment_of(&app, &guest.token, &id).await;
-        assert_eq!((before["status"].as_str(), before["amount"].as_i64()), (Some("APPROVED"), Some(140_000)));
+        let id = booking.id;
+        let before = payment_of(&app, &guest.token, id).await;
+        assert_eq!((before.status.as_str(), before.amount), ("APPROVED", 140_000));
 
-        let cancelled = app.cancel_raw(&guest.token, &id).await;
+        let cancelled = app.cancel_raw(&guest.token, id).await;
         assert_eq!(cancelled.status(), StatusCode::OK);
         for token in [&guest.token, &listing.host.token] {
             let refunded = eventually("the payment is refunded", async || {
-                let payment = payment_of(&app, token, &id).await;
-                if payment["status"] == "CANCELLED" {
+                let payment = payment_of(&app, token, id).await;
+                if payment.status == "CANCELLED" {
                     Ok(payment)
                 } else {
-                    Err(format!("{payment}"))
+                    Err(format!("{payment:?}"))
                 }
             })
             .await;
-            assert_eq!(refunded["id"], before["id"], "the same payment, refunded");
-            assert_eq!(refunded["amount"], before["amount"]);
+            assert_eq!(refunded.id, before.id, "the same payment, refunded");
+            assert_eq!(refunded.amount, before.amount);
         }
     }
 
@@ -41,20 +40,22 @@ api_tests! {
         let (kept, dropped) = (app.new_user("kept").await, app.new_user("dropped").await);
         let stays = app.book(&kept.token, &listing.stay(20, 1)).await;
         let goes = app.book(&dropped.token, &listing.stay(22, 1)).await;
-        assert_eq!(app.cancel_raw(&dropped.token, &id_of(&goes)).await.status(), StatusCode::OK);
+        assert_eq!(app.cancel_raw(&dropped.token, goes.id).await.status(), StatusCode::OK);
         eventually("the cancelled one is refunded", async || {
-            let payment = payment_of(&app, &dropped.token, &id_of(&goes)).await;
-            if payment["status"] == "CANCELLED" { Ok(()) } else { Err(format!("{payment}")) }
+            let payment = payment_of(&app, &dropped.token, goes.id).await;
+            if payment.status == "CANCELLED" { Ok(()) } else { Err(format!("{payment:?}")) }
         })
         .await;
-        let payment = payment_of(&app, &kept.token, &id_of(&stays)).await;
-        assert_eq!(payment["status"], "APPROVED");
+        let payment = payment_of(&app, &kept.token, stays.id).await;
+        assert_eq!(payment.status, "APPROVED");
     }
 }
 
-async fn payment_of(app: &crate::helpers::TestApp, token: &str, booking_id: &str) -> Value {
-    let response = app.payments_raw(token, booking_id).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.expect("a payment list");
-    body["items"][0].clone()
+/// The booking's one payment, as the holder of `token` sees it.
+async fn payment_of(app: &crate::helpers::TestApp, token: &str, booking_id: Uuid) -> Payment {
+    let payments = app.payments(token, booking_id).await;
+    let [payment] = payments.as_slice() else {
+        panic!("one payment: {payments:?}")
+    };
+    payment.clone()
 }

@@ -5,9 +5,9 @@
 
 use mybnb_testkit::eventually::eventually;
 use reqwest::StatusCode;
-use serde_json::Value;
+use uuid::Uuid;
 
-use crate::booking_client::{id_of, metric};
+use crate::booking_client::metric;
 use crate::helpers::TestApp;
 use crate::ledger::await_settled;
 use crate::notification_client::once_each;
@@ -27,14 +27,14 @@ api_tests! {
         let begun = app.book(&first.token, &listing.stay(0, 2)).await;
         let elsewhere = app.book(&second.token, &other.stay(5, 2)).await;
 
-        let deleted = app.delete_room(&listing.id, &listing.host.token).await;
+        let deleted = app.delete_room(listing.id, &listing.host.token).await;
         assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 
         for (guest, booking) in &upcoming {
-            let id = id_of(booking);
+            let id = booking.id;
             eventually("the upcoming booking is cancelled and refunded", async || {
-                let status = app.booking(&guest.token, &id).await["status"].clone();
-                let payment = payment_status(&app, &guest.token, &id).await;
+                let status = app.booking(&guest.token, id).await.status.clone();
+                let payment = payment_status(&app, &guest.token, id).await;
                 if status == "CANCELLED" && payment == "CANCELLED" {
                     Ok(())
                 } else {
@@ -43,34 +43,34 @@ api_tests! {
             })
             .await;
         }
-        let begun_id = id_of(&begun);
-        assert_eq!(app.booking(&first.token, &begun_id).await["status"], "CONFIRMED");
-        assert_eq!(payment_status(&app, &first.token, &begun_id).await, "APPROVED");
-        let elsewhere_id = id_of(&elsewhere);
-        assert_eq!(app.booking(&second.token, &elsewhere_id).await["status"], "CONFIRMED");
-        assert_eq!(payment_status(&app, &second.token, &elsewhere_id).await, "APPROVED");
+        let begun_id = begun.id;
+        assert_eq!(app.booking(&first.token, begun_id).await.status, "CONFIRMED");
+        assert_eq!(payment_status(&app, &first.token, begun_id).await, "APPROVED");
+        let elsewhere_id = elsewhere.id;
+        assert_eq!(app.booking(&second.token, elsewhere_id).await.status, "CONFIRMED");
+        assert_eq!(payment_status(&app, &second.token, elsewhere_id).await, "APPROVED");
 
         let ledger = await_settled(&app.storage(), &app.storage()).await;
         assert_eq!(ledger.bookings_with("CANCELLED").len(), 2, "{ledger:?}");
 
         // Each guest is told of the refund, and the host of each cancellation.
-        let (first_upcoming, second_upcoming) = (id_of(&upcoming[0].1), id_of(&upcoming[1].1));
+        let (first_upcoming, second_upcoming) = (upcoming[0].1.id, upcoming[1].1.id);
         app.await_notifications(&first, &once_each([
-            ("PAYMENT_APPROVED", first_upcoming.as_str()),
-            ("PAYMENT_APPROVED", begun_id.as_str()),
-            ("PAYMENT_CANCELLED", first_upcoming.as_str()),
+            ("PAYMENT_APPROVED", first_upcoming),
+            ("PAYMENT_APPROVED", begun_id),
+            ("PAYMENT_CANCELLED", first_upcoming),
         ])).await;
         app.await_notifications(&second, &once_each([
-            ("PAYMENT_APPROVED", second_upcoming.as_str()),
-            ("PAYMENT_APPROVED", elsewhere_id.as_str()),
-            ("PAYMENT_CANCELLED", second_upcoming.as_str()),
+            ("PAYMENT_APPROVED", second_upcoming),
+            ("PAYMENT_APPROVED", elsewhere_id),
+            ("PAYMENT_CANCELLED", second_upcoming),
         ])).await;
         app.await_notifications(&listing.host, &once_each([
-            ("BOOKING_CONFIRMED", first_upcoming.as_str()),
-            ("BOOKING_CONFIRMED", second_upcoming.as_str()),
-            ("BOOKING_CONFIRMED", begun_id.as_str()),
-            ("BOOKING_CANCELLED", first_upcoming.as_str()),
-            ("BOOKING_CANCELLED", second_upcoming.as_str()),
+            ("BOOKING_CONFIRMED", first_upcoming),
+            ("BOOKING_CONFIRMED", second_upcoming),
+            ("BOOKING_CONFIRMED", begun_id),
+            ("BOOKING_CANCELLED", first_upcoming),
+            ("BOOKING_CANCELLED", second_upcoming),
         ])).await;
     }
 
@@ -81,8 +81,8 @@ api_tests! {
         let guest = app.new_user("guest").await;
         let elsewhere = app.listing(31_000).await;
         let kept = app.book(&guest.token, &elsewhere.stay(3, 1)).await;
-        assert_eq!(app.delete_room(&listing.id, &listing.host.token).await.status(), StatusCode::NO_CONTENT);
-        assert_eq!(app.get_room(&listing.id).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.delete_room(listing.id, &listing.host.token).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(app.get_room(listing.id).await.status(), StatusCode::NOT_FOUND);
         eventually("booking handles the deletion", async || {
             let metrics = app.metrics().await;
             match metric(&metrics, "mybnb_events_handled_total", &[("subscriber", "booking")]) {
@@ -93,13 +93,15 @@ api_tests! {
         .await;
         let ledger = await_settled(&app.storage(), &app.storage()).await;
         assert!(ledger.bookings_with("CANCELLED").is_empty(), "{ledger:?}");
-        assert_eq!(app.booking(&guest.token, &id_of(&kept)).await["status"], "CONFIRMED");
+        assert_eq!(app.booking(&guest.token, kept.id).await.status, "CONFIRMED");
     }
 }
 
-async fn payment_status(app: &TestApp, token: &str, booking_id: &str) -> Value {
-    let response = app.payments_raw(token, booking_id).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.expect("a payment list");
-    body["items"][0]["status"].clone()
+/// The status of the booking's first payment, as the holder of `token` sees it.
+async fn payment_status(app: &TestApp, token: &str, booking_id: Uuid) -> String {
+    let payments = app.payments(token, booking_id).await;
+    payments
+        .first()
+        .map(|payment| payment.status.clone())
+        .unwrap_or_default()
 }

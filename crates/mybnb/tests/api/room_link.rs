@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::booking_client::{id_of, stay};
+use crate::booking_client::stay;
 use crate::helpers::{Backend, Storage, TestApp, assert_problem, header, spawn_app_on};
 use crate::ledger::await_settled;
 
@@ -33,21 +33,21 @@ api_tests! {
         let host = app.new_user("host").await;
         let listing = json!({ "name": "Remote hanok", "address": "3 Samcheong-ro", "price": 95_000, "capacity": 2 });
         let room = rooms.register_room(&host.token, &listing).await;
-        let room_id = room["id"].as_str().expect("an id");
+        let room_id = room.id;
         let guest = app.new_user("guest").await;
 
         let booking = app.book(&guest.token, &stay(room_id, 10, 2)).await;
-        assert_eq!(booking["roomName"], "Remote hanok");
-        assert_eq!(booking["host"], host.id.as_str());
-        assert_eq!((booking["nightlyPrice"].as_i64(), booking["totalPrice"].as_i64()), (Some(95_000), Some(190_000)));
+        assert_eq!(booking.room_name, "Remote hanok");
+        assert_eq!(booking.host, host.id);
+        assert_eq!((booking.nightly_price, booking.total_price), (95_000, 190_000));
         let mut crowd = stay(room_id, 20, 1);
         crowd["guests"] = json!(3);
         assert_problem(app.book_raw(&guest.token, &crowd, None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-        let unknown = stay(&Uuid::now_v7().to_string(), 10, 2);
+        let unknown = stay(Uuid::now_v7(), 10, 2);
         assert_problem(app.book_raw(&guest.token, &unknown, None).await, StatusCode::NOT_FOUND).await;
         let ledger = await_settled(&app.storage(), &app.storage()).await;
         assert_eq!(ledger.bookings.len(), 1, "{ledger:?}");
-        assert_eq!(ledger.booking(&id_of(&booking)).status, "CONFIRMED");
+        assert_eq!(ledger.booking(&booking.id.to_string()).status, "CONFIRMED");
     }
 
     /// The room service down is an outage of a dependency, as a payment outage is: 503 with
@@ -57,11 +57,11 @@ api_tests! {
         let host = app.new_user("host").await;
         let listing = json!({ "name": "Soon unreachable", "address": "3 Samcheong-ro", "price": 95_000 });
         let room = rooms.register_room(&host.token, &listing).await;
-        let room_id = room["id"].as_str().expect("an id").to_owned();
+        let room_id = room.id;
         let guest = app.new_user("guest").await;
         rooms.stop().await.expect("a clean stop");
 
-        let response = app.book_raw(&guest.token, &stay(&room_id, 10, 2), None).await;
+        let response = app.book_raw(&guest.token, &stay(room_id, 10, 2), None).await;
         let retry_after = header(&response, reqwest::header::RETRY_AFTER);
         assert_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
         assert!(retry_after.parse::<u64>().is_ok_and(|seconds| seconds >= 1), "Retry-After {retry_after:?}");

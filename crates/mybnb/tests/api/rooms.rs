@@ -1,10 +1,11 @@
 //! Rooms: `POST /rooms`, `GET /rooms/{id}`, `DELETE /rooms/{id}`, and who may do what.
 
-use reqwest::StatusCode;
+use mybnb_client::Room;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, ids, room};
+use crate::helpers::{assert_problem, room};
 
 /// Listings refused with 422.
 fn invalid_listings() -> Vec<(&'static str, Value)> {
@@ -47,23 +48,20 @@ api_tests! {
             .and_then(|value| value.to_str().ok())
             .expect("a Location header")
             .to_owned();
-        let registered: Value = response.json().await.expect("a room as JSON");
-        let id = registered["id"].as_str().expect("id is a string");
-        Uuid::parse_str(id).expect("id is a UUID");
-        assert_eq!(location, format!("/rooms/{id}"));
-        assert_eq!(registered["name"], "Seaside loft");
-        assert_eq!(registered["address"], "1 Test-ro, Jongno-gu");
-        assert_eq!(registered["price"], 90_000);
-        assert_eq!(registered["capacity"], 2, "the default capacity");
-        assert!(registered["city"].is_null() && registered["description"].is_null(), "{registered}");
-        assert_eq!(registered["host"].as_str(), Some(host.id.as_str()));
-        assert_eq!(registered["hostName"].as_str(), Some(host.username.as_str()));
-        let created_at = registered["createdAt"].as_str().expect("createdAt is a string");
-        chrono::DateTime::parse_from_rfc3339(created_at).expect("createdAt is RFC 3339");
+        let registered: Room = response.json().await.expect("a room: id a UUID, createdAt RFC 3339");
+        assert_eq!(location, format!("/rooms/{}", registered.id));
+        assert_eq!(registered.name, "Seaside loft");
+        assert_eq!(registered.address, "1 Test-ro, Jongno-gu");
+        assert_eq!(registered.price, 90_000);
+        assert_eq!(registered.capacity, 2, "the default capacity");
+        assert_eq!((&registered.city, &registered.description), (&None, &None), "{registered:?}");
+        assert_eq!(registered.host, host.id);
+        assert_eq!(registered.host_name, host.username);
+        assert!(registered.created_at.is_some(), "{registered:?}");
 
         let read = app.get(&location).await;
         assert_eq!(read.status(), StatusCode::OK);
-        let read: Value = read.json().await.expect("a room as JSON");
+        let read: Room = read.json().await.expect("a room as JSON");
         assert_eq!(read, registered, "the room reads back as registered");
     }
 
@@ -78,12 +76,13 @@ api_tests! {
             "capacity": 4,
         });
         let registered = app.register_room(&host.token, &listing).await;
-        for field in ["name", "address", "city", "description", "price", "capacity"] {
-            assert_eq!(registered[field], listing[field], "{field}");
-        }
-        let id = registered["id"].as_str().expect("an id");
-        let read: Value = app.get_room(id).await.json().await.expect("a room as JSON");
-        assert_eq!(read, registered);
+        assert_eq!(
+            (registered.name.as_str(), registered.address.as_str(), registered.city.as_deref()),
+            ("Hanok with a garden", "12 Bukchon-ro 11-gil", Some("Seoul"))
+        );
+        assert_eq!(registered.description.as_deref(), listing["description"].as_str());
+        assert_eq!((registered.price, registered.capacity), (120_000, 4));
+        assert_eq!(app.room(registered.id).await, registered);
     }
 
     async fn values_at_the_limits_are_accepted(app) {
@@ -94,8 +93,8 @@ api_tests! {
         dearest["capacity"] = json!(50);
         for listing in [cheapest, dearest] {
             let registered = app.register_room(&host.token, &listing).await;
-            assert_eq!(registered["price"], listing["price"]);
-            assert_eq!(registered["capacity"], listing["capacity"]);
+            assert_eq!(json!(registered.price), listing["price"]);
+            assert_eq!(json!(registered.capacity), listing["capacity"]);
         }
         assert_eq!(app.room_count().await, 2);
     }
@@ -105,7 +104,7 @@ api_tests! {
         for (case, listing) in invalid_listings() {
             let response = app.register_room_raw(&host.token, &listing).await;
             let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-            assert!(problem["detail"].is_string(), "{case}: {problem}");
+            assert!(problem.detail.is_some(), "{case}: {problem}");
         }
         assert_eq!(app.room_count().await, 0, "no refused listing was stored");
     }
@@ -119,13 +118,13 @@ api_tests! {
     }
 
     async fn unknown_and_malformed_ids_are_not_found(app) {
-        let unknown = app.get_room(&Uuid::now_v7().to_string()).await;
+        let unknown = app.get_room(Uuid::now_v7()).await;
         assert_problem(unknown, StatusCode::NOT_FOUND).await;
         for malformed in ["not-a-uuid", "123", "%20"] {
             assert_problem(app.get_room(malformed).await, StatusCode::NOT_FOUND).await;
         }
         let host = app.new_user("host").await;
-        let delete_unknown = app.delete_room(&Uuid::now_v7().to_string(), &host.token).await;
+        let delete_unknown = app.delete_room(Uuid::now_v7(), &host.token).await;
         assert_problem(delete_unknown, StatusCode::NOT_FOUND).await;
         let delete_malformed = app.delete_room("not-a-uuid", &host.token).await;
         assert_problem(delete_malformed, StatusCode::NOT_FOUND).await;
@@ -136,7 +135,7 @@ api_tests! {
         let host = app.new_user("host").await;
         let kept = app.register_room(&host.token, &room("Kept room", 40_000)).await;
         let doomed = app.register_room(&host.token, &room("Doomed room", 40_000)).await;
-        let doomed_id = doomed["id"].as_str().expect("an id");
+        let doomed_id = doomed.id;
 
         let response = app.delete_room(doomed_id, &host.token).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
@@ -144,9 +143,9 @@ api_tests! {
 
         assert_problem(app.get_room(doomed_id).await, StatusCode::NOT_FOUND).await;
         let page = app.search(&[]).await;
-        assert_eq!(ids(&page), vec![kept["id"].as_str().expect("an id").to_owned()]);
-        assert_eq!(page["total"], 1);
-        assert_eq!(app.search(&[("q", "doomed")]).await["total"], 0);
+        assert_eq!(page.ids(), vec![kept.id]);
+        assert_eq!(page.total, 1);
+        assert_eq!(app.search(&[("q", "doomed")]).await.total, 0);
 
         let again = app.delete_room(doomed_id, &host.token).await;
         assert_problem(again, StatusCode::NOT_FOUND).await;
@@ -156,20 +155,13 @@ api_tests! {
         let host = app.new_user("host").await;
         let guest = app.new_user("guest").await;
         let registered = app.register_room(&host.token, &room("Guarded room", 70_000)).await;
-        let id = registered["id"].as_str().expect("an id");
+        let id = registered.id;
 
         assert_problem(app.delete_room(id, &guest.token).await, StatusCode::FORBIDDEN).await;
-        let anonymous = app
-            .client
-            .delete(app.url(&format!("/rooms/{id}")))
-            .send()
-            .await
-            .expect("the request is answered");
+        let anonymous = app.send(app.request(Method::DELETE, &format!("/rooms/{id}"), None)).await;
         assert_problem(anonymous, StatusCode::UNAUTHORIZED).await;
 
-        let read = app.get_room(id).await;
-        assert_eq!(read.status(), StatusCode::OK, "the room survives");
-        assert_eq!(read.json::<Value>().await.expect("a room"), registered);
-        assert_eq!(app.search(&[("q", "guarded")]).await["total"], 1);
+        assert_eq!(app.room(id).await, registered, "the room survives");
+        assert_eq!(app.search(&[("q", "guarded")]).await.total, 1);
     }
 }

@@ -4,13 +4,15 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, assert_problem, ids, room};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, TestUser, assert_problem, room};
 
 /// Query-string parameters.
 type Query = &'static [(&'static str, &'static str)];
 
 /// Registers `listings` in order under a new host; returns their ids in the same order.
-async fn seed(app: &TestApp, listings: &[Value]) -> Vec<String> {
+async fn seed(app: &TestApp, listings: &[Value]) -> Vec<Uuid> {
     let host = app.new_user("host").await;
     let mut registered = Vec::new();
     for listing in listings {
@@ -20,17 +22,13 @@ async fn seed(app: &TestApp, listings: &[Value]) -> Vec<String> {
 }
 
 /// Registers `listing` under `host`; returns its id.
-async fn register(app: &TestApp, host: &TestUser, listing: &Value) -> String {
-    let room = app.register_room(&host.token, listing).await;
-    room["id"].as_str().expect("an id").to_owned()
+async fn register(app: &TestApp, host: &TestUser, listing: &Value) -> Uuid {
+    app.register_room(&host.token, listing).await.id
 }
 
 /// The ids among `all` at `positions`, in that order.
-fn pick(all: &[String], positions: &[usize]) -> Vec<String> {
-    positions
-        .iter()
-        .map(|&position| all[position].clone())
-        .collect()
+fn pick(all: &[Uuid], positions: &[usize]) -> Vec<Uuid> {
+    positions.iter().map(|&position| all[position]).collect()
 }
 
 /// Four rooms whose words sit in different fields.
@@ -62,8 +60,8 @@ api_tests! {
         ];
         for (q, expected) in cases {
             let page = app.search(&[("q", q)]).await;
-            assert_eq!(ids(&page), pick(&rooms, expected), "q={q:?}");
-            assert_eq!(page["total"], json!(expected.len()), "q={q:?}");
+            assert_eq!(page.ids(), pick(&rooms, expected), "q={q:?}");
+            assert_eq!(page.total, expected.len() as u64, "q={q:?}");
         }
     }
 
@@ -71,9 +69,9 @@ api_tests! {
     async fn q_ignores_case_in_every_script(app) {
         let rooms = seed(&app, &text_listings()).await;
         for q in ["ÉTÉ", "été", "été JEJU", "à"] {
-            assert_eq!(ids(&app.search(&[("q", q)]).await), pick(&rooms, &[2]), "q={q:?}");
+            assert_eq!(app.search(&[("q", q)]).await.ids(), pick(&rooms, &[2]), "q={q:?}");
         }
-        assert_eq!(ids(&app.search(&[("q", "ete")]).await), Vec::<String>::new(), "accents count");
+        assert_eq!(app.search(&[("q", "ete")]).await.ids(), Vec::<Uuid>::new(), "accents count");
     }
 
     /// The city matches whole and ignoring case; a city named only in a description does not.
@@ -87,10 +85,10 @@ api_tests! {
             ("Seoul Station", &[]),
         ];
         for (city, expected) in cases {
-            assert_eq!(ids(&app.search(&[("city", city)]).await), pick(&rooms, expected), "city={city:?}");
+            assert_eq!(app.search(&[("city", city)]).await.ids(), pick(&rooms, expected), "city={city:?}");
         }
         let both = app.search(&[("city", "seoul"), ("q", "garden")]).await;
-        assert_eq!(ids(&both), pick(&rooms, &[0, 3]));
+        assert_eq!(both.ids(), pick(&rooms, &[0, 3]));
     }
 
     async fn price_bounds_are_inclusive(app) {
@@ -104,7 +102,7 @@ api_tests! {
             (&[("minPrice", "150001")], &[]),
         ];
         for (query, expected) in cases {
-            assert_eq!(ids(&app.search(query).await), pick(&rooms, expected), "{query:?}");
+            assert_eq!(app.search(query).await.ids(), pick(&rooms, expected), "{query:?}");
         }
     }
 
@@ -120,7 +118,7 @@ api_tests! {
         let rooms = seed(&app, &listings).await;
         let cases: [(&str, &[usize]); 4] = [("1", &[0, 1, 2]), ("2", &[1, 2]), ("4", &[2]), ("5", &[])];
         for (guests, expected) in cases {
-            assert_eq!(ids(&app.search(&[("guests", guests)]).await), pick(&rooms, expected), "guests={guests}");
+            assert_eq!(app.search(&[("guests", guests)]).await.ids(), pick(&rooms, expected), "guests={guests}");
         }
     }
 
@@ -135,9 +133,9 @@ api_tests! {
         far_garden["capacity"] = json!(6);
         let rooms = seed(&app, &[big_garden, small_garden, far_garden]).await;
         let query = [("q", "garden"), ("city", "seoul"), ("guests", "3"), ("maxPrice", "250000")];
-        assert_eq!(ids(&app.search(&query).await), pick(&rooms, &[0]));
+        assert_eq!(app.search(&query).await.ids(), pick(&rooms, &[0]));
         let cheaper = [("q", "garden"), ("city", "seoul"), ("guests", "3"), ("maxPrice", "199999")];
-        assert_eq!(app.search(&cheaper).await["total"], 0);
+        assert_eq!(app.search(&cheaper).await.total, 0);
     }
 
     /// `%`, `_` and `\` in q are plain characters, not patterns.
@@ -158,7 +156,7 @@ api_tests! {
             (r"c:\temp", &[4]),
         ];
         for (q, expected) in cases {
-            assert_eq!(ids(&app.search(&[("q", q)]).await), pick(&rooms, expected), "q={q:?}");
+            assert_eq!(app.search(&[("q", q)]).await.ids(), pick(&rooms, expected), "q={q:?}");
         }
     }
 
@@ -168,19 +166,19 @@ api_tests! {
         let rooms = seed(&app, &listings).await;
 
         let everything = app.search(&[]).await;
-        assert_eq!(ids(&everything), rooms, "oldest first");
-        assert_eq!((everything["page"].clone(), everything["size"].clone()), (json!(1), json!(20)), "the defaults");
+        assert_eq!(everything.ids(), rooms, "oldest first");
+        assert_eq!((everything.page, everything.size), (1, 20), "the defaults");
 
         let expected: [&[usize]; 4] = [&[0, 1], &[2, 3], &[4], &[]];
         for (number, positions) in expected.into_iter().enumerate() {
             let number = (number + 1).to_string();
             let page = app.search(&[("size", "2"), ("page", &number)]).await;
-            assert_eq!(ids(&page), pick(&rooms, positions), "page {number}");
-            assert_eq!(page["total"], 5, "page {number}");
-            assert_eq!(page["page"], json!(number.parse::<u32>().expect("a number")));
-            assert_eq!(page["size"], 2);
+            assert_eq!(page.ids(), pick(&rooms, positions), "page {number}");
+            assert_eq!(page.total, 5, "page {number}");
+            assert_eq!(page.page, number.parse::<u32>().expect("a number"));
+            assert_eq!(page.size, 2);
         }
-        assert_eq!(ids(&app.search(&[]).await), rooms, "the order does not change");
+        assert_eq!(app.search(&[]).await.ids(), rooms, "the order does not change");
     }
 
     /// Sizes above 100 are lowered to 100, and the page holds 100 rooms.
@@ -188,11 +186,11 @@ api_tests! {
         let listings: Vec<Value> = (1..=101).map(|n| room(&format!("Room {n}"), 1_000 + n)).collect();
         let rooms = seed(&app, &listings).await;
         let page = app.search(&[("size", "1000")]).await;
-        assert_eq!(page["size"], 100);
-        assert_eq!(page["total"], 101);
-        assert_eq!(ids(&page), rooms[..100].to_vec());
+        assert_eq!(page.size, 100);
+        assert_eq!(page.total, 101);
+        assert_eq!(page.ids(), rooms[..100].to_vec());
         let second = app.search(&[("size", "1000"), ("page", "2")]).await;
-        assert_eq!(ids(&second), rooms[100..].to_vec());
+        assert_eq!(second.ids(), rooms[100..].to_vec());
     }
 
     /// `host` lists one host's rooms, as the host's dashboard does: oldest first, paged, and
@@ -215,17 +213,17 @@ api_tests! {
         for (host, listing) in &listings {
             rooms.push(register(&app, host, listing).await);
         }
-        let (alice_id, bob_id) = (alice.id.as_str(), bob.id.as_str());
+        let (alice_id, bob_id) = (alice.id.to_string(), bob.id.to_string());
+        let (alice_id, bob_id) = (alice_id.as_str(), bob_id.as_str());
 
         let alices = app.search(&[("host", alice_id)]).await;
-        assert_eq!(ids(&alices), pick(&rooms, &[0, 2, 4]), "oldest first");
-        assert_eq!(alices["total"], 3);
-        let items = alices["items"].as_array().expect("items is an array");
-        assert!(items.iter().all(|room| room["host"] == alice_id), "{alices}");
-        assert_eq!(ids(&app.search(&[("host", bob_id)]).await), pick(&rooms, &[1, 3]));
+        assert_eq!(alices.ids(), pick(&rooms, &[0, 2, 4]), "oldest first");
+        assert_eq!(alices.total, 3);
+        assert!(alices.items.iter().all(|room| room.host == alice.id), "{alices:?}");
+        assert_eq!(app.search(&[("host", bob_id)]).await.ids(), pick(&rooms, &[1, 3]));
         let shouted = alice_id.to_uppercase();
         let shouting = app.search(&[("host", shouted.as_str())]).await;
-        assert_eq!(ids(&shouting), pick(&rooms, &[0, 2, 4]), "case is ignored");
+        assert_eq!(shouting.ids(), pick(&rooms, &[0, 2, 4]), "case is ignored");
 
         let cases: [(Query, &[usize]); 6] = [
             (&[("q", "garden")], &[0, 4]),
@@ -240,24 +238,24 @@ api_tests! {
             let mut query = vec![("host", alice_id)];
             query.extend_from_slice(others);
             let page = app.search(&query).await;
-            assert_eq!(ids(&page), pick(&rooms, expected), "{query:?}");
-            assert_eq!(page["total"], json!(expected.len()), "{query:?}");
+            assert_eq!(page.ids(), pick(&rooms, expected), "{query:?}");
+            assert_eq!(page.total, expected.len() as u64, "{query:?}");
         }
         let bobs_gardens = app.search(&[("q", "garden"), ("host", bob_id)]).await;
-        assert_eq!(ids(&bobs_gardens), pick(&rooms, &[1]));
+        assert_eq!(bobs_gardens.ids(), pick(&rooms, &[1]));
 
         let expected: [&[usize]; 3] = [&[0, 2], &[4], &[]];
         for (number, positions) in expected.into_iter().enumerate() {
             let number = (number + 1).to_string();
             let page = app.search(&[("host", alice_id), ("size", "2"), ("page", &number)]).await;
-            assert_eq!(ids(&page), pick(&rooms, positions), "page {number}");
-            assert_eq!(page["total"], 3, "page {number}");
+            assert_eq!(page.ids(), pick(&rooms, positions), "page {number}");
+            assert_eq!(page.total, 3, "page {number}");
         }
 
         let roomless = app.new_user("roomless").await;
-        for host in [roomless.id.as_str(), "67e55044-10b1-426f-9247-bb680e5fe0c8"] {
+        for host in [roomless.id.to_string().as_str(), "67e55044-10b1-426f-9247-bb680e5fe0c8"] {
             let page = app.search(&[("host", host)]).await;
-            assert_eq!((ids(&page), page["total"].clone()), (Vec::<String>::new(), json!(0)), "host={host}");
+            assert_eq!((page.ids(), page.total), (Vec::<Uuid>::new(), 0), "host={host}");
         }
     }
 
@@ -267,16 +265,17 @@ api_tests! {
         for listing in [room("Stays", 50_000), room("Goes", 60_000), room("Stays too", 70_000)] {
             rooms.push(register(&app, &host, &listing).await);
         }
-        let query = [("host", host.id.as_str())];
-        assert_eq!(ids(&app.search(&query).await), rooms);
+        let host_id = host.id.to_string();
+        let query = [("host", host_id.as_str())];
+        assert_eq!(app.search(&query).await.ids(), rooms);
 
-        let response = app.delete_room(&rooms[1], &host.token).await;
+        let response = app.delete_room(rooms[1], &host.token).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         let page = app.search(&query).await;
-        assert_eq!(ids(&page), pick(&rooms, &[0, 2]));
-        assert_eq!(page["total"], 2);
-        let goes = app.search(&[("host", host.id.as_str()), ("q", "goes")]).await;
-        assert_eq!(goes["total"], 0);
+        assert_eq!(page.ids(), pick(&rooms, &[0, 2]));
+        assert_eq!(page.total, 2);
+        let goes = app.search(&[("host", host_id.as_str()), ("q", "goes")]).await;
+        assert_eq!(goes.total, 0);
     }
 
     /// A `host` that is not a UUID is refused, not read as "no host".
@@ -294,7 +293,7 @@ api_tests! {
             for query in [vec![("host", host)], vec![("q", "somewhere"), ("host", host), ("page", "1")]] {
                 let response = app.search_raw(&query).await;
                 let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-                assert_eq!(problem["detail"], "`host` must be a user id, a UUID", "{query:?}: {problem}");
+                assert_eq!(problem.message(), "`host` must be a user id, a UUID", "{query:?}: {problem}");
             }
         }
     }
@@ -317,7 +316,7 @@ api_tests! {
         for query in queries {
             let response = app.search_raw(query).await;
             let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-            assert!(problem["detail"].is_string(), "{query:?}: {problem}");
+            assert!(problem.detail.is_some(), "{query:?}: {problem}");
         }
     }
 }

@@ -22,19 +22,20 @@ api_tests! {
         let host_id = Uuid::now_v7().to_string();
         let token = sign(&claims(&host_id, "remote.host", now() + 600), &app.jwt_secret);
         let registered = app.register_room(&token, &room("Remote room", 20_000)).await;
-        assert_eq!(registered["host"], json!(host_id));
-        assert_eq!(registered["hostName"], "remote.host");
+        assert_eq!(registered.host.to_string(), host_id);
+        assert_eq!(registered.host_name, "remote.host");
         assert_eq!(app.room_count().await, 1);
 
-        let report: Value = app.get("/health/ready").await.json().await.expect("a report");
+        let report = app.readiness().await;
         // The room context's own database, and the bus its outbox is relayed to: the embedded
         // log, or NATS (whose absence degrades the process but does not stop it: events wait
         // in the outbox while it is away).
-        let expected = match app.storage().backend {
-            crate::helpers::Backend::Sqlite => json!({ "events.database": "ready", "room.database": "ready" }),
-            crate::helpers::Backend::Postgres => json!({ "events.bus": "ready", "room.database": "ready" }),
+        let bus = match app.storage().backend {
+            crate::helpers::Backend::Sqlite => "events.database",
+            crate::helpers::Backend::Postgres => "events.bus",
         };
-        assert_eq!(report["checks"], expected);
+        let expected = [bus, "room.database"].map(|check| (check.to_owned(), "ready".to_owned()));
+        assert_eq!(report.checks, expected.into_iter().collect::<std::collections::BTreeMap<_, _>>());
         let document: Value = app.get("/openapi.json").await.json().await.expect("a document");
         assert!(document["paths"]["/rooms"].is_object());
         assert!(document["paths"]["/users"].is_null(), "identity is not documented here");

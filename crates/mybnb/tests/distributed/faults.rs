@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mybnb::services::Service;
-use reqwest::StatusCode;
+use mybnb_client::{Booking, Payment};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::helpers::{Answer, Api, Deployment, User, eventually, once_each, stay, text};
+use crate::helpers::{Answer, Api, Deployment, User, eventually, once_each, stay};
 
 /// Guests booking at once, and bookings each makes one after another.
 const GUESTS: usize = 8;
@@ -47,14 +48,13 @@ async fn a_payment_instance_killed_mid_run() {
     let answered = Arc::new(AtomicUsize::new(0));
     let mut booking = JoinSet::new();
     for (index, guest) in guests.iter().enumerate() {
-        let (api, guest, room, answered) =
-            (api.clone(), guest.clone(), room.clone(), answered.clone());
+        let (api, guest, room, answered) = (api.clone(), guest.clone(), room, answered.clone());
         booking.spawn(async move {
             let mut answers = Vec::new();
             for number in 0..BOOKINGS_EACH {
                 // Nights of their own: no booking conflicts with another.
                 let night = 10 + (index * BOOKINGS_EACH + number) as u64;
-                let answer = api.book(&guest.token, &stay(&room, night, 1), None).await;
+                let answer = api.book(&guest.token, &stay(room, night, 1), None).await;
                 answered.fetch_add(1, Ordering::SeqCst);
                 answers.push(answer);
             }
@@ -85,7 +85,8 @@ async fn a_payment_instance_killed_mid_run() {
     let mut made = 0;
     for answer in &answers {
         if answer.status == StatusCode::CREATED {
-            assert_eq!(answer.body["status"], "CONFIRMED", "{answer:?}");
+            let booking: Booking = serde_json::from_value(answer.body.clone()).expect("a booking");
+            assert_eq!(booking.status, "CONFIRMED", "{answer:?}");
             made += 1;
         } else {
             assert!(
@@ -100,9 +101,10 @@ async fn a_payment_instance_killed_mid_run() {
     );
     let ejections = eventually("the gateway takes the killed instance out", async || {
         let metrics = api
-            .expect(api.client.get(api.url("/metrics")), StatusCode::OK)
-            .await;
-        let metrics = metrics.as_str().unwrap_or_default().to_owned();
+            .client
+            .metrics()
+            .await
+            .map_err(|error| error.to_string())?;
         let ejected = metrics
             .lines()
             .any(|line| line.contains("gateway_ejections") && line.contains("service=\"payment\""));
@@ -128,7 +130,7 @@ async fn a_payment_instance_killed_mid_run() {
             for guest in &guests {
                 for booking in api.bookings(&guest.token).await {
                     check_paid_for(&api, guest, &booking).await?;
-                    confirmed += usize::from(booking["status"] == "CONFIRMED");
+                    confirmed += usize::from(booking.status == "CONFIRMED");
                 }
             }
             if confirmed == made {
@@ -152,7 +154,7 @@ async fn a_payment_instance_killed_mid_run() {
     let mut night = 100;
     for _ in 0..3 {
         night += 1;
-        let made = api.book_ok(&guests[0].token, &stay(&room, night, 1)).await;
+        let made = api.book_ok(&guests[0].token, &stay(room, night, 1)).await;
         check_paid_for(&api, &guests[0], &made)
             .await
             .expect("paid for");
@@ -170,7 +172,7 @@ async fn a_payment_instance_killed_mid_run() {
     assert_eq!(deployment.topology().ports(Service::Payment), [replacement]);
     for _ in 0..3 {
         night += 1;
-        let made = api.book_ok(&guests[1].token, &stay(&room, night, 1)).await;
+        let made = api.book_ok(&guests[1].token, &stay(room, night, 1)).await;
         check_paid_for(&api, &guests[1], &made)
             .await
             .expect("paid for");
@@ -182,27 +184,29 @@ async fn a_payment_instance_killed_mid_run() {
 /// A booking's payments agree with it: a CONFIRMED booking has exactly one payment, APPROVED,
 /// of its total; any other booking has none APPROVED (none, or DECLINED, VOIDED). `Err` while
 /// that is not so, or while the booking is PENDING.
-async fn check_paid_for(api: &Api, guest: &User, booking: &Value) -> Result<(), String> {
-    let id = text(booking, "id");
-    let payments = api.payments(&guest.token, &id).await.unwrap_or_default();
-    let approved: Vec<&Value> = payments
+async fn check_paid_for(api: &Api, guest: &User, booking: &Booking) -> Result<(), String> {
+    let payments = api
+        .payments(&guest.token, booking.id)
+        .await
+        .unwrap_or_default();
+    let approved: Vec<&Payment> = payments
         .iter()
-        .filter(|payment| payment["status"] == "APPROVED")
+        .filter(|payment| payment.status == "APPROVED")
         .collect();
-    let agrees = match booking["status"].as_str() {
-        Some("CONFIRMED") => {
+    let agrees = match booking.status.as_str() {
+        "CONFIRMED" => {
             payments.len() == 1
                 && approved.len() == 1
-                && approved[0]["amount"] == booking["totalPrice"]
-                && approved[0]["id"] == booking["paymentId"]
+                && approved[0].amount == booking.total_price
+                && Some(approved[0].id) == booking.payment_id
         }
-        Some("REJECTED" | "CANCELLED") => approved.is_empty(),
+        "REJECTED" | "CANCELLED" => approved.is_empty(),
         _ => false,
     };
     if agrees {
         Ok(())
     } else {
-        Err(format!("booking {booking} has the payments {payments:?}"))
+        Err(format!("booking {booking:?} has the payments {payments:?}"))
     }
 }
 
@@ -220,8 +224,8 @@ async fn notification_down_and_back() {
         .register_room(&host.token, &listing("Hanok without a phone"))
         .await;
     let guest = api.new_user("guest").await;
-    let first = text(&api.book_ok(&guest.token, &stay(&room, 5, 2)).await, "id");
-    api.await_notifications(&guest, &once_each([("PAYMENT_APPROVED", first.as_str())]))
+    let first = api.book_ok(&guest.token, &stay(room, 5, 2)).await.id;
+    api.await_notifications(&guest, &once_each([("PAYMENT_APPROVED", first)]))
         .await;
 
     let port = deployment.topology().ports(Service::Notification)[0];
@@ -230,28 +234,24 @@ async fn notification_down_and_back() {
         .terminate(port)
         .await
         .expect("notification stops");
-    let request = api
-        .client
-        .get(api.url("/notifications"))
-        .bearer_auth(&guest.token);
+    let request = api.request(Method::GET, "/notifications", Some(&guest.token));
     let away = api.send(request).await;
     assert!(
         away.is_problem(StatusCode::SERVICE_UNAVAILABLE),
         "notification is away: {away:?}"
     );
 
-    let second = text(&api.book_ok(&guest.token, &stay(&room, 10, 2)).await, "id");
-    let third = text(&api.book_ok(&guest.token, &stay(&room, 15, 1)).await, "id");
-    let cancelled = api.cancel(&guest.token, &second).await;
+    let second = api.book_ok(&guest.token, &stay(room, 10, 2)).await.id;
+    let third = api.book_ok(&guest.token, &stay(room, 15, 1)).await.id;
+    let cancelled = api.cancel(&guest.token, second).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
-    api.await_payment(&guest.token, &second, "CANCELLED").await;
+    api.await_payment(&guest.token, second, "CANCELLED").await;
     eventually("my page follows meanwhile", async || {
         let page = api.my_page(&guest.token).await;
-        let rows = page["asGuest"].as_array().map_or(0, Vec::len);
-        if rows == 3 {
+        if page.as_guest.len() == 3 {
             Ok(())
         } else {
-            Err(page.to_string())
+            Err(format!("{page:?}"))
         }
     })
     .await;
@@ -263,10 +263,7 @@ async fn notification_down_and_back() {
         .expect("notification starts again");
     // The gateway finds the new instance at its next readiness check.
     eventually("the gateway routes to notification again", async || {
-        let request = api
-            .client
-            .get(api.url("/notifications"))
-            .bearer_auth(&guest.token);
+        let request = api.request(Method::GET, "/notifications", Some(&guest.token));
         match api.send(request).await {
             answer if answer.status == StatusCode::OK => Ok(()),
             answer => Err(format!("{answer:?}")),
@@ -274,17 +271,17 @@ async fn notification_down_and_back() {
     })
     .await;
     let guest_told = once_each([
-        ("PAYMENT_APPROVED", first.as_str()),
-        ("PAYMENT_APPROVED", second.as_str()),
-        ("PAYMENT_APPROVED", third.as_str()),
-        ("PAYMENT_CANCELLED", second.as_str()),
+        ("PAYMENT_APPROVED", first),
+        ("PAYMENT_APPROVED", second),
+        ("PAYMENT_APPROVED", third),
+        ("PAYMENT_CANCELLED", second),
     ]);
     api.await_notifications(&guest, &guest_told).await;
     let host_told = once_each([
-        ("BOOKING_CONFIRMED", first.as_str()),
-        ("BOOKING_CONFIRMED", second.as_str()),
-        ("BOOKING_CONFIRMED", third.as_str()),
-        ("BOOKING_CANCELLED", second.as_str()),
+        ("BOOKING_CONFIRMED", first),
+        ("BOOKING_CONFIRMED", second),
+        ("BOOKING_CONFIRMED", third),
+        ("BOOKING_CANCELLED", second),
     ]);
     api.await_notifications(&host, &host_told).await;
 

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mybnb::topology::{Plan, Running, Topology, free_port};
+use mybnb_client::fixtures::unique;
+use mybnb_client::{ApiResult, Booking, Client, MyPage, Payment, Problem, Room, RoomPage, Stay};
 pub use mybnb_client::{PASSWORD, SETTLED_WITHIN, day};
 use mybnb_testkit::eventually::eventually_polling;
 use mybnb_testkit::nats::NatsServer;
 use mybnb_testkit::postgres::TestDatabase;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::{Mutex, MutexGuard};
@@ -83,7 +85,7 @@ impl Deployment {
         let data_dir = directory.path().to_path_buf();
         let mut deployment = Deployment {
             topology: None,
-            api: Api::new(String::new()),
+            api: Api::new("http://127.0.0.1:1"),
             directory: Some(directory),
             _database: database,
             _nats: nats,
@@ -99,7 +101,7 @@ impl Deployment {
         match Topology::start(plan).await {
             Ok(topology) => {
                 deployment.topology = Some(topology);
-                deployment.api = Api::new(format!("http://127.0.0.1:{gateway_port}"));
+                deployment.api = Api::new(&format!("http://127.0.0.1:{gateway_port}"));
             }
             Err(error) => panic!("the topology does not start: {error:#}"),
         }
@@ -177,8 +179,9 @@ pub async fn eventually<T>(what: &str, probe: impl AsyncFnMut() -> Result<T, Str
     eventually_polling(SETTLED_WITHIN, POLL_EVERY, what, probe).await
 }
 
-/// A request to book `room_id` for `nights` nights from `from` days after today.
-pub fn stay(room_id: &str, from: u64, nights: u64) -> Value {
+/// A request to book `room_id` for `nights` nights from `from` days after today, as JSON so
+/// that a test can spoil it.
+pub fn stay(room_id: Uuid, from: u64, nights: u64) -> Value {
     json!({
         "roomId": room_id,
         "checkIn": day(from).to_string(),
@@ -186,36 +189,28 @@ pub fn stay(room_id: &str, from: u64, nights: u64) -> Value {
     })
 }
 
-/// The `key` member of `value`, which must be text.
-pub fn text(value: &Value, key: &str) -> String {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{key}` is text in {value}"))
-        .to_owned()
-}
-
 /// `(type, bookingId)` pairs, each expected once.
-pub fn once_each<'a>(
-    expected: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> BTreeMap<(String, String), usize> {
+pub fn once_each(expected: impl IntoIterator<Item = (&'static str, Uuid)>) -> Tally {
     let mut counts = BTreeMap::new();
     for (kind, booking_id) in expected {
-        *counts
-            .entry((kind.to_owned(), booking_id.to_owned()))
-            .or_default() += 1;
+        *counts.entry((kind.to_owned(), booking_id)).or_default() += 1;
     }
     counts
 }
 
+/// How many notifications of each `(type, bookingId)` there are.
+pub type Tally = BTreeMap<(String, Uuid), usize>;
+
 /// A signed-up user with a token.
 #[derive(Debug, Clone)]
 pub struct User {
-    pub id: String,
+    pub id: Uuid,
     pub username: String,
     pub token: String,
 }
 
-/// A status and a body (JSON, or the text as a JSON string when it is not JSON).
+/// A status and a body (JSON, or the text as a JSON string when it is not JSON), for the
+/// requests a test sends as they are.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: StatusCode,
@@ -226,31 +221,43 @@ pub struct Answer {
 impl Answer {
     /// Whether this is an RFC 9457 problem document with `status`.
     pub fn is_problem(&self, status: StatusCode) -> bool {
+        let problem = serde_json::from_value::<Problem>(self.body.clone());
         self.status == status
             && self.content_type.starts_with("application/problem+json")
-            && self.body["status"] == json!(status.as_u16())
+            && problem.is_ok_and(|problem| problem.status == status.as_u16())
     }
 }
 
-/// The public API at one address (the gateway's).
+/// `result`'s value; a failed call fails the test, saying what was being done.
+fn must<T>(result: ApiResult<T>, doing: impl std::fmt::Display) -> T {
+    result.unwrap_or_else(|error| panic!("{doing}: {error}"))
+}
+
+/// The public API at one address (the gateway's): typed calls through [`Client`], and raw
+/// requests ([`Api::request`], [`Api::send`]) for what must be sent or read as it is.
 #[derive(Clone)]
 pub struct Api {
-    base: String,
-    pub client: reqwest::Client,
+    pub client: Client,
 }
 
 impl Api {
-    pub fn new(base: String) -> Api {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("an HTTP client");
-        Api { base, client }
+    pub fn new(base: &str) -> Api {
+        Api {
+            client: Client::new(base).expect("a base URL"),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!(
+            "{}{}",
+            self.client.base().as_str().trim_end_matches('/'),
+            path
+        )
+    }
+
+    /// A request to `path`, with the bearer `token` when given.
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        self.client.request(method, path, token)
     }
 
     /// Sends `request`, which must be answered (by any status).
@@ -281,80 +288,58 @@ impl Api {
         })
     }
 
-    /// Sends `request`, which must be answered `expected`; the body.
-    pub async fn expect(&self, request: RequestBuilder, expected: StatusCode) -> Value {
-        let described = format!("{request:?}");
-        let answer = self.send(request).await;
-        assert_eq!(
-            answer.status, expected,
-            "{described} answered {}",
-            answer.body
-        );
-        answer.body
-    }
-
     /// A new user with a unique name, signed up and holding a token.
     pub async fn new_user(&self, prefix: &str) -> User {
-        let username = format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8]);
-        let body = json!({ "username": username, "password": PASSWORD });
-        let request = self.client.post(self.url("/users")).json(&body);
-        let user = self.expect(request, StatusCode::CREATED).await;
-        let request = self.client.post(self.url("/auth/token")).json(&body);
-        let token = self.expect(request, StatusCode::OK).await;
+        let username = unique(prefix);
+        let signed_up = self.client.sign_up_with_token(&username, PASSWORD).await;
+        let (user, token) = must(signed_up, format!("signing up {username}"));
         User {
-            id: text(&user, "id"),
+            id: user.id,
             username,
-            token: text(&token, "accessToken"),
+            token: token.access_token,
         }
     }
 
-    pub async fn me(&self, token: &str) -> Value {
-        let request = self.client.get(self.url("/users/me")).bearer_auth(token);
-        self.expect(request, StatusCode::OK).await
+    pub async fn me(&self, token: &str) -> mybnb_client::User {
+        must(self.client.me(token).await, "/users/me")
     }
 
     /// Registers a room as the holder of `token`; its id.
-    pub async fn register_room(&self, token: &str, body: &Value) -> String {
-        let request = self
-            .client
-            .post(self.url("/rooms"))
-            .bearer_auth(token)
-            .json(body);
-        text(&self.expect(request, StatusCode::CREATED).await, "id")
+    pub async fn register_room(&self, token: &str, body: &Value) -> Uuid {
+        let request = self.request(Method::POST, "/rooms", Some(token)).json(body);
+        let room: Room = must(
+            self.client.json(request).await,
+            format!("registering {body}"),
+        );
+        room.id
     }
 
-    pub async fn room(&self, id: &str) -> Answer {
-        self.send(self.client.get(self.url(&format!("/rooms/{id}"))))
+    pub async fn room(&self, id: Uuid) -> Answer {
+        self.send(self.request(Method::GET, &format!("/rooms/{id}"), None))
             .await
     }
 
-    pub async fn delete_room(&self, token: &str, id: &str) -> Answer {
-        let request = self
-            .client
-            .delete(self.url(&format!("/rooms/{id}")))
-            .bearer_auth(token);
-        self.send(request).await
+    pub async fn delete_room(&self, token: &str, id: Uuid) -> Answer {
+        let path = format!("/rooms/{id}");
+        self.send(self.request(Method::DELETE, &path, Some(token)))
+            .await
     }
 
     /// A search that must succeed: the page.
-    pub async fn search(&self, query: &[(&str, &str)]) -> Value {
-        let request = self.client.get(self.url("/rooms")).query(query);
-        self.expect(request, StatusCode::OK).await
+    pub async fn search(&self, query: &[(&str, &str)]) -> RoomPage {
+        must(
+            self.client.search(query).await,
+            format!("searching {query:?}"),
+        )
     }
 
     /// The ids of the rooms a search finds, in order.
-    pub async fn search_ids(&self, query: &[(&str, &str)]) -> Vec<String> {
-        let page = self.search(query).await;
-        page["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("a page of rooms: {page}"))
-            .iter()
-            .map(|room| text(room, "id"))
-            .collect()
+    pub async fn search_ids(&self, query: &[(&str, &str)]) -> Vec<Uuid> {
+        self.search(query).await.ids()
     }
 
     /// Ids of the rooms free on every night of `[from, from + nights)` days after today.
-    pub async fn free_rooms(&self, from: u64, nights: u64) -> Vec<String> {
+    pub async fn free_rooms(&self, from: u64, nights: u64) -> Vec<Uuid> {
         let (check_in, check_out) = (day(from).to_string(), day(from + nights).to_string());
         let query = [
             ("checkIn", check_in.as_str()),
@@ -368,9 +353,7 @@ impl Api {
 
     pub async fn book(&self, token: &str, body: &Value, key: Option<&str>) -> Answer {
         let mut request = self
-            .client
-            .post(self.url("/bookings"))
-            .bearer_auth(token)
+            .request(Method::POST, "/bookings", Some(token))
             .json(body);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
@@ -379,67 +362,44 @@ impl Api {
     }
 
     /// Books as the holder of `token`; the booking must be made. Returns it.
-    pub async fn book_ok(&self, token: &str, body: &Value) -> Value {
-        let answer = self.book(token, body, None).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::CREATED,
-            "booking {body}: {}",
-            answer.body
-        );
-        answer.body
+    pub async fn book_ok(&self, token: &str, body: &Value) -> Booking {
+        let request = self
+            .request(Method::POST, "/bookings", Some(token))
+            .json(body);
+        must(self.client.json(request).await, format!("booking {body}"))
     }
 
     /// The booking as the holder of `token` sees it.
-    pub async fn booking(&self, token: &str, id: &str) -> Value {
-        let request = self
-            .client
-            .get(self.url(&format!("/bookings/{id}")))
-            .bearer_auth(token);
-        self.expect(request, StatusCode::OK).await
+    pub async fn booking(&self, token: &str, id: Uuid) -> Booking {
+        must(
+            self.client.booking(token, id).await,
+            format!("reading booking {id}"),
+        )
     }
 
     /// `GET /bookings`: the bookings of the holder of `token`, as guest, in every status.
-    pub async fn bookings(&self, token: &str) -> Vec<Value> {
-        let request = self.client.get(self.url("/bookings")).bearer_auth(token);
-        let list = self.expect(request, StatusCode::OK).await;
-        list["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("a list of bookings: {list}"))
-            .clone()
+    pub async fn bookings(&self, token: &str) -> Vec<Booking> {
+        must(self.client.bookings(token).await, "listing bookings")
     }
 
-    pub async fn cancel(&self, token: &str, id: &str) -> Answer {
-        let request = self
-            .client
-            .post(self.url(&format!("/bookings/{id}/cancel")))
-            .bearer_auth(token);
-        self.send(request).await
+    pub async fn cancel(&self, token: &str, id: Uuid) -> Answer {
+        let path = format!("/bookings/{id}/cancel");
+        self.send(self.request(Method::POST, &path, Some(token)))
+            .await
     }
 
     /// `GET /payments?bookingId=` as the holder of `token`: the payments, `None` when payment
     /// knows none (404).
-    pub async fn payments(&self, token: &str, booking_id: &str) -> Option<Vec<Value>> {
-        let request = self
-            .client
-            .get(self.url("/payments"))
-            .query(&[("bookingId", booking_id)])
-            .bearer_auth(token);
-        let answer = self.send(request).await;
-        match answer.status {
-            StatusCode::NOT_FOUND => None,
-            StatusCode::OK => Some(
-                answer.body["items"]
-                    .as_array()
-                    .unwrap_or_else(|| panic!("a list of payments: {}", answer.body))
-                    .clone(),
-            ),
-            status => panic!("the payments of {booking_id}: {status} {}", answer.body),
+    pub async fn payments(&self, token: &str, booking_id: Uuid) -> Option<Vec<Payment>> {
+        match self.client.payments(token, booking_id).await {
+            Ok(payments) => Some(payments),
+            Err(error) if error.status() == Some(StatusCode::NOT_FOUND) => None,
+            Err(error) => panic!("the payments of {booking_id}: {error}"),
         }
     }
 
     /// The one payment of a booking that has one.
-    pub async fn payment(&self, token: &str, booking_id: &str) -> Value {
+    pub async fn payment(&self, token: &str, booking_id: Uuid) -> Payment {
         let payments = self.payments(token, booking_id).await;
         match payments.as_deref() {
             Some([payment]) => payment.clone(),
@@ -448,51 +408,34 @@ impl Api {
     }
 
     /// Waits until the booking's payment has `status`; returns it.
-    pub async fn await_payment(&self, token: &str, booking_id: &str, status: &str) -> Value {
+    pub async fn await_payment(&self, token: &str, booking_id: Uuid, status: &str) -> Payment {
         let what = format!("the payment of {booking_id} becomes {status}");
         eventually(&what, async || {
             let payment = self.payment(token, booking_id).await;
-            if payment["status"] == status {
+            if payment.status == status {
                 Ok(payment)
             } else {
-                Err(payment.to_string())
+                Err(format!("{payment:?}"))
             }
         })
         .await
     }
 
     /// The whole notification history of the holder of `token`, as `(type, bookingId)` counts.
-    pub async fn notifications(&self, token: &str) -> BTreeMap<(String, String), usize> {
+    pub async fn notifications(&self, token: &str) -> Tally {
+        let history = must(self.client.all_notifications(token).await, "notifications");
         let mut counts = BTreeMap::new();
-        for page in 1.. {
-            let request = self
-                .client
-                .get(self.url("/notifications"))
-                .query(&[("page", page.to_string()), ("size", "100".to_owned())])
-                .bearer_auth(token);
-            let body = self.expect(request, StatusCode::OK).await;
-            let items = body["items"]
-                .as_array()
-                .unwrap_or_else(|| panic!("a page of notifications: {body}"));
-            for item in items {
-                *counts
-                    .entry((text(item, "type"), text(item, "bookingId")))
-                    .or_default() += 1;
-            }
-            if items.len() < 100 {
-                break;
-            }
+        for notification in history {
+            *counts
+                .entry((notification.kind, notification.booking_id))
+                .or_default() += 1;
         }
         counts
     }
 
     /// Waits until `user`'s history holds exactly `expected`, each as often as counted there.
     /// One too many, or one not expected, fails at once: the history never loses one.
-    pub async fn await_notifications(
-        &self,
-        user: &User,
-        expected: &BTreeMap<(String, String), usize>,
-    ) {
+    pub async fn await_notifications(&self, user: &User, expected: &Tally) {
         let what = format!("{}'s notifications arrive, each once", user.username);
         eventually(&what, async || {
             let found = self.notifications(&user.token).await;
@@ -514,20 +457,24 @@ impl Api {
         .await;
     }
 
-    pub async fn my_page(&self, token: &str) -> Value {
-        let request = self.client.get(self.url("/mypage")).bearer_auth(token);
-        self.expect(request, StatusCode::OK).await
+    pub async fn my_page(&self, token: &str) -> MyPage {
+        must(self.client.my_page(token).await, "my page")
     }
 
-    /// Waits until `side` (`asGuest` or `asHost`) of `user`'s page is `expected`.
-    pub async fn await_my_page(&self, user: &User, side: &str, expected: &Value) {
-        let what = format!("{}'s page {side} follows the events", user.username);
+    /// Waits until one side of `user`'s page (`|page| &page.as_guest`, …) is `expected`.
+    pub async fn await_my_page(
+        &self,
+        user: &User,
+        side: fn(&MyPage) -> &[Stay],
+        expected: &[Stay],
+    ) {
+        let what = format!("{}'s page follows the events", user.username);
         eventually(&what, async || {
             let page = self.my_page(&user.token).await;
-            if &page[side] == expected {
+            if side(&page) == expected {
                 Ok(())
             } else {
-                Err(format!("{page}, expecting {side} = {expected}"))
+                Err(format!("{page:?}, expecting {expected:?}"))
             }
         })
         .await;

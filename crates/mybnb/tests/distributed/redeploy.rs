@@ -11,7 +11,10 @@ use mybnb::services::Service;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::helpers::{Api, Deployment, User, eventually, stay, text};
+use reqwest::Method;
+use uuid::Uuid;
+
+use crate::helpers::{Api, Deployment, User, eventually, stay};
 
 /// Clients sending requests at once, each as soon as its last one is answered.
 const CLIENTS: usize = 20;
@@ -69,7 +72,7 @@ async fn rolling_redeploy_under_load_loses_no_request() {
         let client = Client {
             api: api.clone(),
             guest: guest.clone(),
-            room: room.clone(),
+            room: *room,
             index,
         };
         load.spawn(client.run(stop.clone(), tally.clone()));
@@ -144,8 +147,8 @@ async fn rolling_redeploy_under_load_loses_no_request() {
         );
         let mut expected = BTreeMap::new();
         for booking in &bookings {
-            assert_eq!(booking["status"], "CONFIRMED", "{booking}");
-            expected.insert(("PAYMENT_APPROVED".to_owned(), text(booking, "id")), 1);
+            assert_eq!(booking.status, "CONFIRMED", "{booking:?}");
+            expected.insert(("PAYMENT_APPROVED".to_owned(), booking.id), 1);
         }
         api.await_notifications(guest, &expected).await;
     }
@@ -171,7 +174,7 @@ fn context_pids(deployment: &Deployment) -> BTreeMap<Service, Vec<u32>> {
 struct Client {
     api: Api,
     guest: User,
-    room: String,
+    room: Uuid,
     index: usize,
 }
 
@@ -187,20 +190,18 @@ impl Client {
             }
             let booking = round % 5 == 2;
             let request = match round % 5 {
-                0 => api.client.get(api.url("/rooms")).query(&[
+                0 => api.request(Method::GET, "/rooms", None).query(&[
                     ("q", "station"),
                     ("city", "seoul"),
                     ("size", "5"),
                 ]),
-                1 => api.client.get(api.url(&format!("/rooms/{}", self.room))),
+                1 => api.request(Method::GET, &format!("/rooms/{}", self.room), None),
                 2 => api
-                    .client
-                    .post(api.url("/bookings"))
-                    .bearer_auth(token)
+                    .request(Method::POST, "/bookings", Some(token))
                     .header("idempotency-key", format!("load-{}-{booked}", self.index))
-                    .json(&stay(&self.room, 1 + booked as u64, 1)),
-                3 => api.client.get(api.url("/mypage")).bearer_auth(token),
-                _ => api.client.get(api.url("/notifications")).bearer_auth(token),
+                    .json(&stay(self.room, 1 + booked as u64, 1)),
+                3 => api.request(Method::GET, "/mypage", Some(token)),
+                _ => api.request(Method::GET, "/notifications", Some(token)),
             };
             let described = match request.try_clone().and_then(|request| request.build().ok()) {
                 Some(request) => format!("{} {}", request.method(), request.url()),

@@ -11,7 +11,6 @@ use mybnb::{Application, Settings, ShutdownHandle};
 use mybnb_client::{Booking, Client, NewBooking, NewRoom};
 pub use mybnb_client::{PASSWORD, day};
 use mybnb_testkit::eventually::eventually;
-use reqwest::StatusCode;
 use secrecy::SecretString;
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -76,8 +75,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> App {
         _data: data,
     };
     eventually("mybnb is ready", async || match app.api.readiness().await {
-        Ok((StatusCode::OK, _)) => Ok(()),
-        Ok((status, report)) => Err(format!("{status}: {report}")),
+        Ok(_) => Ok(()),
         Err(error) => Err(error.to_string()),
     })
     .await;

@@ -26,7 +26,7 @@ impl PaymentOrderMessage {
 }
 
 /// A payment, as services see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRecord {
     pub id: Uuid,

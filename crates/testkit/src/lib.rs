@@ -2,7 +2,7 @@
 //! with JetStream and its own store directory ([`nats`]), and an SMTP sink that keeps every
 //! message it is sent ([`smtp`]); a PostgreSQL database or schema of a test's own, on a
 //! throwaway cluster that the tests of a process share ([`postgres`]); and waiting for what happens in the background without sleeping for
-//! a guessed time ([`eventually`]).
+//! a guessed time ([`eventually`]), what users are told by then ([`told`]).
 //! And a headless Chromium that a test drives as a user would, page by page ([`browser`]).
 //!
 //! What needs a program from outside — PostgreSQL's server, nats-server, Chromium — fails the
@@ -15,6 +15,7 @@ pub mod eventually;
 pub mod nats;
 pub mod postgres;
 pub mod smtp;
+pub mod told;
 
 use std::io::Write;
 

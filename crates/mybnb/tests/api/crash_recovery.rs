@@ -168,7 +168,7 @@ api_tests! {
         let Some(Recovered { app, id, charge, .. }) = crashed else { return };
         assert_eq!(charge.expect("a charge").status, PaymentStatus::Approved);
         let ledger = await_settled(&app.storage(), &app.storage()).await;
-        assert_eq!(ledger.booking(&id.to_string()).status, "REJECTED");
+        assert_eq!(ledger.booking(id).status, "REJECTED");
         assert_eq!(app.internal_payment(id).await.expect("a payment").status, PaymentStatus::Voided);
     }
 

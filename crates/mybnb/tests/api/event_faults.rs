@@ -33,7 +33,7 @@ fn without_notification(settings: &mut mybnb::Settings) {
 /// What each user is expected to be told: `(type, bookingId)` pairs, each once.
 #[derive(Default)]
 struct Expected {
-    users: Vec<(TestUser, Vec<(&'static str, String)>)>,
+    users: Vec<(TestUser, Vec<(&'static str, Uuid)>)>,
 }
 
 impl Expected {
@@ -46,7 +46,7 @@ impl Expected {
                 &mut self.users.last_mut().expect("just pushed").1
             }
         };
-        entry.push((kind, booking_id.to_string()));
+        entry.push((kind, booking_id));
     }
 
     /// A booking that went through: its guest is told the payment, its host the booking.
@@ -64,7 +64,7 @@ impl Expected {
     /// Waits until every user's history holds exactly what they are to be told.
     async fn arrive_at(&self, api: &ApiClient) {
         for (user, pairs) in &self.users {
-            let expected = once_each(pairs.iter().map(|(kind, id)| (*kind, id.as_str())));
+            let expected = once_each(pairs.iter().copied());
             api.await_notifications(user, &expected).await;
         }
     }
@@ -213,12 +213,12 @@ api_tests! {
         let log = process.kill();
         clients.join_all().await;
         let answered = answered.lock().expect("not poisoned").clone();
-        let made: Vec<String> = answered
+        let made: Vec<Uuid> = answered
             .iter()
             .filter(|(status, _)| *status == StatusCode::CREATED)
             .map(|(_, body)| {
                 let booking: Booking = serde_json::from_str(body).expect("a booking");
-                booking.id.to_string()
+                booking.id
             })
             .collect();
         assert!(made.len() >= 4, "bookings were answered before the kill: {answered:?}\n{log}");
@@ -234,14 +234,14 @@ api_tests! {
         for id in &made {
             assert_eq!(ledger.booking(id).status, "CONFIRMED", "a booking answered 201 is kept");
         }
-        let (confirmed, others): (BTreeSet<String>, BTreeSet<String>) = ledger
+        let (confirmed, others): (BTreeSet<Uuid>, BTreeSet<Uuid>) = ledger
             .bookings
             .iter()
-            .map(|booking| booking.id.clone())
+            .map(|booking| Uuid::parse_str(&booking.id).expect("a booking id is a UUID"))
             .partition(|id| ledger.booking(id).status == "CONFIRMED");
 
         // On JetStream, what the killed process had pulled comes again after its ack wait.
-        let mut host_expected = once_each(confirmed.iter().map(|id| ("BOOKING_CONFIRMED", id.as_str())));
+        let mut host_expected = once_each(confirmed.iter().map(|id| ("BOOKING_CONFIRMED", *id)));
         restarted.await_notifications_within(AFTER_A_CRASH, &host, &host_expected).await;
         let what = "the guest is told of every confirmed booking, once";
         eventually_within(AFTER_A_CRASH, what, async || {
@@ -250,10 +250,10 @@ api_tests! {
         })
         .await;
 
-        let last = restarted.book(&guest.token, &stay(rooms[0], 301, 1)).await.id.to_string();
-        host_expected.insert(("BOOKING_CONFIRMED".to_owned(), last.clone()), 1);
+        let last = restarted.book(&guest.token, &stay(rooms[0], 301, 1)).await.id;
+        host_expected.insert(("BOOKING_CONFIRMED".to_owned(), last), 1);
         restarted.await_notifications(&host, &host_expected).await;
-        let confirmed: BTreeSet<String> = confirmed.into_iter().chain([last]).collect();
+        let confirmed: BTreeSet<Uuid> = confirmed.into_iter().chain([last]).collect();
         eventually("the guest is told of a later booking, and still once each", async || {
             let told = restarted.all_notifications(&guest.token).await;
             guest_told_consistently(&told, &confirmed, &others)
@@ -267,14 +267,14 @@ api_tests! {
 /// its void. Fails at once on a duplicate or a notification about no booking of these.
 fn guest_told_consistently(
     told: &[Notification],
-    confirmed: &BTreeSet<String>,
-    others: &BTreeSet<String>,
+    confirmed: &BTreeSet<Uuid>,
+    others: &BTreeSet<Uuid>,
 ) -> Result<(), String> {
     let counts = tally(told);
     let twice: Vec<_> = counts.iter().filter(|(_, count)| **count > 1).collect();
     assert!(twice.is_empty(), "notifications told twice: {twice:?}");
     let mut unsettled = Vec::new();
-    let kinds_of = |id: &String| -> BTreeSet<&str> {
+    let kinds_of = |id: &Uuid| -> BTreeSet<&str> {
         counts
             .keys()
             .filter(|(_, booking)| booking == id)
@@ -394,7 +394,7 @@ async fn bookings_made_while_nats_is_down_are_delivered_once_it_is_back() {
     let told = app.all_notifications(&first.token).await;
     assert_eq!(
         tally(&told),
-        once_each([("PAYMENT_APPROVED", before.to_string().as_str())]),
+        once_each([("PAYMENT_APPROVED", before)]),
         "nothing reaches notification without the bus"
     );
 

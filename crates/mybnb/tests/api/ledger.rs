@@ -115,7 +115,9 @@ impl Ledger {
     }
 
     /// The booking with `id`; it must exist.
-    pub fn booking(&self, id: &str) -> &BookingRow {
+    /// The booking `id` (a UUID or its text), which must be stored.
+    pub fn booking(&self, id: impl std::fmt::Display) -> &BookingRow {
+        let id = id.to_string();
         self.bookings
             .iter()
             .find(|booking| booking.id == id)

@@ -4,7 +4,6 @@
 //! show (whom notification knows, what an outbox still holds), and a gate in front of an SMTP
 //! sink that turns the mailer away until it is opened.
 
-use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,8 +12,10 @@ use std::time::Duration;
 pub use mybnb_client::Notification;
 use mybnb_client::fixtures::unique;
 use mybnb_client::{Client, NewUser, NotificationPage};
-use mybnb_testkit::eventually::{SETTLED_WITHIN, eventually, eventually_within};
+use mybnb_testkit::eventually::{POLL_EVERY, SETTLED_WITHIN, eventually};
 use mybnb_testkit::smtp::{Message, SmtpSink};
+use mybnb_testkit::told::await_told;
+pub use mybnb_testkit::told::{Tally, once_each, tally};
 use reqwest::Response;
 use serde_json::Value;
 use sqlx::Connection;
@@ -24,30 +25,6 @@ use tokio::task::JoinHandle;
 
 use crate::helpers::{ApiClient, PASSWORD, TestUser, header, must};
 use crate::storage::Storage;
-
-/// How many notifications of each `(type, bookingId)` there are.
-pub fn tally(notices: &[Notification]) -> BTreeMap<(String, String), usize> {
-    let mut counts = BTreeMap::new();
-    for notice in notices {
-        *counts
-            .entry((notice.kind.clone(), notice.booking_id.to_string()))
-            .or_default() += 1;
-    }
-    counts
-}
-
-/// `(type, bookingId)` pairs, each expected once.
-pub fn once_each<'a, Id: ToString>(
-    expected: impl IntoIterator<Item = (&'a str, Id)>,
-) -> BTreeMap<(String, String), usize> {
-    let mut counts = BTreeMap::new();
-    for (kind, booking_id) in expected {
-        *counts
-            .entry((kind.to_owned(), booking_id.to_string()))
-            .or_default() += 1;
-    }
-    counts
-}
 
 impl ApiClient {
     /// `GET /notifications` with `query`, as the holder of `token` when given.
@@ -71,12 +48,11 @@ impl ApiClient {
     }
 
     /// Waits until `user`'s history holds exactly `expected` — each `(type, bookingId)` as
-    /// often as counted there, nothing else — and returns it, newest first. A notification too
-    /// many, or one not expected, fails at once: the history never loses one.
+    /// often as counted there, nothing else — and returns it, newest first.
     pub async fn await_notifications(
         &self,
         user: &TestUser,
-        expected: &BTreeMap<(String, String), usize>,
+        expected: &Tally,
     ) -> Vec<Notification> {
         self.await_notifications_within(SETTLED_WITHIN, user, expected)
             .await
@@ -87,27 +63,16 @@ impl ApiClient {
         &self,
         limit: Duration,
         user: &TestUser,
-        expected: &BTreeMap<(String, String), usize>,
+        expected: &Tally,
     ) -> Vec<Notification> {
-        let what = format!("{}'s notifications arrive, each once", user.username);
-        eventually_within(limit, &what, async || {
-            let notices = self.all_notifications(&user.token).await;
-            let found = tally(&notices);
-            let extra: Vec<_> = found
-                .iter()
-                .filter(|(key, count)| expected.get(*key).is_none_or(|wanted| *count > wanted))
-                .collect();
-            assert!(
-                extra.is_empty(),
-                "{} got notifications not expected, or too many: {extra:?}\nexpected {expected:?}",
-                user.username
-            );
-            if &found == expected {
-                Ok(notices)
-            } else {
-                Err(format!("{found:?}, expecting {expected:?}"))
-            }
-        })
+        await_told(
+            &self.api,
+            &user.username,
+            &user.token,
+            expected,
+            limit,
+            POLL_EVERY,
+        )
         .await
     }
 

@@ -3,7 +3,6 @@
 //! (`GET /notifications/stream`, server-sent events), and mailed over SMTP — retried when the
 //! mail server fails, and never waited for.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mybnb::settings::MailSettings;
@@ -16,11 +15,11 @@ use uuid::Uuid;
 
 use crate::helpers::{assert_problem, spawn_app_with};
 use crate::notification_client::{
-    MailGate, Notification, await_contact, mail_queue, mail_text, once_each,
+    MailGate, Notification, Tally, await_contact, mail_queue, mail_text, once_each,
 };
 
 /// `kind` about `booking_id`, once, and nothing else.
-fn only(kind: &str, booking_id: Uuid) -> BTreeMap<(String, String), usize> {
+fn only(kind: &str, booking_id: Uuid) -> Tally {
     once_each([(kind, booking_id)])
 }
 
@@ -133,7 +132,7 @@ api_tests! {
         for from in [3, 5, 7] {
             booked.push(app.book(&guest.token, &listing.stay(from, 1)).await.id);
         }
-        let expected = once_each(booked.iter().map(|id| ("PAYMENT_APPROVED", id)));
+        let expected = once_each(booked.iter().map(|id| ("PAYMENT_APPROVED", *id)));
         let whole = app.await_notifications(&guest, &expected).await;
         let ids: Vec<_> = whole.iter().map(|notice| notice.id).collect();
         let mut newest_first = ids.clone();

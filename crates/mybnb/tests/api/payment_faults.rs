@@ -108,7 +108,7 @@ api_tests! {
         .await;
         assert_eq!(payment.amount, 132_000);
         let ledger = await_settled(&app.storage(), &app.storage()).await;
-        assert_eq!(ledger.booking(&attempt.to_string()).status, "REJECTED");
+        assert_eq!(ledger.booking(attempt).status, "REJECTED");
         let late = serde_json::json!({ "bookingId": attempt, "guestId": guest.id,
                                        "hostId": listing.host.id, "amount": 132_000 });
         assert_eq!(app.internal_charge(&late).await.status, PaymentStatus::Voided, "a late charge is refused");

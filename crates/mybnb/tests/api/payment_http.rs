@@ -113,7 +113,7 @@ api_tests! {
         })
         .await;
         let ledger = await_settled(&app.storage(), &payment.storage()).await;
-        assert_eq!(ledger.booking(&id.to_string()).status, "REJECTED");
+        assert_eq!(ledger.booking(id).status, "REJECTED");
     }
 
     /// Only the service token opens `/internal/payments`: a user's token, another token or

@@ -47,7 +47,7 @@ api_tests! {
         assert_problem(app.book_raw(&guest.token, &unknown, None).await, StatusCode::NOT_FOUND).await;
         let ledger = await_settled(&app.storage(), &app.storage()).await;
         assert_eq!(ledger.bookings.len(), 1, "{ledger:?}");
-        assert_eq!(ledger.booking(&booking.id.to_string()).status, "CONFIRMED");
+        assert_eq!(ledger.booking(booking.id).status, "CONFIRMED");
     }
 
     /// The room service down is an outage of a dependency, as a payment outage is: 503 with

@@ -2,7 +2,6 @@
 //! nats-server of its own, in a temporary directory — the public API spoken through its
 //! gateway ([`Api`]), and waiting for what happens by events ([`eventually`]).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +12,8 @@ pub use mybnb_client::{PASSWORD, SETTLED_WITHIN, day};
 use mybnb_testkit::eventually::eventually_polling;
 use mybnb_testkit::nats::NatsServer;
 use mybnb_testkit::postgres::TestDatabase;
+pub use mybnb_testkit::told::once_each;
+use mybnb_testkit::told::{Tally, await_told, tally};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -188,18 +189,6 @@ pub fn stay(room_id: Uuid, from: u64, nights: u64) -> Value {
         "checkOut": day(from + nights).to_string(),
     })
 }
-
-/// `(type, bookingId)` pairs, each expected once.
-pub fn once_each(expected: impl IntoIterator<Item = (&'static str, Uuid)>) -> Tally {
-    let mut counts = BTreeMap::new();
-    for (kind, booking_id) in expected {
-        *counts.entry((kind.to_owned(), booking_id)).or_default() += 1;
-    }
-    counts
-}
-
-/// How many notifications of each `(type, bookingId)` there are.
-pub type Tally = BTreeMap<(String, Uuid), usize>;
 
 /// A signed-up user with a token.
 #[derive(Debug, Clone)]
@@ -423,37 +412,23 @@ impl Api {
 
     /// The whole notification history of the holder of `token`, as `(type, bookingId)` counts.
     pub async fn notifications(&self, token: &str) -> Tally {
-        let history = must(self.client.all_notifications(token).await, "notifications");
-        let mut counts = BTreeMap::new();
-        for notification in history {
-            *counts
-                .entry((notification.kind, notification.booking_id))
-                .or_default() += 1;
-        }
-        counts
+        tally(&must(
+            self.client.all_notifications(token).await,
+            "notifications",
+        ))
     }
 
     /// Waits until `user`'s history holds exactly `expected`, each as often as counted there.
-    /// One too many, or one not expected, fails at once: the history never loses one.
     pub async fn await_notifications(&self, user: &User, expected: &Tally) {
-        let what = format!("{}'s notifications arrive, each once", user.username);
-        eventually(&what, async || {
-            let found = self.notifications(&user.token).await;
-            let extra: Vec<_> = found
-                .iter()
-                .filter(|(key, count)| expected.get(*key).is_none_or(|wanted| *count > wanted))
-                .collect();
-            assert!(
-                extra.is_empty(),
-                "{} got notifications not expected, or too many: {extra:?}\nexpected {expected:?}",
-                user.username
-            );
-            if &found == expected {
-                Ok(())
-            } else {
-                Err(format!("{found:?}, expecting {expected:?}"))
-            }
-        })
+        let (who, token) = (&user.username, &user.token);
+        await_told(
+            &self.client,
+            who,
+            token,
+            expected,
+            SETTLED_WITHIN,
+            POLL_EVERY,
+        )
         .await;
     }
 

@@ -57,6 +57,7 @@ pub async fn sign_up(
         username: form.username.trim(),
         password: &form.password,
         display_name,
+        email: None,
     };
     match web.api.sign_up(&new, visit.client).await {
         Ok(_) => start_session(&web, visit, &form).await,

@@ -81,7 +81,7 @@ pub async fn register(
         name: form.name.trim(),
         address: form.address.trim(),
         price,
-        capacity,
+        capacity: Some(capacity),
         city: city.as_deref(),
         description: description.as_deref(),
     };

@@ -59,7 +59,7 @@ pub async fn book(
             room_id: id,
             check_in,
             check_out,
-            guests,
+            guests: Some(guests),
         },
         Err(text_id) => {
             let message = visit.text(text_id);

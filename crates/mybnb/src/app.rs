@@ -14,6 +14,7 @@ use mybnb_platform::forwarded::trust_gateway;
 use mybnb_platform::health::{Readiness, refuse_until_started};
 use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
 use mybnb_platform::metrics::Metrics;
+use mybnb_platform::private::private_dir;
 use mybnb_platform::signals::StopSignals;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
@@ -52,7 +53,7 @@ impl ShutdownHandle {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let signals = StopSignals::install();
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        private_dir(&settings.data_dir).with_context(|| {
             format!(
                 "creating the data directory {}",
                 settings.data_dir.display()

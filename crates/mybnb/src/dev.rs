@@ -2,6 +2,7 @@
 //! NATS, until Ctrl-C.
 
 use anyhow::Context;
+use mybnb_platform::private::private_dir;
 use mybnb_platform::signals::StopSignals;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::MigrateDatabase;
@@ -13,8 +14,7 @@ use crate::topology::{Plan, Topology};
 
 pub async fn up(args: DevUpArgs) -> anyhow::Result<()> {
     let mut signals = StopSignals::install();
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    private_dir(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     ensure_database(&args.database_url).await?;
     let binary = std::env::current_exe().context("finding the mybnb binary")?;
     let mut plan = Plan::standard(binary, args.data_dir.clone(), args.gateway_port);

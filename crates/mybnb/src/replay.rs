@@ -6,6 +6,7 @@ use mybnb_bus::{EmbeddedLog, EventBus, JetStreamBus};
 use mybnb_mypage::service::MyPageService;
 use mybnb_mypage::store::SqlMyPageRepository;
 use mybnb_platform::db::{Database, DatabaseLocation};
+use mybnb_platform::private::private_dir;
 use secrecy::ExposeSecret;
 
 use crate::cli::ReadModel;
@@ -14,7 +15,7 @@ use crate::settings::Settings;
 
 /// Rebuilds `model`; returns how many events were applied.
 pub async fn replay(settings: &Settings, model: ReadModel) -> anyhow::Result<u64> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    private_dir(&settings.data_dir).with_context(|| {
         format!(
             "creating the data directory {}",
             settings.data_dir.display()

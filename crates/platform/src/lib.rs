@@ -5,7 +5,8 @@
 //! ([`auth`]), databases with per-context migrations and the one way to write a state change,
 //! the write unit ([`db`]), the transactional outbox ([`outbox`]), exactly-once handling of
 //! events ([`inbox`]), readiness ([`health`]), Prometheus metrics ([`metrics`]) what the
-//! gateway vouches for ([`forwarded`]) and the shape of a context's settings ([`settings`]).
+//! gateway vouches for ([`forwarded`]), the shape of a context's settings ([`settings`]) and
+//! files only the process's user reads ([`private`]).
 
 pub mod auth;
 pub mod db;
@@ -16,6 +17,7 @@ pub mod inbox;
 pub mod metrics;
 pub mod outbox;
 pub mod paging;
+pub mod private;
 pub mod settings;
 pub mod signals;
 

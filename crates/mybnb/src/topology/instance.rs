@@ -1,10 +1,12 @@
 //! One `mybnb serve` process of a topology: started, awaited until ready, stopped by signal.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context;
+use mybnb_platform::private::{FILE_MODE, private_dir};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
@@ -30,12 +32,13 @@ pub struct Running {
 
 impl Running {
     pub(super) fn spawn(launch: Launch<'_>) -> anyhow::Result<Running> {
-        std::fs::create_dir_all(&launch.data_dir)
+        private_dir(&launch.data_dir)
             .with_context(|| format!("creating {}", launch.data_dir.display()))?;
         let log = launch.data_dir.join("mybnb.log");
         let stderr = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(FILE_MODE)
             .open(&log)
             .with_context(|| format!("opening {}", log.display()))?;
         let mut command = Command::new(launch.binary);

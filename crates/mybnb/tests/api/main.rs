@@ -62,6 +62,7 @@ mod process;
 mod storage;
 mod tokens;
 
+mod at_rest;
 mod auth;
 mod availability;
 mod booking_access;

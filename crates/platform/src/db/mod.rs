@@ -12,8 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod group_commit;
+mod redact;
 mod unit;
 
+pub use redact::redact_url;
 pub use unit::{Bindings, Statement, Stop, Unit, Written};
 
 use anyhow::Context;
@@ -109,23 +111,6 @@ impl DatabaseLocation {
     }
 }
 
-/// A URL with its password replaced, for logs and error messages. A user name without a
-/// password is replaced too: NATS, for one, takes a token there.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            // These only fail for URLs that cannot have credentials, which this one has.
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("redacted"));
-            } else if !parsed.username().is_empty() {
-                let _ = parsed.set_username("redacted");
-            }
-            parsed.to_string()
-        }
-        Err(_) => "<unparseable url>".to_owned(),
-    }
-}
-
 impl Database {
     /// A pool that connects on first use, so a process starts (and reports not-ready) even
     /// while its database is unreachable.
@@ -137,6 +122,7 @@ impl Database {
         let pool_options = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
         let database = match location {
             DatabaseLocation::Sqlite { path } => {
+                crate::private::private_file(path)?;
                 let options = AnyConnectOptions::from_str(&sqlite_url(path)?)?;
                 // Only the writer switches the file to WAL (the mode is kept in the file): on a
                 // fresh file, readers switching it at the same time as the writer find it

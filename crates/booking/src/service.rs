@@ -47,6 +47,8 @@ pub struct BookingPolicy {
     /// A PENDING booking older than this is no longer being handled by its request: the
     /// reconciler decides it. Longer than the payment timeout.
     pub stale_after: Duration,
+    /// A stay begins at most this many days after today.
+    pub horizon_days: u32,
 }
 
 /// What one reconciliation round decided.
@@ -103,7 +105,8 @@ impl<R: BookingRepository> BookingService<R> {
                 return replay(first);
             }
         }
-        let stay = StayDates::parse(&draft.dates, today())?;
+        let stay = StayDates::parse(&draft.dates, today())?
+            .begins_within(self.policy.horizon_days, today())?;
         if let Some(retry_after) = self.payments.refuses_charges() {
             return Err(BookingError::PaymentUnavailable { retry_after });
         }

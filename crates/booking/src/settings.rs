@@ -21,6 +21,8 @@ pub struct BookingSettings {
     pub reconcile_interval: Duration,
     /// A PENDING booking older than this is decided by the reconciler.
     pub reconcile_stale_after: Duration,
+    /// A stay begins at most this many days after today.
+    pub horizon_days: u32,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +41,7 @@ pub struct RawBookingSettings {
     payment_breaker_half_open_calls: usize,
     reconcile_interval_ms: u64,
     reconcile_stale_after_ms: Option<u64>,
+    booking_horizon_days: u32,
 }
 
 impl Default for RawBookingSettings {
@@ -57,6 +60,7 @@ impl Default for RawBookingSettings {
             payment_breaker_half_open_calls: 5,
             reconcile_interval_ms: 30_000,
             reconcile_stale_after_ms: None,
+            booking_horizon_days: 365,
         }
     }
 }
@@ -127,6 +131,7 @@ impl Section for BookingSettings {
             payment_breaker,
             reconcile_interval,
             reconcile_stale_after,
+            horizon_days: at_least_one("booking_horizon_days", raw.booking_horizon_days)?,
         })
     }
 
@@ -162,6 +167,7 @@ impl Section for BookingSettings {
                 "reconcile_stale_after_ms",
                 self.reconcile_stale_after.as_millis(),
             ),
+            described("booking_horizon_days", self.horizon_days),
         ]).collect()
     }
 }

@@ -9,6 +9,7 @@ use mybnb_bus::wired::{Wired, handler, job};
 use mybnb_platform::auth::{ServiceToken, TokenVerifier};
 use mybnb_platform::db::Database;
 use mybnb_platform::health::Readiness;
+use mybnb_platform::http::CLIENT_POOL_IDLE;
 use mybnb_platform::metrics::Metrics;
 
 use crate::http;
@@ -52,6 +53,7 @@ impl BookingContext {
         let settings = self.settings;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
+            .pool_idle_timeout(CLIENT_POOL_IDLE)
             .build()
             .context("building the HTTP client")?;
         let rooms: Arc<dyn RoomCatalog> = match (in_process.rooms, &settings.room_service_url) {
@@ -81,6 +83,7 @@ impl BookingContext {
             payments,
             BookingPolicy {
                 stale_after: settings.reconcile_stale_after,
+                horizon_days: settings.horizon_days,
             },
         ));
         let handler = handler(bookings.clone(), |bookings, envelope| async move {

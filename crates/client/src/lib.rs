@@ -83,6 +83,10 @@ pub struct Client {
 /// The bound on one request (body included) of [`Client::new`]'s connection pool.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long [`Client::new`]'s pool keeps an idle connection: less than a mybnb listener's
+/// default `http_header_timeout_ms` (20 s), after which the listener closes it.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+
 impl Client {
     /// A client of the API at `base` (`http://127.0.0.1:8080`, a gateway, …) with a pool of its
     /// own that goes through no proxy and bounds each request by [`REQUEST_TIMEOUT`].
@@ -90,6 +94,7 @@ impl Client {
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(REQUEST_TIMEOUT)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build()?;
         Client::with_http(base, http)
     }

@@ -25,6 +25,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mybnb_platform::auth::{ServiceToken, TokenVerifier};
 use mybnb_platform::health::Readiness;
+use mybnb_platform::http::CLIENT_POOL_IDLE;
 use mybnb_platform::metrics::Metrics;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -72,7 +73,7 @@ pub fn router(config: GatewayConfig, host: Host<'_>) -> Router {
     connector.set_connect_timeout(Some(config.connect_timeout));
     connector.set_nodelay(true);
     let client = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_idle_timeout(CLIENT_POOL_IDLE)
         .build(connector);
     let metrics = GatewayMetrics::register(host.metrics);
     let mut router = Router::new();

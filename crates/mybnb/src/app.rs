@@ -12,7 +12,7 @@ use mybnb_platform::auth::{ServiceToken, token_keys};
 use mybnb_platform::db::Database;
 use mybnb_platform::forwarded::trust_gateway;
 use mybnb_platform::health::{Readiness, refuse_until_started};
-use mybnb_platform::http::{RequestTimeout, serve_behind_middleware};
+use mybnb_platform::http::{ConnectionLimits, RequestTimeout, serve, serve_behind_middleware};
 use mybnb_platform::metrics::Metrics;
 use mybnb_platform::private::private_dir;
 use mybnb_platform::signals::StopSignals;
@@ -36,6 +36,7 @@ pub struct Application {
     databases: Vec<Database>,
     background: JoinSet<()>,
     stop: CancellationToken,
+    connection_limits: ConnectionLimits,
     drain_delay: Duration,
     shutdown_timeout: Duration,
 }
@@ -151,6 +152,7 @@ impl Application {
             databases,
             background,
             stop,
+            connection_limits: settings.connection_limits,
             drain_delay: settings.drain_delay,
             shutdown_timeout: settings.shutdown_timeout,
         })
@@ -170,13 +172,13 @@ impl Application {
         let address = self.local_addr()?;
         tracing::info!(%address, "listening");
         let closing = CancellationToken::new();
-        let server = axum::serve(
+        let server = serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(closing.clone().cancelled_owned());
-        let mut server = tokio::spawn(server.into_future());
+            self.router,
+            self.connection_limits,
+            closing.clone().cancelled_owned(),
+        );
+        let mut server = tokio::spawn(server);
 
         tokio::select! {
             () = stop_requested(&mut self.signals, &self.stop) => {}

@@ -60,8 +60,8 @@ pub fn millis(key: &'static str, millis: u64) -> Result<Duration, Invalid> {
 }
 
 /// A count that must not be zero.
-pub fn at_least_one(key: &'static str, count: usize) -> Result<usize, Invalid> {
-    if count == 0 {
+pub fn at_least_one<N: PartialEq + Default>(key: &'static str, count: N) -> Result<N, Invalid> {
+    if count == N::default() {
         return Err(invalid(key, "must be at least 1"));
     }
     Ok(count)

@@ -73,6 +73,25 @@ impl StayDates {
         })
     }
 
+    /// The stay, if it begins at most `horizon_days` days after `today`: bookings are taken
+    /// that far ahead, no further.
+    pub fn begins_within(
+        self,
+        horizon_days: u32,
+        today: NaiveDate,
+    ) -> Result<StayDates, BookingError> {
+        let last = today.checked_add_days(Days::new(horizon_days.into()));
+        if last.is_some_and(|last| self.check_in > last) {
+            return Err(BookingError::invalid(
+                "checkIn",
+                format!(
+                    "is more than {horizon_days} days ahead: stays are booked at most {horizon_days} days in advance"
+                ),
+            ));
+        }
+        Ok(self)
+    }
+
     /// Rebuilds stored dates without the "not in the past" rule, which held when booked.
     pub fn restore(check_in: NaiveDate, check_out: NaiveDate) -> Result<StayDates, BookingError> {
         StayDates::new(check_in, check_out, NaiveDate::MIN)
@@ -156,5 +175,22 @@ mod tests {
         };
         assert!(StayDates::parse(&mixed, today()).is_err());
         assert!(StayDates::parse(&range("2026-11-24", "2026-12-24"), today()).is_ok());
+    }
+
+    #[test]
+    fn a_stay_begins_at_most_the_horizon_ahead() {
+        let within = |check_in: &str, check_out: &str| {
+            StayDates::parse(&range(check_in, check_out), today())
+                .and_then(|stay| stay.begins_within(365, today()))
+        };
+        assert!(within("2027-11-24", "2027-11-25").is_ok(), "365 days ahead");
+        assert!(
+            within("2027-11-25", "2027-11-26").is_err(),
+            "366 days ahead"
+        );
+        assert!(
+            within("9999-12-01", "9999-12-31").is_err(),
+            "the review's stay"
+        );
     }
 }

@@ -37,6 +37,7 @@ fn world() -> World {
         payments.clone(),
         BookingPolicy {
             stale_after: Duration::ZERO,
+            horizon_days: 365,
         },
     );
     World {

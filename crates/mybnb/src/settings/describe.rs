@@ -59,6 +59,14 @@ impl Settings {
             described("jwt_secret", generated_unless_set(&self.jwt_secret)),
             described("service_token", generated_unless_set(&self.service_token)),
             described("request_timeout_ms", self.request_timeout.as_millis()),
+            described(
+                "http_header_timeout_ms",
+                self.connection_limits.header_timeout.as_millis(),
+            ),
+            described(
+                "http_max_connections",
+                self.connection_limits.max_connections,
+            ),
             described("drain_delay_ms", self.drain_delay.as_millis()),
             described("shutdown_timeout_ms", self.shutdown_timeout.as_millis()),
         ]);

@@ -27,6 +27,7 @@ use mybnb_identity::settings::IdentitySettings;
 use mybnb_notification::settings::NotificationSettings;
 use mybnb_payment::settings::PaymentSettings;
 use mybnb_platform::db::DatabaseLocation;
+use mybnb_platform::http::ConnectionLimits;
 use mybnb_platform::settings::{Invalid, Section, keys_of};
 use mybnb_web::settings::WebSettings;
 use secrecy::SecretString;
@@ -65,6 +66,8 @@ pub struct Settings {
     /// The token-signing secret; when absent, one is generated once in the data directory.
     pub jwt_secret: Option<SecretString>,
     pub request_timeout: Duration,
+    /// What the listener allows each connection and how many it keeps open.
+    pub connection_limits: ConnectionLimits,
     pub drain_delay: Duration,
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use mybnb_platform::http::ConnectionLimits;
 use mybnb_platform::settings::{Invalid, invalid, secret_url};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -97,8 +98,14 @@ impl Settings {
                 "must be printable ASCII (it travels in a header)",
             ));
         }
-        if raw.request_timeout_ms == 0 {
-            return Err(invalid("request_timeout_ms", "must be at least 1"));
+        for (key, value) in [
+            ("request_timeout_ms", raw.request_timeout_ms),
+            ("http_header_timeout_ms", raw.http_header_timeout_ms),
+            ("http_max_connections", raw.http_max_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
         }
         let settings = Settings {
             listen,
@@ -111,6 +118,10 @@ impl Settings {
             service_token: raw.service_token,
             jwt_secret: raw.jwt_secret,
             request_timeout: Duration::from_millis(raw.request_timeout_ms),
+            connection_limits: ConnectionLimits {
+                header_timeout: Duration::from_millis(raw.http_header_timeout_ms),
+                max_connections: raw.http_max_connections,
+            },
             drain_delay: Duration::from_millis(raw.drain_delay_ms),
             shutdown_timeout: Duration::from_millis(raw.shutdown_timeout_ms),
             log_format: raw.log_format,

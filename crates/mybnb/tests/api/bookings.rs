@@ -36,6 +36,14 @@ fn invalid_requests(room_id: Uuid) -> Vec<(&'static str, Value)> {
         ),
         ("31 nights", dates(day(10).to_string(), day(41).to_string())),
         (
+            "check-in past the horizon (365 days)",
+            dates(day(366).to_string(), day(367).to_string()),
+        ),
+        (
+            "a stay in the year 9999",
+            dates("9999-12-01".into(), "9999-12-31".into()),
+        ),
+        (
             "a date that is no date",
             dates("2030-02-30".into(), "2030-03-02".into()),
         ),
@@ -123,7 +131,8 @@ api_tests! {
         assert_problem(same_night, StatusCode::CONFLICT).await;
     }
 
-    /// Today is bookable, and so are 30 nights, the longest stay.
+    /// Today is bookable, and so are 30 nights, the longest stay, and a stay 365 days ahead,
+    /// the horizon.
     async fn stays_at_the_limits_are_booked(app) {
         let listing = app.listing(10_000).await;
         let guest = app.new_user("guest").await;
@@ -134,6 +143,8 @@ api_tests! {
         let mut full_house = listing.stay(40, 1);
         full_house["guests"] = json!(listing.capacity);
         assert_eq!(app.book(&guest.token, &full_house).await.guests, 4);
+        let farthest = app.book(&guest.token, &listing.stay(365, 1)).await;
+        assert_eq!(farthest.check_in, day(365));
     }
 
     async fn an_unknown_room_is_not_found(app) {

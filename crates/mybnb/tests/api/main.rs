@@ -69,6 +69,7 @@ mod booking_access;
 mod bookings;
 mod circuit_breaker;
 mod concurrency;
+mod connections;
 mod crash_recovery;
 mod event_faults;
 mod http_errors;

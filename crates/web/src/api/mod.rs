@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use mybnb_client::{ApiError, Client};
 use mybnb_platform::auth::ServiceToken;
 use mybnb_platform::forwarded::vouch;
+use mybnb_platform::http::CLIENT_POOL_IDLE;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use url::Url;
 use uuid::Uuid;
@@ -77,7 +78,11 @@ pub struct Api {
 impl Api {
     /// `timeout` bounds each call but the live notification stream.
     pub fn new(base: Url, timeout: Duration, token: ServiceToken) -> anyhow::Result<Api> {
-        let pool = || reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
+        let pool = || {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .pool_idle_timeout(CLIENT_POOL_IDLE)
+        };
         Ok(Api {
             calls: Client::with_http(base.as_str(), pool().timeout(timeout).build()?)?,
             streams: Client::with_http(base.as_str(), pool().build()?)?,

@@ -3,13 +3,15 @@
 //! English that calls the public API like any other client ([`api`]).
 //!
 //! Everything works without JavaScript but the live notifications, which one small script adds.
-//! Nothing is fetched from anywhere but this server.
+//! Nothing is fetched from anywhere but this server, which every answer tells the browser
+//! ([`headers`]).
 
 mod api;
 mod assets;
 mod calendar;
 mod csrf;
 mod format;
+mod headers;
 mod i18n;
 mod pages;
 mod session;
@@ -64,5 +66,8 @@ pub fn router(config: WebConfig) -> anyhow::Result<Router> {
         csrf: CsrfKey::derive(config.service_token.secret().as_bytes()),
         api: Api::new(config.api, config.api_timeout, config.service_token)?,
     });
-    Ok(pages::routes().merge(assets::routes()).with_state(state))
+    Ok(pages::routes()
+        .merge(assets::routes())
+        .layer(axum::middleware::from_fn(headers::protect))
+        .with_state(state))
 }

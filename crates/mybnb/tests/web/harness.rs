@@ -188,6 +188,7 @@ impl Browser {
             location,
             content_type: content_type.unwrap_or_default(),
             set_cookies,
+            headers: response.headers().clone(),
             body: response.text().await.expect("a body"),
         }
     }
@@ -200,6 +201,7 @@ pub struct Page {
     pub location: Option<String>,
     pub content_type: String,
     pub set_cookies: Vec<SetCookie>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 

@@ -13,4 +13,5 @@ mod booking;
 mod cookies;
 mod csrf;
 mod forms;
+mod headers;
 mod language;

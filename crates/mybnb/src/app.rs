@@ -270,5 +270,6 @@ fn web_pages(
         // this process's own deadline answers for the page (in JSON, not in words).
         api_timeout: settings.request_timeout / 4,
         service_token,
+        public_url: settings.web.public_url.clone(),
     })
 }

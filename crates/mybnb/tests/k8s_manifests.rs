@@ -26,6 +26,7 @@ const LEFT_UNSET: &[&str] = &[
     "payment_network_concurrency",
     "payment_breaker_slow_call_ms",
     "reconcile_stale_after_ms",
+    "web_public_url",
 ];
 
 /// Keys each Deployment sets in its own `env` rather than the shared ConfigMap.

@@ -27,6 +27,7 @@ use url::Url;
 
 use crate::api::Api;
 use crate::csrf::CsrfKey;
+use crate::session::CookieNames;
 
 /// The paths the pages own: `/` itself, and each of the others with everything below it. The
 /// gateway routes these to the web.
@@ -51,18 +52,31 @@ pub struct WebConfig {
     /// The secret mybnb's services share: the anti-forgery key is derived from it, and it
     /// vouches for the browser's address to the API.
     pub service_token: ServiceToken,
+    /// The address browsers reach the pages at, when known: an https one makes every cookie
+    /// `Secure` and `__Host-`.
+    pub public_url: Option<Url>,
 }
 
 struct Web {
     api: Api,
     csrf: CsrfKey,
+    cookies: CookieNames,
 }
 
 type WebState = Arc<Web>;
 
 /// The pages' routes.
 pub fn router(config: WebConfig) -> anyhow::Result<Router> {
+    let https = config
+        .public_url
+        .as_ref()
+        .is_some_and(|url| url.scheme() == "https");
     let state = Arc::new(Web {
+        cookies: if https {
+            CookieNames::HOST_ONLY
+        } else {
+            CookieNames::PLAIN
+        },
         csrf: CsrfKey::derive(config.service_token.secret().as_bytes()),
         api: Api::new(config.api, config.api_timeout, config.service_token)?,
     });

@@ -8,9 +8,36 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use uuid::Uuid;
 
-pub const SESSION_COOKIE: &str = "mybnb_session";
-pub const NONCE_COOKIE: &str = "mybnb_csrf";
-pub const LANGUAGE_COOKIE: &str = "mybnb_lang";
+/// The names of our cookies, and whether they are always `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieNames {
+    pub session: &'static str,
+    pub nonce: &'static str,
+    pub language: &'static str,
+    /// `Secure` on every cookie, whatever the request came over.
+    pub always_secure: bool,
+}
+
+impl CookieNames {
+    /// Where the pages' public address is not known to be https: plain names, `Secure` when
+    /// the page came over TLS.
+    pub const PLAIN: CookieNames = CookieNames {
+        session: "mybnb_session",
+        nonce: "mybnb_csrf",
+        language: "mybnb_lang",
+        always_secure: false,
+    };
+
+    /// Where the pages' public address is https: `__Host-` names, which a browser takes only
+    /// `Secure`, from a secure page, for `Path=/` and no `Domain` — so no plain-HTTP page and
+    /// no other subdomain can set or shadow them.
+    pub const HOST_ONLY: CookieNames = CookieNames {
+        session: "__Host-mybnb_session",
+        nonce: "__Host-mybnb_csrf",
+        language: "__Host-mybnb_lang",
+        always_secure: true,
+    };
+}
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -42,9 +69,9 @@ impl Session {
         )
     }
 
-    /// The cookie that keeps this session for as long as its token is valid.
-    pub fn cookie(&self, lifetime: Duration, secure: bool) -> Cookie<'static> {
-        let mut cookie = cookie(SESSION_COOKIE, self.cookie_value(), secure);
+    /// The cookie, named `name`, that keeps this session for as long as its token is valid.
+    pub fn cookie(&self, name: &'static str, lifetime: Duration, secure: bool) -> Cookie<'static> {
+        let mut cookie = cookie(name, self.cookie_value(), secure);
         cookie.set_max_age(::cookie::time::Duration::try_from(lifetime).ok());
         cookie
     }
@@ -73,7 +100,7 @@ mod tests {
             username: "김.민준 kim".to_owned(),
             token: "header.claims.signature".to_owned(),
         };
-        let cookie = session.cookie(Duration::from_secs(3600), true);
+        let cookie = session.cookie(CookieNames::PLAIN.session, Duration::from_secs(3600), true);
         let back = Session::from_cookie(cookie.value());
         let back = back.as_ref();
         assert_eq!(back.map(|s| s.user_id), Some(session.user_id));

@@ -4,6 +4,7 @@
 //! anti-forgery token before a handler runs.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Form, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::{ACCEPT, ACCEPT_LANGUAGE};
@@ -20,7 +21,7 @@ use crate::WebState;
 use crate::csrf::fresh_nonce;
 use crate::i18n::Locale;
 use crate::pages::layout;
-use crate::session::{LANGUAGE_COOKIE, NONCE_COOKIE, SESSION_COOKIE, Session, cookie};
+use crate::session::{CookieNames, Session, cookie};
 
 pub struct Visit {
     pub locale: Locale,
@@ -31,8 +32,11 @@ pub struct Visit {
     reads: bool,
     /// The anti-forgery token for this visitor's forms.
     pub csrf: String,
-    /// Whether the page came over TLS (as the proxy in front says), so cookies need `Secure`.
-    pub secure: bool,
+    /// Whether cookies need `Secure`: always where the public address is https, else when the
+    /// page came over TLS (as the proxy in front says).
+    secure: bool,
+    /// What our cookies are called here.
+    names: CookieNames,
     /// The browser's address: the connection's, or the one the gateway vouched for.
     pub client: Option<SocketAddr>,
     nonce: String,
@@ -48,9 +52,10 @@ impl FromRequestParts<WebState> for Visit {
         state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let secure = forwarded_over_tls(&parts.headers);
+        let names = state.cookies;
+        let secure = names.always_secure || forwarded_over_tls(&parts.headers);
         let locale = jar
-            .get(LANGUAGE_COOKIE)
+            .get(names.language)
             .and_then(|chosen| Locale::from_tag(chosen.value()))
             .unwrap_or_else(|| {
                 let accepted = parts
@@ -61,13 +66,13 @@ impl FromRequestParts<WebState> for Visit {
                 Locale::negotiate(accepted)
             });
         let session = jar
-            .get(SESSION_COOKIE)
+            .get(names.session)
             .and_then(|value| Session::from_cookie(value.value()));
-        let (nonce, jar) = match jar.get(NONCE_COOKIE).map(|nonce| nonce.value().to_owned()) {
+        let (nonce, jar) = match jar.get(names.nonce).map(|nonce| nonce.value().to_owned()) {
             Some(nonce) if !nonce.is_empty() => (nonce, jar),
             _ => {
                 let nonce = fresh_nonce();
-                let jar = jar.add(cookie(NONCE_COOKIE, nonce.clone(), secure));
+                let jar = jar.add(cookie(names.nonce, nonce.clone(), secure));
                 (nonce, jar)
             }
         };
@@ -97,6 +102,7 @@ impl FromRequestParts<WebState> for Visit {
             here,
             csrf,
             secure,
+            names,
             nonce,
             jar,
             wants_html,
@@ -164,21 +170,25 @@ impl Visit {
         self.redirect(&to)
     }
 
-    /// Replaces the session, or ends it; either way the forms' nonce starts afresh.
-    pub fn with_session(mut self, session: Option<Cookie<'static>>) -> Visit {
+    /// Replaces the session with `session`, kept for `lifetime`, or ends it; either way the
+    /// forms' nonce starts afresh.
+    pub fn with_session(mut self, session: Option<(&Session, Duration)>) -> Visit {
         self.jar = match session {
-            Some(session) => self.jar.add(session),
-            None => self.jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+            Some((session, lifetime)) => {
+                let kept = session.cookie(self.names.session, lifetime, self.secure);
+                self.jar.add(kept)
+            }
+            None => self.jar.remove(Cookie::build(self.names.session).path("/")),
         };
         self.jar = self
             .jar
-            .add(cookie(NONCE_COOKIE, fresh_nonce(), self.secure));
+            .add(cookie(self.names.nonce, fresh_nonce(), self.secure));
         self
     }
 
     /// Keeps the visitor's choice of language.
     pub fn with_language(mut self, locale: Locale) -> Visit {
-        let mut chosen = cookie(LANGUAGE_COOKIE, locale.tag().to_owned(), self.secure);
+        let mut chosen = cookie(self.names.language, locale.tag().to_owned(), self.secure);
         chosen.set_max_age(::cookie::time::Duration::days(365));
         self.jar = self.jar.add(chosen);
         self.locale = locale;

@@ -1,6 +1,6 @@
 //! The cookies the pages set: scripts cannot read them, other sites' requests do not carry
-//! them, the session lasts as long as its token, `Secure` exactly when the page came over TLS,
-//! and logging out forgets the session.
+//! them, the session lasts as long as its token, `Secure` when the page came over TLS — always,
+//! and `__Host-`, where the public address is https — and logging out forgets the session.
 
 use std::time::Duration;
 
@@ -62,6 +62,47 @@ async fn over_tls_every_cookie_is_secure() {
     let page = browser.submit("/language", &[("language", "ko")]).await;
     page.assert_redirect("/");
     assert_ours(page.set_cookie("mybnb_lang").expect("a language"), true);
+}
+
+/// With an https public address, every cookie is `Secure` and `__Host-`, whatever the request
+/// came over: no plain-HTTP page or other subdomain can set or shadow it.
+#[tokio::test]
+async fn with_an_https_public_address_every_cookie_is_host_only_and_secure() {
+    let public = url::Url::parse("https://mybnb.example/").expect("a URL");
+    let app = spawn_with(|settings| settings.web.public_url = Some(public)).await;
+    let user = app.new_user("user").await;
+    let browser = app.browser();
+    let first = browser.get("/").await;
+    assert_ours(
+        first.set_cookie("__Host-mybnb_csrf").expect("a nonce"),
+        true,
+    );
+    assert!(
+        first.set_cookie("mybnb_csrf").is_none(),
+        "{:?}",
+        first.set_cookies
+    );
+
+    let form = [("username", user.username.as_str()), ("password", PASSWORD)];
+    let page = browser.submit("/login", &form).await;
+    page.assert_redirect("/");
+    assert_ours(
+        page.set_cookie("__Host-mybnb_session").expect("a session"),
+        true,
+    );
+    let trips = browser.get("/trips").await;
+    trips.assert_html(StatusCode::OK);
+    assert!(
+        trips.body.contains(&user.username),
+        "the session is read back: {}",
+        trips.body
+    );
+
+    let page = browser.submit("/language", &[("language", "ko")]).await;
+    assert_ours(
+        page.set_cookie("__Host-mybnb_lang").expect("a language"),
+        true,
+    );
 }
 
 #[tokio::test]

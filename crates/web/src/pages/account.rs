@@ -112,9 +112,10 @@ async fn start_session(web: &WebState, visit: Visit, form: &AccountForm) -> Resp
     .await;
     match session {
         Ok((session, lifetime)) => {
-            let cookie = session.cookie(lifetime, visit.secure);
             let next = local_path(&form.next).to_owned();
-            visit.with_session(Some(cookie)).redirect(&next)
+            visit
+                .with_session(Some((&session, lifetime)))
+                .redirect(&next)
         }
         Err(failure) => {
             let (status, message) = match failure {

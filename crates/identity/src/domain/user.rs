@@ -20,10 +20,15 @@ impl DisplayName {
                 format!("must be 1 to {} characters", DisplayName::MAX_CHARS),
             ));
         }
-        if text.chars().any(char::is_control) {
+        // Line and paragraph separators are no control characters, but break lines all the
+        // same: a name goes into e-mails.
+        if text
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
             return Err(IdentityError::invalid(
                 "displayName",
-                "must not contain control characters",
+                "must not contain control characters or line breaks",
             ));
         }
         Ok(DisplayName(text.to_owned()))

@@ -21,8 +21,20 @@ fn invalid_listings() -> Vec<(&'static str, Value)> {
             "a name of 101 characters",
             with("name", json!("n".repeat(101))),
         ),
+        (
+            "a name of two lines",
+            with("name", json!("Loft\r\nClick http://evil.example")),
+        ),
+        (
+            "a city with a line separator",
+            with("city", json!("Seoul\u{2028}Busan")),
+        ),
         ("an empty address", with("address", json!(""))),
         ("a blank address", with("address", json!(" \t "))),
+        (
+            "an address of two lines",
+            with("address", json!("1 Test-ro\nJongno-gu")),
+        ),
         ("a price of 0", with("price", json!(0))),
         ("a negative price", with("price", json!(-1))),
         (

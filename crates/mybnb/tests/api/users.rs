@@ -27,6 +27,10 @@ fn invalid_sign_ups() -> Vec<(&'static str, Value)> {
             json!({ "username": "blank.name", "password": PASSWORD, "displayName": "   " }),
         ),
         (
+            "a display name with a line separator",
+            json!({ "username": "two.lines", "password": PASSWORD, "displayName": "Kim\u{2028}Admin" }),
+        ),
+        (
             "an e-mail without @",
             json!({ "username": "bad.mail", "password": PASSWORD, "email": "not-an-address" }),
         ),

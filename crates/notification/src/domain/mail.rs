@@ -33,10 +33,26 @@ impl OutgoingMail {
             subject: notification.kind.subject().to_owned(),
             body: format!(
                 "Hello {},\n\n{}\n\nmybnb\n",
-                contact.display_name, notification.message
+                one_line(&contact.display_name),
+                one_line(&notification.message)
             ),
         })
     }
+}
+
+/// `text` with every line break or other control character as a space: what users wrote (a
+/// name, a room's name inside a message) cannot add lines to a mail, whatever was stored
+/// before the API refused such names.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// The first pause after a failed attempt; each further failure doubles it…
@@ -91,5 +107,33 @@ mod tests {
         assert_eq!(mail.body, "Hello Kim,\n\nYour room is booked.\n\nmybnb\n");
         contact.email = None;
         assert!(OutgoingMail::for_notification(Uuid::now_v7(), &notification, &contact).is_none());
+    }
+
+    #[test]
+    fn what_users_wrote_adds_no_line_to_a_mail() {
+        let notification = Notification {
+            id: Uuid::now_v7(),
+            recipient: Uuid::now_v7(),
+            kind: NotificationKind::BookingConfirmed,
+            booking_id: Uuid::now_v7(),
+            message: "\"Loft\r\n\r\nClick http://evil.example\" is booked.".into(),
+            event_id: Uuid::now_v7(),
+            created_at: Utc::now(),
+        };
+        let contact = Contact {
+            user_id: notification.recipient,
+            display_name: "Kim\u{2028}Admin".into(),
+            email: Some("kim@example.com".into()),
+        };
+        let mail = OutgoingMail::for_notification(Uuid::now_v7(), &notification, &contact)
+            .expect("a mail");
+        let lines: Vec<&str> = mail.body.lines().collect();
+        assert_eq!(
+            lines.len(),
+            5,
+            "greeting, blank, message, blank, signature: {lines:?}"
+        );
+        assert!(lines[2].contains("Click http://evil.example"), "{lines:?}");
+        assert!(!mail.body.contains('\u{2028}'), "{:?}", mail.body);
     }
 }

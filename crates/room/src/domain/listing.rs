@@ -77,11 +77,17 @@ impl ListingDraft {
         Ok(Listing {
             name: required_text("name", &self.name, Listing::MAX_NAME_CHARS)?,
             address: required_text("address", &self.address, Listing::MAX_ADDRESS_CHARS)?,
-            city: optional_text("city", self.city.as_deref(), Listing::MAX_CITY_CHARS)?,
+            city: optional_text(
+                "city",
+                self.city.as_deref(),
+                Listing::MAX_CITY_CHARS,
+                Lines::One,
+            )?,
             description: optional_text(
                 "description",
                 self.description.as_deref(),
                 Listing::MAX_DESCRIPTION_CHARS,
+                Lines::Many,
             )?,
             price: Price::parse(self.price)?,
             capacity: self
@@ -91,16 +97,29 @@ impl ListingDraft {
     }
 }
 
+/// How many lines a text may have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// Names and addresses: one line, since they go into e-mails and pages where a line
+    /// break would let them pass for something else.
+    One,
+    /// A description: line breaks (`\n`) allowed.
+    Many,
+}
+
+/// A one-line text that must not be blank.
 fn required_text(field: &'static str, text: &str, max_chars: usize) -> Result<String, RoomError> {
-    optional_text(field, Some(text), max_chars)?
+    optional_text(field, Some(text), max_chars, Lines::One)?
         .ok_or_else(|| RoomError::invalid(field, "must not be empty"))
 }
 
-/// Trims the text; blank becomes `None`. Control characters are refused.
+/// Trims the text; blank becomes `None`. Control characters are refused, and so are line
+/// breaks (Unicode's line and paragraph separators too) where the text is one line.
 fn optional_text(
     field: &'static str,
     text: Option<&str>,
     max_chars: usize,
+    lines: Lines,
 ) -> Result<Option<String>, RoomError> {
     let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else {
         return Ok(None);
@@ -110,6 +129,10 @@ fn optional_text(
             field,
             format!("must be at most {max_chars} characters"),
         ));
+    }
+    let breaks_line = |c: char| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}');
+    if lines == Lines::One && text.chars().any(breaks_line) {
+        return Err(RoomError::invalid(field, "must be one line"));
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
         return Err(RoomError::invalid(

@@ -2,7 +2,7 @@
 //! the sender they come from. Without `smtp_url` nothing is mailed.
 
 use mybnb_platform::settings::{Invalid, Section, described, invalid, secret_url};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::mail::MailSettings;
@@ -29,6 +29,27 @@ impl Default for RawNotificationSettings {
     }
 }
 
+/// A URL that logs in must require TLS: implicit (`smtps://`) or STARTTLS the server must
+/// offer (`?tls=required`). `tls=opportunistic` would send the password in clear to a server,
+/// or a man in the middle, that offers no STARTTLS.
+fn refuse_credentials_in_clear(smtp_url: &SecretString) -> Result<(), Invalid> {
+    let Ok(url) = url::Url::parse(smtp_url.expose_secret()) else {
+        return Ok(());
+    };
+    let logs_in = !url.username().is_empty() || url.password().is_some();
+    let tls_required = url.scheme() == "smtps"
+        || url
+            .query_pairs()
+            .any(|(key, value)| key == "tls" && value == "required");
+    if logs_in && !tls_required {
+        return Err(invalid(
+            "smtp_url",
+            "logs in without requiring TLS: use smtps://, or smtp:// with ?tls=required",
+        ));
+    }
+    Ok(())
+}
+
 impl Section for NotificationSettings {
     type Raw = RawNotificationSettings;
 
@@ -37,6 +58,7 @@ impl Section for NotificationSettings {
             return Ok(NotificationSettings { mail: None });
         };
         secret_url("smtp_url", &smtp_url, &["smtp", "smtps"], "an smtp:// URL")?;
+        refuse_credentials_in_clear(&smtp_url)?;
         if raw.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(invalid(
                 "mail_from",
@@ -62,5 +84,35 @@ impl Section for NotificationSettings {
                 None => "off (no smtp_url)".to_owned(),
             },
         )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_url(url: &str) -> Result<NotificationSettings, Invalid> {
+        NotificationSettings::validate(RawNotificationSettings {
+            smtp_url: Some(SecretString::from(url)),
+            ..RawNotificationSettings::default()
+        })
+    }
+
+    #[test]
+    fn credentials_go_to_the_mail_server_only_over_tls() {
+        for refused in [
+            "smtp://mybnb:s3cret@mail.example:587",
+            "smtp://mybnb:s3cret@mail.example:587?tls=opportunistic",
+            "smtp://token@mail.example",
+        ] {
+            assert!(with_url(refused).is_err(), "{refused}");
+        }
+        for accepted in [
+            "smtps://mybnb:s3cret@mail.example:465",
+            "smtp://mybnb:s3cret@mail.example:587?tls=required",
+            "smtp://127.0.0.1:2525",
+        ] {
+            assert!(with_url(accepted).is_ok(), "{accepted}");
+        }
     }
 }

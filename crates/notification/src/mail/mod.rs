@@ -13,7 +13,8 @@
 //! - `smtp://host[:port]?tls=opportunistic` — STARTTLS when the server offers it; port 587;
 //! - `smtps://host[:port]` — TLS from the first byte (implicit TLS); port 465.
 //!
-//! `user:password@` before the host logs in (percent-encode special characters); a path names
+//! `user:password@` before the host logs in (percent-encode special characters) and is taken
+//! only with `smtps://` or `?tls=required`, never sent where TLS is optional; a path names
 //! the client in `EHLO` (`smtp://host/mybnb.example`). Certificates are checked against
 //! Mozilla's roots. The password is never logged: the URL is shown with it redacted.
 

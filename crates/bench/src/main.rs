@@ -213,7 +213,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Bookings(scenario) => {
                 eprintln!("\n== {}: {}", scenario.name, scenario.description);
                 let result = load::run(&mybnb, &scenario, duration).await?;
-                eprintln!("{}", report::bookings_line(&result));
+                eprintln!("{}", report::line(&result));
                 results.bookings.push(result);
             }
             Scenario::Events(family, scenario) => {
@@ -221,17 +221,17 @@ async fn main() -> anyhow::Result<()> {
                 match family {
                     Family::Notify => {
                         let result = notify::run(&mybnb, &scenario, args.rate, duration).await?;
-                        eprintln!("{}", report::notify_line(&result));
+                        eprintln!("{}", report::line(&result));
                         events.notify.push(result);
                     }
                     Family::Relay => {
                         let result = inprocess::relay(&scenario, args.relay_events).await?;
-                        eprintln!("{}", report::relay_line(&result));
+                        eprintln!("{}", report::line(&result));
                         events.relay.push(result);
                     }
                     Family::Consume => {
                         let result = inprocess::consume(&scenario, args.consume_events).await?;
-                        eprintln!("{}", report::consume_line(&result));
+                        eprintln!("{}", report::line(&result));
                         events.consume.push(result);
                     }
                 }
@@ -251,7 +251,7 @@ async fn main() -> anyhow::Result<()> {
                     redeploy::CLIENTS
                 );
                 let result = redeploy::run(&target, duration).await?;
-                eprintln!("{}", report::redeploy_line(&result));
+                eprintln!("{}", report::line(&result));
                 results.redeploy = Some(result);
             }
         }

@@ -215,12 +215,11 @@ async fn measure(
         .max()
         .unwrap_or(start);
     let drain_deadline = Instant::now() + DRAIN;
-    while Instant::now() < drain_deadline {
+    let all_arrived = || {
         let arrived = follower.seen.arrivals();
-        if booked_ids.iter().all(|id| arrived.contains_key(*id)) {
-            break;
-        }
-        drop(arrived);
+        booked_ids.iter().all(|id| arrived.contains_key(*id))
+    };
+    while !all_arrived() && Instant::now() < drain_deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let followed = follower.close().await?;

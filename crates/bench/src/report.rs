@@ -1,5 +1,5 @@
-//! The one report writer: every scenario's one-line summary on stderr, and the results as JSON
-//! and Markdown tables, sharing the table and file code —
+//! The one report writer: the results of every kind as JSON and as Markdown tables, and each
+//! scenario's summary on stderr, all from one table code ([`Row`]: a result's columns):
 //!
 //! - bookings: `bench/bookings-<seconds>s.json` and `benchmarks-bookings-<seconds>s.md`;
 //! - events: `bench/events-<seconds>s.json` and `benchmarks-events-<seconds>s.md` (a table
@@ -16,10 +16,12 @@ use serde_json::{Value, json};
 
 use crate::cpu::CoreUse;
 use crate::inprocess::{ConsumeResult, RelayResult};
+use crate::ledger::{ConsumerCount, EventCount};
 use crate::load::RunResult;
 use crate::notify::{self, NotifyResult};
-use crate::redeploy::RedeployResult;
-use crate::scale_out::{CAP, MEAN_LATENCY_S, ScaleOutResult, ScaleOutRun};
+use crate::redeploy::{RedeployResult, StepTally};
+use crate::scale_out::{ScaleOutResult, ScaleOutRun};
+use crate::stages::Stage;
 
 /// p99 of commit → readable, embedded log and JetStream, in ms.
 const EMBEDDED_TARGET_MS: f64 = 50.0;
@@ -48,6 +50,39 @@ pub struct EventResults {
     pub consume: Vec<ConsumeResult>,
 }
 
+/// A result as a line of a Markdown table.
+pub trait Row {
+    /// The column names, separated by ` | `.
+    const HEADER: &'static str;
+    fn cells(&self) -> Vec<String>;
+}
+
+/// A result's cells, each formatted: `cells!["{:.1} ms" => latency, …]`.
+macro_rules! cells {
+    ($($format:literal => $value:expr),* $(,)?) => {
+        vec![$(format!($format, $value)),*]
+    };
+}
+
+/// A Markdown table of `rows`: the header, its rule, a line per row.
+fn table<'a, R: Row + 'a>(rows: impl IntoIterator<Item = &'a R>) -> String {
+    let columns = R::HEADER.split(" | ").count();
+    let mut text = format!("| {} |\n|{}\n", R::HEADER, "---|".repeat(columns));
+    for row in rows {
+        text.push_str(&format!("| {} |\n", row.cells().join(" | ")));
+    }
+    text
+}
+
+/// A result on one line of stderr: each column's name and value.
+pub fn line<R: Row>(result: &R) -> String {
+    let pairs = R::HEADER.split(" | ").zip(result.cells());
+    let pairs: Vec<String> = pairs
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect();
+    format!("   {}", pairs.join(", "))
+}
+
 fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
@@ -56,60 +91,32 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(0, usize::from)
 }
 
-/// A Markdown table: the header, its rule, a line per row.
-fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    let mut text = format!(
-        "| {} |\n|{}\n",
-        header.join(" | "),
-        "---|".repeat(header.len())
-    );
-    for row in rows {
-        text.push_str(&format!("| {} |\n", row.join(" | ")));
-    }
-    text
+fn met(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
 }
 
-/// Shorthand for a row's cells.
-macro_rules! cells {
-    ($($format:literal => $value:expr),* $(,)?) => {
-        vec![$(format!($format, $value)),*]
-    };
-}
-
-/// Writes `json` and `markdown` under `out`, naming them on stderr.
-fn write_pair(
-    out: &Path,
-    json: &str,
-    value: &impl Serialize,
-    markdown: &str,
-    text: &str,
-) -> anyhow::Result<()> {
-    let (json, markdown) = (out.join(json), out.join(markdown));
-    std::fs::create_dir_all(out.join("bench"))?;
-    std::fs::write(&json, serde_json::to_string_pretty(value)?)?;
-    std::fs::write(&markdown, text)?;
-    eprintln!("\nwrote {} and {}", json.display(), markdown.display());
-    Ok(())
-}
-
+/// Writes what the run measured under `out`.
 pub fn write(out: &Path, seconds: u64, results: &mut Results) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out.join("bench"))?;
     if !results.bookings.is_empty() {
-        let (json, markdown) = (
-            format!("bench/bookings-{seconds}s.json"),
-            format!("benchmarks-bookings-{seconds}s.md"),
-        );
         let text = bookings(&results.bookings, seconds);
-        write_pair(out, &json, &results.bookings, &markdown, &text)?;
+        pair(
+            out,
+            &format!("bookings-{seconds}s"),
+            &results.bookings,
+            &text,
+        )?;
     }
     let events = &mut results.events;
     if !(events.notify.is_empty() && events.relay.is_empty() && events.consume.is_empty()) {
-        (events.measured_on, events.cores, events.command) =
-            (today(), cores(), results.command.clone());
-        let (json, markdown) = (
-            format!("bench/events-{seconds}s.json"),
-            format!("benchmarks-events-{seconds}s.md"),
-        );
-        write_pair(out, &json, events, &markdown, &events_text(events)?)?;
+        (events.measured_on, events.cores) = (today(), cores());
+        events.command.clone_from(&results.command);
+        pair(
+            out,
+            &format!("events-{seconds}s"),
+            events,
+            &events_text(events)?,
+        )?;
     }
     if results.scale_out.is_some() || results.redeploy.is_some() {
         distributed(out, seconds, results)?;
@@ -117,37 +124,31 @@ pub fn write(out: &Path, seconds: u64, results: &mut Results) -> anyhow::Result<
     Ok(())
 }
 
-pub fn bookings_line(result: &RunResult) -> String {
-    format!(
-        "   {}: {} requests, {:.2} % booked, {:.0} bookings/s, p50 {:.1} ms, p99 {:.1} ms, {} other",
-        result.scenario,
-        result.requests,
-        result.availability_percent,
-        result.bookings_per_second,
-        result.p50_ms,
-        result.p99_ms,
-        result.other
-    )
+/// Writes `bench/<name>.json` and `benchmarks-<name>.md` under `out`.
+fn pair(out: &Path, name: &str, json: &impl Serialize, text: &str) -> anyhow::Result<()> {
+    let json_path = out.join(format!("bench/{name}.json"));
+    let markdown = out.join(format!("benchmarks-{name}.md"));
+    std::fs::write(&json_path, serde_json::to_string_pretty(json)?)?;
+    std::fs::write(&markdown, text)?;
+    eprintln!("\nwrote {} and {}", json_path.display(), markdown.display());
+    Ok(())
+}
+
+impl Row for RunResult {
+    const HEADER: &'static str = "scenario | clients | requests | booked | 503 fast | other | \
+                          availability | bookings/s | p50 | p99 | max";
+    fn cells(&self) -> Vec<String> {
+        cells![
+            "{}" => self.description, "{}" => self.clients, "{}" => self.requests,
+            "{}" => self.booked, "{}" => self.unavailable, "{}" => self.other,
+            "{:.2} %" => self.availability_percent, "{:.0}" => self.bookings_per_second,
+            "{:.1} ms" => self.p50_ms, "{:.1} ms" => self.p99_ms, "{:.1} ms" => self.max_ms,
+        ]
+    }
 }
 
 fn bookings(results: &[RunResult], seconds: u64) -> String {
-    let header = [
-        "scenario",
-        "clients",
-        "requests",
-        "booked",
-        "503 fast",
-        "other",
-        "availability",
-        "bookings/s",
-        "p50",
-        "p99",
-        "max",
-    ];
-    let rows = results.iter().map(|r| {
-        cells!["{}" => r.description, "{}" => r.clients, "{}" => r.requests, "{}" => r.booked, "{}" => r.unavailable, "{}" => r.other, "{:.2} %" => r.availability_percent, "{:.0}" => r.bookings_per_second, "{:.1} ms" => r.p50_ms, "{:.1} ms" => r.p99_ms, "{:.1} ms" => r.max_ms]
-    });
-    let mut text = table(&header, rows);
+    let mut text = table(results);
     for rate in results
         .iter()
         .filter_map(|result| result.sqlite_commits_per_second)
@@ -167,39 +168,64 @@ fn bookings(results: &[RunResult], seconds: u64) -> String {
     text
 }
 
-pub fn notify_line(result: &NotifyResult) -> String {
-    format!(
-        "   {}: {} booked ({:.0}/s), notification p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, \
-         {} before the 201, {} missing, {} not booked",
-        result.scenario,
-        result.booked,
-        result.bookings_per_second,
-        result.latency.p50_ms,
-        result.latency.p99_ms,
-        result.latency.max_ms,
-        result.before_answer,
-        result.missing,
-        result.not_booked.values().sum::<u64>()
-    )
+impl Row for NotifyResult {
+    const HEADER: &'static str = "scenario | booked | bookings/s | not 201 | answer p50 | answer p99 | \
+                          notification p50 | p90 | p99 | max | before the 201 | missing | \
+                          p99 target";
+    fn cells(&self) -> Vec<String> {
+        let jetstream = self.bus.contains("JetStream");
+        let target = if jetstream {
+            JETSTREAM_TARGET_MS
+        } else {
+            EMBEDDED_TARGET_MS
+        };
+        let target = format!(
+            "≤ {target:.0} ms: {}",
+            met(self.latency.p99_ms <= target && self.missing == 0)
+        );
+        let (answer, latency) = (self.answer, self.latency);
+        cells![
+            "{}" => format!("{} ({})", self.scenario, self.bus), "{}" => self.booked,
+            "{:.0}" => self.bookings_per_second, "{}" => not_booked(self),
+            "{:.1} ms" => answer.p50_ms, "{:.1} ms" => answer.p99_ms,
+            "{:.1} ms" => latency.p50_ms, "{:.1} ms" => latency.p90_ms,
+            "**{:.1} ms**" => latency.p99_ms, "{:.1} ms" => latency.max_ms,
+            "{}" => self.before_answer, "{}" => self.missing, "{}" => target,
+        ]
+    }
 }
 
-pub fn relay_line(result: &RelayResult) -> String {
-    format!(
-        "   {}: {} events in {:.2} s, {:.0} events/s, {} left, {} on the bus",
-        result.scenario,
-        result.moved,
-        result.relay_seconds,
-        result.events_per_second,
-        result.left_in_outbox,
-        result.on_bus
-    )
+impl Row for Stage {
+    const HEADER: &'static str = "from | to | p50 | p90 | p99 | max";
+    fn cells(&self) -> Vec<String> {
+        let spread = self.spread;
+        cells![
+            "{}" => self.from, "{}" => self.to, "{:.1} ms" => spread.p50_ms,
+            "{:.1} ms" => spread.p90_ms, "{:.1} ms" => spread.p99_ms, "{:.1} ms" => spread.max_ms,
+        ]
+    }
 }
 
-pub fn consume_line(result: &ConsumeResult) -> String {
-    format!(
-        "   {}: {} events in {:.2} s, {:.0} events/s",
-        result.scenario, result.events, result.seconds, result.events_per_second
-    )
+impl Row for RelayResult {
+    const HEADER: &'static str = "scenario | events | envelope | relay time | events/s | left in outbox | on the bus | target";
+    fn cells(&self) -> Vec<String> {
+        cells![
+            "{}" => format!("{} ({})", self.scenario, self.description), "{}" => self.events,
+            "{} B" => self.envelope_bytes, "{:.2} s" => self.relay_seconds,
+            "**{:.0}**" => self.events_per_second, "{}" => self.left_in_outbox,
+            "{}" => self.on_bus, "{}" => met(self.events_per_second >= RELAY_TARGET),
+        ]
+    }
+}
+
+impl Row for ConsumeResult {
+    const HEADER: &'static str = "scenario | events | time | events/s";
+    fn cells(&self) -> Vec<String> {
+        cells![
+            "{}" => format!("{} ({})", self.scenario, self.description), "{}" => self.events,
+            "{:.2} s" => self.seconds, "**{:.0}**" => self.events_per_second,
+        ]
+    }
 }
 
 fn events_text(results: &EventResults) -> anyhow::Result<String> {
@@ -217,33 +243,12 @@ fn events_text(results: &EventResults) -> anyhow::Result<String> {
         notify_tables(&mut text, &results.notify)?;
     }
     if !results.relay.is_empty() {
+        let target = thousands(RELAY_TARGET as u64);
         writeln!(
             text,
-            "\n#### Relay throughput\n\nTarget: ≥ {} events/s.\n",
-            thousands(RELAY_TARGET as u64)
+            "\n#### Relay throughput\n\nTarget: ≥ {target} events/s.\n"
         )?;
-        let header = [
-            "scenario",
-            "events",
-            "envelope",
-            "relay time",
-            "events/s",
-            "left in outbox",
-            "on the bus",
-            "target",
-        ];
-        text.push_str(&table(
-            &header,
-            results.relay.iter().map(|r| {
-                let met = if r.events_per_second >= RELAY_TARGET {
-                    "met"
-                } else {
-                    "**missed**"
-                };
-                let scenario = format!("{} ({})", r.scenario, r.description);
-                cells!["{}" => scenario, "{}" => r.events, "{} B" => r.envelope_bytes, "{:.2} s" => r.relay_seconds, "**{:.0}**" => r.events_per_second, "{}" => r.left_in_outbox, "{}" => r.on_bus, "{}" => met]
-            }),
-        ));
+        text.push_str(&table(&results.relay));
         text.push_str(
             "\nHow: in process, without the mybnb binary. A context database (SQLite, WAL, \
              `synchronous=FULL`, group commit) with the outbox table is filled with booking \
@@ -257,13 +262,7 @@ fn events_text(results: &EventResults) -> anyhow::Result<String> {
     }
     if !results.consume.is_empty() {
         text.push_str("\n#### Subscriber throughput (handler doing nothing)\n\n");
-        text.push_str(&table(
-            &["scenario", "events", "time", "events/s"],
-            results.consume.iter().map(|r| {
-                let scenario = format!("{} ({})", r.scenario, r.description);
-                cells!["{}" => scenario, "{}" => r.events, "{:.2} s" => r.seconds, "**{:.0}**" => r.events_per_second]
-            }),
-        ));
+        text.push_str(&table(&results.consume));
         text.push_str(
             "\nHow: in process. Booking confirmations are published straight onto a fresh bus, \
              then one `mybnb_bus::Consumer` (64 handlers at once, settled in order) with a \
@@ -285,33 +284,7 @@ fn notify_tables(text: &mut String, results: &[NotifyResult]) -> anyhow::Result<
          {JETSTREAM_TARGET_MS:.0} ms over JetStream.\n",
         rates(results)
     )?;
-    let header = [
-        "scenario",
-        "booked",
-        "bookings/s",
-        "not 201",
-        "answer p50",
-        "answer p99",
-        "notification p50",
-        "p90",
-        "p99",
-        "max",
-        "before the 201",
-        "missing",
-        "p99 target",
-    ];
-    text.push_str(&table(
-        &header,
-        results.iter().map(|r| {
-            let target = if r.bus.contains("JetStream") { JETSTREAM_TARGET_MS } else { EMBEDDED_TARGET_MS };
-            let met = if r.latency.p99_ms <= target && r.missing == 0 { "met" } else { "**missed**" };
-            let scenario = format!("{} ({})", r.scenario, r.bus);
-            let mut row = cells!["{}" => scenario, "{}" => r.booked, "{:.0}" => r.bookings_per_second, "{}" => not_booked(r)];
-            row.extend(cells!["{:.1} ms" => r.answer.p50_ms, "{:.1} ms" => r.answer.p99_ms, "{:.1} ms" => r.latency.p50_ms, "{:.1} ms" => r.latency.p90_ms, "**{:.1} ms**" => r.latency.p99_ms, "{:.1} ms" => r.latency.max_ms]);
-            row.extend(cells!["{}" => r.before_answer, "{}" => r.missing, "{}" => format!("≤ {target:.0} ms: {met}")]);
-            row
-        }),
-    ));
+    text.push_str(&table(results));
     for r in results {
         writeln!(
             text,
@@ -338,13 +311,7 @@ fn notify_tables(text: &mut String, results: &[NotifyResult]) -> anyhow::Result<
             r.backlog.max,
             r.backlog.samples
         )?;
-        text.push_str(&table(
-            &["from", "to", "p50", "p90", "p99", "max"],
-            r.stages.iter().map(|stage| {
-                let s = stage.spread;
-                cells!["{}" => stage.from, "{}" => stage.to, "{:.1} ms" => s.p50_ms, "{:.1} ms" => s.p90_ms, "{:.1} ms" => s.p99_ms, "{:.1} ms" => s.max_ms]
-            }),
-        ));
+        text.push_str(&table(&r.stages));
         let releases = &r.releases;
         writeln!(
             text,
@@ -460,32 +427,77 @@ fn thousands(number: u64) -> String {
     grouped
 }
 
-pub fn scale_out_line(run: &ScaleOutRun) -> String {
-    format!(
-        "   {} payment: {:.1} bookings/s ({:.0} % of {:.1}), ×{:.2}, p50 {:.0} ms, p99 {:.0} ms, \
-         {} failures; each event once in effect: {}",
-        run.payment_instances,
-        run.bookings_per_second,
-        run.of_ceiling_percent,
-        run.ceiling_per_second,
-        run.speed_up,
-        run.latency.p50_ms,
-        run.latency.p99_ms,
-        run.failures,
-        run.ledger.once_in_effect
-    )
+impl Row for ScaleOutRun {
+    const HEADER: &'static str = "payment instances | bookings/s | ceiling (16 × instances / 0.51 s) | \
+                          of ceiling | speed-up | p50 | p99 | failures | charges by instance";
+    fn cells(&self) -> Vec<String> {
+        cells![
+            "{}" => self.payment_instances, "{:.1}" => self.bookings_per_second,
+            "{:.1}" => self.ceiling_per_second, "{:.0} %" => self.of_ceiling_percent,
+            "×{:.2}" => self.speed_up, "{:.0} ms" => self.latency.p50_ms,
+            "{:.0} ms" => self.latency.p99_ms, "{}" => self.failures,
+            "{:?}" => self.charges_by_instance,
+        ]
+    }
 }
 
-pub fn redeploy_line(result: &RedeployResult) -> String {
-    format!(
-        "   {} requests, {} failures, {:.1} req/s",
-        result.requests, result.failures, result.requests_per_second
-    )
+/// A ledger's line, with the run it belongs to.
+struct InRun<'a, T>(usize, &'a T, bool);
+
+impl Row for InRun<'_, EventCount> {
+    const HEADER: &'static str =
+        "payment instances | event | recorded (by the API) | in the stream | unpublished";
+    fn cells(&self) -> Vec<String> {
+        let InRun(run, event, _) = self;
+        cells![
+            "{}" => run, "{}" => format!("{} ({})", event.event_type, event.publisher),
+            "{}" => event.recorded, "{}" => event.in_stream, "{}" => event.unpublished,
+        ]
+    }
+}
+
+impl Row for InRun<'_, ConsumerCount> {
+    const HEADER: &'static str = "payment instances | subscriber | its events in the stream | \
+                          handled, by instance | handled | first deliveries | effects | expected | \
+                          once in effect";
+    fn cells(&self) -> Vec<String> {
+        let InRun(run, consumer, once) = self;
+        cells![
+            "{}" => run, "{}" => consumer.subscriber, "{}" => consumer.events,
+            "{:?}" => consumer.handled_by_instance, "{}" => consumer.handled,
+            "{}" => consumer.first_time, "{}" => format!("{} {}", consumer.effects, consumer.effect),
+            "{}" => consumer.expected_effects, "{}" => once,
+        ]
+    }
+}
+
+impl Row for RedeployResult {
+    const HEADER: &'static str = "clients | instances replaced | redeploy took | load ran | requests | \
+                          failures | req/s | during the redeploy | failures then | bookings | \
+                          gateway retries | ejections";
+    fn cells(&self) -> Vec<String> {
+        cells![
+            "{}" => self.clients, "{}" => self.replaced.values().sum::<usize>(),
+            "{:.1} s" => self.redeploy_seconds, "{:.1} s" => self.seconds,
+            "{}" => self.requests, "{}" => self.failures, "{:.1}" => self.requests_per_second,
+            "{}" => self.during_redeploy, "{}" => self.failures_during_redeploy,
+            "{}" => self.booked, "{}" => self.gateway_retries, "{}" => self.gateway_ejections,
+        ]
+    }
+}
+
+impl Row for StepTally {
+    const HEADER: &'static str = "step | requests | failures | p50 | p99 | max";
+    fn cells(&self) -> Vec<String> {
+        cells![
+            "`{}`" => self.step, "{}" => self.requests, "{}" => self.failures,
+            "{:.1} ms" => self.p50_ms, "{:.1} ms" => self.p99_ms, "{:.1} ms" => self.max_ms,
+        ]
+    }
 }
 
 fn distributed(out: &Path, seconds: u64, results: &Results) -> anyhow::Result<()> {
     let path = out.join(format!("bench/distributed-{seconds}s.json"));
-    std::fs::create_dir_all(out.join("bench"))?;
     let mut document = std::fs::read_to_string(&path)
         .ok()
         .and_then(|text| serde_json::from_str::<Value>(&text).ok())
@@ -498,132 +510,94 @@ fn distributed(out: &Path, seconds: u64, results: &Results) -> anyhow::Result<()
     }
     if let Some(redeploy) = &results.redeploy {
         document["redeploy"] = json!({ "measured": measured, "result": redeploy });
-        eprintln!("\n{}", redeploy_tables(redeploy));
+        eprintln!("\n{}\n{}", table([redeploy]), table(&redeploy.steps));
+        if !redeploy.first_failures.is_empty() {
+            eprintln!(
+                "First failures:\n\n- {}\n",
+                redeploy.first_failures.join("\n- ")
+            );
+        }
     }
     std::fs::write(&path, serde_json::to_string_pretty(&document)? + "\n")?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }
 
-fn scale_out_tables(result: &ScaleOutResult) -> String {
-    let ceiling = format!("ceiling ({CAP} × instances / {MEAN_LATENCY_S} s)");
-    let header = [
-        "payment instances",
-        "bookings/s",
-        &ceiling,
-        "of ceiling",
-        "speed-up",
-        "p50",
-        "p99",
-        "failures",
-        "charges by instance",
-    ];
-    let mut text = table(
-        &header,
-        result.runs.iter().map(|r| {
-            cells!["{}" => r.payment_instances, "{:.1}" => r.bookings_per_second, "{:.1}" => r.ceiling_per_second, "{:.0} %" => r.of_ceiling_percent, "×{:.2}" => r.speed_up, "{:.0} ms" => r.latency.p50_ms, "{:.0} ms" => r.latency.p99_ms, "{}" => r.failures, "{:?}" => r.charges_by_instance]
-        }),
-    );
+fn scale_out_tables<'a>(result: &'a ScaleOutResult) -> String {
+    let mut text = table(&result.runs);
     let labels: BTreeSet<&String> = result
         .runs
         .iter()
         .flat_map(|run| run.cores.keys())
         .collect();
-    let header: Vec<&str> = std::iter::once("payment instances")
-        .chain(labels.iter().map(|label| label.as_str()))
-        .collect();
-    text.push_str("\nCores used in the measured window:\n\n");
-    text.push_str(&table(
-        &header,
-        result.runs.iter().map(|run| {
-            let used = labels
-                .iter()
-                .map(|label| format!("{:.2}", run.cores.get(*label).copied().unwrap_or(0.0)));
-            std::iter::once(run.payment_instances.to_string())
-                .chain(used)
-                .collect()
-        }),
-    ));
-    text.push_str("\nEach event once in effect (after the run and its cancellations settled):\n\n");
-    text.push_str(&table(
-        &["payment instances", "event", "recorded (the API's view)", "in the stream", "unpublished"],
-        result.runs.iter().flat_map(|run| {
-            run.ledger.events.iter().map(|e| {
-                let event = format!("{} ({})", e.event_type, e.publisher);
-                cells!["{}" => run.payment_instances, "{}" => event, "{}" => e.recorded, "{}" => e.in_stream, "{}" => e.unpublished]
-            })
-        }),
-    ));
-    let header = [
-        "payment instances",
-        "subscriber",
-        "its events in the stream",
-        "handled, by instance",
-        "handled",
-        "first deliveries",
-        "effects",
-        "expected",
-        "once in effect",
-    ];
-    text.push('\n');
-    text.push_str(&table(
-        &header,
-        result.runs.iter().flat_map(|run| {
-            run.ledger.consumers.iter().map(|c| {
-                let effects = format!("{} {}", c.effects, c.effect);
-                cells!["{}" => run.payment_instances, "{}" => c.subscriber, "{}" => c.events, "{:?}" => c.handled_by_instance, "{}" => c.handled, "{}" => c.first_time, "{}" => effects, "{}" => c.expected_effects, "{}" => run.ledger.once_in_effect]
-            })
-        }),
-    ));
-    text
-}
-
-fn redeploy_tables(r: &RedeployResult) -> String {
-    let header = [
-        "clients",
-        "instances replaced",
-        "redeploy took",
-        "load ran",
-        "requests",
-        "failures",
-        "req/s",
-        "during the redeploy",
-        "failures then",
-        "bookings",
-        "gateway retries",
-        "ejections",
-    ];
-    let replaced: usize = r.replaced.values().sum();
-    let row = cells!["{}" => r.clients, "{}" => replaced, "{:.1} s" => r.redeploy_seconds, "{:.1} s" => r.seconds, "{}" => r.requests, "{}" => r.failures, "{:.1}" => r.requests_per_second, "{}" => r.during_redeploy, "{}" => r.failures_during_redeploy, "{}" => r.booked, "{}" => r.gateway_retries, "{}" => r.gateway_ejections];
-    let mut text = table(&header, [row]);
-    text.push('\n');
-    text.push_str(&table(
-        &["step", "requests", "failures", "p50", "p99", "max"],
-        r.steps.iter().map(|s| {
-            cells!["`{}`" => s.step, "{}" => s.requests, "{}" => s.failures, "{:.1} ms" => s.p50_ms, "{:.1} ms" => s.p99_ms, "{:.1} ms" => s.max_ms]
-        }),
-    ));
-    if !r.first_failures.is_empty() {
-        text.push_str("\nFirst failures:\n\n");
-        for failure in &r.first_failures {
-            text.push_str(&format!("- {failure}\n"));
-        }
+    text.push_str("\nCores used in the measured window:\n\n| payment instances |");
+    for label in &labels {
+        text.push_str(&format!(" {label} |"));
     }
+    text.push_str(&format!("\n|---|{}\n", "---|".repeat(labels.len())));
+    for run in &result.runs {
+        let used = labels
+            .iter()
+            .map(|label| run.cores.get(*label).copied().unwrap_or(0.0));
+        let used: Vec<String> = used.map(|cores| format!("{cores:.2}")).collect();
+        text.push_str(&format!(
+            "| {} | {} |\n",
+            run.payment_instances,
+            used.join(" | ")
+        ));
+    }
+    let in_run = |run: &'a ScaleOutRun| {
+        let (instances, once) = (run.payment_instances, run.ledger.once_in_effect);
+        let events = run
+            .ledger
+            .events
+            .iter()
+            .map(move |event| InRun(instances, event, once));
+        let consumers = run.ledger.consumers.iter();
+        (
+            events,
+            consumers.map(move |consumer| InRun(instances, consumer, once)),
+        )
+    };
+    let events: Vec<_> = result.runs.iter().flat_map(|run| in_run(run).0).collect();
+    let consumers: Vec<_> = result.runs.iter().flat_map(|run| in_run(run).1).collect();
+    text.push_str("\nEach event once in effect (after the run and its cancellations settled):\n\n");
+    text.push_str(&table(&events));
+    text.push('\n');
+    text.push_str(&table(&consumers));
     text
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::scale_out::{CAP, MEAN_LATENCY_S};
+
     #[test]
-    fn thousands() {
-        assert_eq!(super::thousands(20_000), "20,000");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(20_000), "20,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn the_ceiling_column_names_the_cap_and_the_latency() {
+        let ceiling = format!("ceiling ({CAP} × instances / {MEAN_LATENCY_S} s)");
+        assert!(ScaleOutRun::HEADER.contains(&ceiling));
     }
 
     #[test]
     fn a_table_has_its_rule() {
-        let text = super::table(&["a", "b"], [vec!["1".to_owned(), "2".to_owned()]]);
-        assert_eq!(text, "| a | b |\n|---|---|\n| 1 | 2 |\n");
+        let steps = [StepTally {
+            step: "GET /x".to_owned(),
+            requests: 2,
+            failures: 0,
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+            max_ms: 3.0,
+        }];
+        let expected = "| step | requests | failures | p50 | p99 | max |\n|---|---|---|---|---|---|\n\
+                        | `GET /x` | 2 | 0 | 1.0 ms | 2.0 ms | 3.0 ms |\n";
+        assert_eq!(table(&steps), expected);
     }
 }

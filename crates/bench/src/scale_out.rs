@@ -123,7 +123,7 @@ pub async fn run(
             Some(first) => result.bookings_per_second / first.bookings_per_second.max(f64::EPSILON),
             None => 1.0,
         };
-        eprintln!("{}", crate::report::scale_out_line(&result));
+        eprintln!("{}", crate::report::line(&result));
         runs.push(result);
     }
     Ok(ScaleOutResult {

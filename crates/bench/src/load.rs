@@ -31,9 +31,53 @@ pub struct Scenario {
     open_breaker_first: bool,
 }
 
+/// Each scenario's name, description, clients and rooms.
+const SCENARIOS: [(&str, &str, usize, usize); 4] = [
+    (
+        "original-610",
+        "payment latency 400–620 ms, 100 clients, payment timeout 610 ms (the original's)",
+        100,
+        200,
+    ),
+    (
+        "original-1000",
+        "payment latency 400–620 ms, 100 clients, payment timeout 1,000 ms",
+        100,
+        200,
+    ),
+    (
+        "throughput",
+        "no payment latency, 64 clients, all-in-one on SQLite",
+        64,
+        1000,
+    ),
+    (
+        "breaker-open",
+        "payment failing, circuit breaker open, 64 clients",
+        64,
+        200,
+    ),
+];
+
 impl Scenario {
     pub fn named(name: &str) -> Option<Scenario> {
-        let scenario = |name, description, settings, clients, rooms| Scenario {
+        let &(name, description, clients, rooms) = SCENARIOS.iter().find(|s| s.0 == name)?;
+        let setting = |key, value: &str| (key, value.to_owned());
+        let settings = match name {
+            "original-610" | "original-1000" => vec![
+                setting("MYBNB_PAYMENT_LATENCY_MS", "400..620"),
+                setting(
+                    "MYBNB_PAYMENT_TIMEOUT_MS",
+                    name.trim_start_matches("original-"),
+                ),
+            ],
+            "breaker-open" => vec![
+                setting("MYBNB_PAYMENT_FAILURE_RATE", "1.0"),
+                setting("MYBNB_PAYMENT_BREAKER_OPEN_MS", "3600000"),
+            ],
+            _ => Vec::new(),
+        };
+        Some(Scenario {
             name,
             description,
             settings,
@@ -41,46 +85,6 @@ impl Scenario {
             rooms,
             measure_sqlite_commits: name == "throughput",
             open_breaker_first: name == "breaker-open",
-        };
-        let original = |timeout_ms: u64| {
-            vec![
-                ("MYBNB_PAYMENT_LATENCY_MS", "400..620".to_owned()),
-                ("MYBNB_PAYMENT_TIMEOUT_MS", timeout_ms.to_string()),
-            ]
-        };
-        Some(match name {
-            "original-610" => scenario(
-                "original-610",
-                "payment latency 400–620 ms, 100 clients, payment timeout 610 ms (the original's)",
-                original(610),
-                100,
-                200,
-            ),
-            "original-1000" => scenario(
-                "original-1000",
-                "payment latency 400–620 ms, 100 clients, payment timeout 1,000 ms",
-                original(1000),
-                100,
-                200,
-            ),
-            "throughput" => scenario(
-                "throughput",
-                "no payment latency, 64 clients, all-in-one on SQLite",
-                Vec::new(),
-                64,
-                1000,
-            ),
-            "breaker-open" => scenario(
-                "breaker-open",
-                "payment failing, circuit breaker open, 64 clients",
-                vec![
-                    ("MYBNB_PAYMENT_FAILURE_RATE", "1.0".to_owned()),
-                    ("MYBNB_PAYMENT_BREAKER_OPEN_MS", "3600000".to_owned()),
-                ],
-                64,
-                200,
-            ),
-            _ => return None,
         })
     }
 }

@@ -90,84 +90,48 @@ struct Args {
     out: PathBuf,
 }
 
-/// The event scenarios: what each measures, on which bus.
-const EVENT_SCENARIOS: [(Family, BusScenario); 6] = [
+/// The event scenarios, `<kind>-<bus>`, and what each measures.
+const EVENT_SCENARIOS: [(&str, &str); 6] = [
     (
-        Family::Notify,
-        bus(
-            "notify-embedded",
-            "booking → host notification, embedded event log (SQLite)",
-            false,
-        ),
+        "notify-embedded",
+        "booking → host notification, embedded event log (SQLite)",
     ),
     (
-        Family::Notify,
-        bus(
-            "notify-jetstream",
-            "booking → host notification, NATS JetStream",
-            true,
-        ),
+        "notify-jetstream",
+        "booking → host notification, NATS JetStream",
     ),
     (
-        Family::Relay,
-        bus(
-            "relay-embedded",
-            "outbox (SQLite) → embedded event log (SQLite)",
-            false,
-        ),
+        "relay-embedded",
+        "outbox (SQLite) → embedded event log (SQLite)",
+    ),
+    ("relay-jetstream", "outbox (SQLite) → NATS JetStream"),
+    (
+        "consume-embedded",
+        "one subscriber, handler doing nothing, embedded event log",
     ),
     (
-        Family::Relay,
-        bus("relay-jetstream", "outbox (SQLite) → NATS JetStream", true),
-    ),
-    (
-        Family::Consume,
-        bus(
-            "consume-embedded",
-            "one subscriber, handler doing nothing, embedded event log",
-            false,
-        ),
-    ),
-    (
-        Family::Consume,
-        bus(
-            "consume-jetstream",
-            "one subscriber, handler doing nothing, NATS JetStream",
-            true,
-        ),
+        "consume-jetstream",
+        "one subscriber, handler doing nothing, NATS JetStream",
     ),
 ];
-
-const fn bus(name: &'static str, description: &'static str, jetstream: bool) -> BusScenario {
-    BusScenario {
-        name,
-        description,
-        jetstream,
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Family {
-    Notify,
-    Relay,
-    Consume,
-}
 
 /// A scenario named on the command line.
 enum Scenario {
     Bookings(load::Scenario),
-    Events(Family, BusScenario),
+    Events(BusScenario),
     ScaleOut,
     Redeploy,
 }
 
 impl Scenario {
     fn named(name: &str) -> anyhow::Result<Scenario> {
-        if let Some((family, scenario)) = EVENT_SCENARIOS
-            .iter()
-            .find(|(_, scenario)| scenario.name == name)
-        {
-            return Ok(Scenario::Events(*family, *scenario));
+        if let Some(&(name, description)) = EVENT_SCENARIOS.iter().find(|(n, _)| *n == name) {
+            let jetstream = name.ends_with("-jetstream");
+            return Ok(Scenario::Events(BusScenario {
+                name,
+                description,
+                jetstream,
+            }));
         }
         Ok(match name {
             "scale-out" => Scenario::ScaleOut,
@@ -216,20 +180,20 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("{}", report::line(&result));
                 results.bookings.push(result);
             }
-            Scenario::Events(family, scenario) => {
+            Scenario::Events(scenario) => {
                 eprintln!("\n== {}: {}", scenario.name, scenario.description);
-                match family {
-                    Family::Notify => {
+                match scenario.name.split('-').next() {
+                    Some("notify") => {
                         let result = notify::run(&mybnb, &scenario, args.rate, duration).await?;
                         eprintln!("{}", report::line(&result));
                         events.notify.push(result);
                     }
-                    Family::Relay => {
+                    Some("relay") => {
                         let result = inprocess::relay(&scenario, args.relay_events).await?;
                         eprintln!("{}", report::line(&result));
                         events.relay.push(result);
                     }
-                    Family::Consume => {
+                    _ => {
                         let result = inprocess::consume(&scenario, args.consume_events).await?;
                         eprintln!("{}", report::line(&result));
                         events.consume.push(result);

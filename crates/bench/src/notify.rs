@@ -29,6 +29,7 @@ use crate::follower::{Arrivals, Follower};
 use crate::inprocess::{BusScenario, open};
 use crate::seed::{Seeded, room_night};
 use crate::stages::{self, Releases, Stage};
+
 use crate::stats::{Spread, booked, every_second, micros_between, tally};
 use crate::system::{Server, nats};
 /// Bookings per second offered (whatever the answers) unless `--rate` says otherwise.
@@ -274,22 +275,56 @@ async fn measure(
     let (stages, releases) =
         stages::measure(&with_arrival, &stages::on_bus(bus.as_ref()).await?, stored);
     let (relay_rounds, relayed) = relay_rounds(api).await?;
-    let mut result = summarise(scenario, rate, &measured, &followed.arrivals);
-    result.missing = missing;
-    result.drained_after_seconds = last_arrival
-        .saturating_duration_since(last_answer)
-        .as_secs_f64();
-    result.stream_reconnections = followed.reconnections;
-    result.repeated_notifications = followed.repeats;
-    result.history_total = history_total;
-    result.booked_in_all = booked_ids.len() as u64;
-    result.stages = stages;
-    result.releases = releases;
-    result.relay_rounds = relay_rounds;
-    result.events_per_relay_round = relayed as f64 / relay_rounds.max(1) as f64;
-    result.cores = cores;
-    result.backlog = backlog;
-    Ok(result)
+    let (not_booked, latency, before_answer) = latencies(&measured, &followed.arrivals);
+    let booked = measured
+        .iter()
+        .filter(|answer| answer.booking_id.is_some())
+        .count() as u64;
+    let first = measured.iter().map(|answer| answer.scheduled).min();
+    let last = measured.iter().map(|answer| answer.answered).max();
+    let seconds = match (first, last) {
+        (Some(first), Some(last)) => last.saturating_duration_since(first).as_secs_f64(),
+        _ => 0.0,
+    };
+    let spread = |of: &dyn Fn(&Answer) -> Option<i64>| {
+        Spread::of(measured.iter().filter_map(|answer| of(answer)).collect())
+    };
+    let bus = if scenario.jetstream {
+        "NATS JetStream"
+    } else {
+        "embedded log"
+    };
+    Ok(NotifyResult {
+        scenario: scenario.name.to_owned(),
+        description: scenario.description.to_owned(),
+        bus: bus.to_owned(),
+        offered_per_second: rate,
+        warm_up_seconds: WARM_UP.as_secs_f64(),
+        seconds,
+        sent: measured.len() as u64,
+        booked,
+        bookings_per_second: booked as f64 / seconds.max(f64::MIN_POSITIVE),
+        not_booked,
+        send_lag: spread(&|answer| Some(micros_between(answer.scheduled, answer.sent))),
+        answer: spread(&|answer| {
+            let answered = micros_between(answer.sent, answer.answered);
+            (answer.status == Ok(201)).then_some(answered)
+        }),
+        latency,
+        before_answer,
+        missing,
+        drained_after_seconds: (last_arrival.saturating_duration_since(last_answer)).as_secs_f64(),
+        stream_reconnections: followed.reconnections,
+        repeated_notifications: followed.repeats,
+        history_total,
+        booked_in_all: booked_ids.len() as u64,
+        stages,
+        releases,
+        relay_rounds,
+        events_per_relay_round: relayed as f64 / relay_rounds.max(1) as f64,
+        cores,
+        backlog,
+    })
 }
 
 /// The booking context's relay batches and the events in them, from `/metrics`.
@@ -324,13 +359,9 @@ async fn book(
     }
 }
 
-/// The figures of the measured answers; what the end of the run found is filled in after.
-fn summarise(
-    scenario: &BusScenario,
-    rate: u64,
-    measured: &[&Answer],
-    arrivals: &Arrivals,
-) -> NotifyResult {
+/// The measured answers that were not 201, by status; 201 → notification; and how many
+/// notifications came before their 201 (counted as 0).
+fn latencies(measured: &[&Answer], arrivals: &Arrivals) -> (BTreeMap<String, u64>, Spread, u64) {
     let mut not_booked = BTreeMap::new();
     let mut latencies = Vec::new();
     let mut before_answer = 0;
@@ -339,9 +370,7 @@ fn summarise(
             (Ok(201), Some(id)) => {
                 if let Some(arrival) = arrivals.get(id) {
                     let latency = micros_between(answer.answered, arrival.at);
-                    if latency < 0 {
-                        before_answer += 1;
-                    }
+                    before_answer += u64::from(latency < 0);
                     latencies.push(latency.max(0));
                 }
             }
@@ -350,52 +379,5 @@ fn summarise(
             (Err(_), _) => tally(&mut not_booked, "no answer"),
         }
     }
-    let booked = measured
-        .iter()
-        .filter(|answer| answer.booking_id.is_some())
-        .count() as u64;
-    let first = measured.iter().map(|answer| answer.scheduled).min();
-    let last = measured.iter().map(|answer| answer.answered).max();
-    let seconds = match (first, last) {
-        (Some(first), Some(last)) => last.saturating_duration_since(first).as_secs_f64(),
-        _ => 0.0,
-    };
-    let spread = |of: &dyn Fn(&Answer) -> Option<i64>| {
-        Spread::of(measured.iter().filter_map(|answer| of(answer)).collect())
-    };
-    NotifyResult {
-        scenario: scenario.name.to_owned(),
-        description: scenario.description.to_owned(),
-        bus: if scenario.jetstream {
-            "NATS JetStream"
-        } else {
-            "embedded log"
-        }
-        .to_owned(),
-        offered_per_second: rate,
-        warm_up_seconds: WARM_UP.as_secs_f64(),
-        seconds,
-        sent: measured.len() as u64,
-        booked,
-        bookings_per_second: booked as f64 / seconds.max(f64::MIN_POSITIVE),
-        not_booked,
-        send_lag: spread(&|answer| Some(micros_between(answer.scheduled, answer.sent))),
-        answer: spread(&|answer| {
-            (answer.status == Ok(201)).then(|| micros_between(answer.sent, answer.answered))
-        }),
-        latency: Spread::of(latencies),
-        before_answer,
-        missing: 0,
-        drained_after_seconds: 0.0,
-        stream_reconnections: 0,
-        repeated_notifications: 0,
-        history_total: 0,
-        booked_in_all: 0,
-        stages: Vec::new(),
-        releases: Releases::default(),
-        relay_rounds: 0,
-        events_per_relay_round: 0.0,
-        cores: CoreUse::default(),
-        backlog: Backlog::default(),
-    }
+    (not_booked, Spread::of(latencies), before_answer)
 }

@@ -13,6 +13,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use mybnb_client::{Client, Notification};
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 /// When a booking's `BOOKING_CONFIRMED` reached the follower (the first time, if replayed),
 /// and when notification recorded it (its `createdAt`).
@@ -24,7 +25,7 @@ pub struct Arrival {
 }
 
 /// What the follower saw, by booking id.
-pub type Arrivals = HashMap<String, Arrival>;
+pub type Arrivals = HashMap<Uuid, Arrival>;
 
 #[derive(Default)]
 pub struct Seen {

@@ -187,12 +187,7 @@ async fn count(cluster: &Cluster, seeded: &Seeded) -> anyhow::Result<Ledger> {
     let payment_events = of_types(mybnb_payment::service::SUBSCRIBES_TO);
     let mut notifications = 0;
     for user in seeded.users() {
-        notifications += cluster
-            .api
-            .notifications(user, Some((1, 1)))
-            .await?
-            .total
-            .unwrap_or_default();
+        notifications += cluster.api.notifications(user, Some((1, 1))).await?.total;
     }
     let notifying: Vec<&str> = mybnb_notification::SUBSCRIBES_TO
         .iter()

@@ -22,6 +22,7 @@ use mybnb_client::{Booking, Client, metric_sum};
 use reqwest::Method;
 use serde::Serialize;
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 use crate::backlog::{self, Backlog};
 use crate::cpu::{CoreUse, Window, process_mentioning};
@@ -132,7 +133,7 @@ struct Answer {
     answered_wall: DateTime<Utc>,
     /// The status, or the failure when there was no answer.
     status: Result<u16, String>,
-    booking_id: Option<String>,
+    booking_id: Option<Uuid>,
 }
 
 async fn measure(
@@ -206,7 +207,7 @@ async fn measure(
     }
     progress.abort();
 
-    let booked_ids: Vec<&String> = answers
+    let booked_ids: Vec<&Uuid> = answers
         .iter()
         .filter_map(|answer| answer.booking_id.as_ref())
         .collect();
@@ -238,18 +239,14 @@ async fn measure(
         .iter()
         .filter(|id| !followed.arrivals.contains_key(**id))
         .count() as u64;
-    let history_total = api
-        .notifications(&seeded.host, Some((1, 1)))
-        .await?
-        .total
-        .unwrap_or_default();
+    let history_total = api.notifications(&seeded.host, Some((1, 1))).await?.total;
     let measured: Vec<&Answer> = answers.iter().filter(|answer| !answer.warm_up).collect();
     let with_arrival: Vec<_> = measured
         .iter()
         .filter_map(|answer| {
             let id = answer.booking_id.as_ref()?;
             Some((
-                id.clone(),
+                id.to_string(),
                 answer.answered_wall,
                 *followed.arrivals.get(id)?,
             ))
@@ -355,7 +352,7 @@ async fn book(
         answered,
         answered_wall,
         status,
-        booking_id: booking.map(|booking| booking.id.to_string()),
+        booking_id: booking.map(|booking| booking.id),
     }
 }
 

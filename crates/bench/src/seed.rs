@@ -81,14 +81,19 @@ async fn patiently<T, F: Future<Output = ApiResult<T>>>(call: impl Fn() -> F) ->
     }
 }
 
-/// The `index`-th distinct room-night: rooms in turn, then the next night.
+/// Nights ahead the API books (its horizon is 365 days).
+const NIGHTS_AHEAD: u64 = 364;
+
+/// The `index`-th distinct room-night: rooms in turn, then the next night; after
+/// [`NIGHTS_AHEAD`] nights of every room, the first again (only `breaker-open`, which books
+/// nothing, sends that many).
 pub fn room_night(rooms: &[Uuid], index: u64) -> NewBooking {
     let count = rooms.len().max(1) as u64;
     let room = rooms
         .get((index % count) as usize)
         .copied()
         .unwrap_or_default();
-    let night = Utc::now().date_naive() + Days::new(1 + index / count);
+    let night = Utc::now().date_naive() + Days::new(1 + (index / count) % NIGHTS_AHEAD);
     NewBooking {
         room_id: room,
         check_in: night,

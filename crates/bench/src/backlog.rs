@@ -1,21 +1,20 @@
 //! How far behind notification's subscriber was during a run, sampled from outside the
-//! server every 100 ms: on the embedded log, the events of the types it reads past its
-//! recorded position (`events.db`'s `subscribers`); on JetStream, its durable consumer's
-//! pending plus unacknowledged messages (it reads every event there: several types mean no
-//! subject filter on NATS 2.9). A subscriber that keeps up stays near 0; one that cannot keep
-//! up with the rate grows a backlog, and every new event waits behind it.
+//! server every 100 ms: on the embedded log, from the server's `/metrics` — events of the
+//! types it reads that the relays published (`mybnb_relay_events_published_total`) less those
+//! it handled or set aside (`mybnb_events_handled_total`, `mybnb_events_dead_lettered_total`);
+//! on JetStream, from the broker the run started: its durable consumer's pending plus
+//! unacknowledged messages (it reads every event there: several types mean no subject filter
+//! on NATS 2.9). A subscriber that keeps up stays near 0; one that cannot keep up with the
+//! rate grows a backlog, and every new event waits behind it.
 
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
 use mybnb_bus::JetStreamBus;
+use mybnb_client::{Client, metric_sum};
 use mybnb_notification::SUBSCRIBES_TO;
 use mybnb_notification::service::CONSUMER;
 use serde::Serialize;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions, SqliteConnection};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -31,11 +30,9 @@ pub struct Backlog {
     pub max: u64,
 }
 
-/// Where to look.
-pub enum Bus {
-    /// The embedded log's database file.
-    Embedded(PathBuf),
-    /// The NATS server's URL.
+/// Where to look: the all-in-one server's API, or the NATS server's URL.
+pub enum Source {
+    Metrics(Client),
     JetStream(String),
 }
 
@@ -45,11 +42,11 @@ pub struct Sampler {
 }
 
 impl Sampler {
-    pub fn start(bus: Bus) -> Sampler {
+    pub fn start(source: Source) -> Sampler {
         let (stop, stopped) = oneshot::channel();
         Sampler {
             stop,
-            task: tokio::spawn(sample(bus, stopped)),
+            task: tokio::spawn(sample(source, stopped)),
         }
     }
 
@@ -61,8 +58,15 @@ impl Sampler {
     }
 }
 
-async fn sample(bus: Bus, mut stop: oneshot::Receiver<()>) -> anyhow::Result<Backlog> {
-    let mut source = Source::open(bus).await?;
+async fn sample(source: Source, mut stop: oneshot::Receiver<()>) -> anyhow::Result<Backlog> {
+    let mut stream = match &source {
+        Source::JetStream(url) => {
+            let jetstream = async_nats::jetstream::new(async_nats::connect(url).await?);
+            let stream = jetstream.get_stream(JetStreamBus::EVENTS_STREAM).await;
+            Some(stream.context("the events stream")?)
+        }
+        Source::Metrics(_) => None,
+    };
     let mut behind = Vec::new();
     let mut ticks = tokio::time::interval(EVERY);
     loop {
@@ -70,7 +74,15 @@ async fn sample(bus: Bus, mut stop: oneshot::Receiver<()>) -> anyhow::Result<Bac
             _ = ticks.tick() => {}
             _ = &mut stop => break,
         }
-        behind.push(source.read().await?);
+        behind.push(match (&source, &mut stream) {
+            (_, Some(stream)) => {
+                let info = stream.consumer_info(CONSUMER).await;
+                let info = info.context("reading notification's consumer")?;
+                info.num_pending + info.num_ack_pending as u64
+            }
+            (Source::Metrics(api), _) => behind_by_metrics(&api.metrics().await?),
+            (Source::JetStream(_), None) => 0,
+        });
     }
     Ok(Backlog {
         subscriber: CONSUMER.to_owned(),
@@ -80,59 +92,22 @@ async fn sample(bus: Bus, mut stop: oneshot::Receiver<()>) -> anyhow::Result<Bac
     })
 }
 
-enum Source {
-    Embedded(SqliteConnection),
-    JetStream(Box<async_nats::jetstream::stream::Stream>),
-}
-
-impl Source {
-    async fn open(bus: Bus) -> anyhow::Result<Source> {
-        Ok(match bus {
-            Bus::Embedded(path) => Source::Embedded(
-                SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-                    .connect()
-                    .await
-                    .with_context(|| format!("opening {}", path.display()))?,
-            ),
-            Bus::JetStream(url) => {
-                let jetstream = async_nats::jetstream::new(async_nats::connect(url).await?);
-                Source::JetStream(Box::new(
-                    jetstream
-                        .get_stream(JetStreamBus::EVENTS_STREAM)
-                        .await
-                        .context("the events stream")?,
-                ))
-            }
+/// Published events of the subscriber's types not yet handled or set aside, by `/metrics`.
+fn behind_by_metrics(metrics: &str) -> u64 {
+    let published: u64 = SUBSCRIBES_TO
+        .iter()
+        .map(|event_type| {
+            let label = format!("event_type=\"{event_type}\"");
+            metric_sum(metrics, "mybnb_relay_events_published_total", &[&label])
         })
-    }
-
-    /// The subscriber's backlog now (0 until it has subscribed).
-    async fn read(&mut self) -> anyhow::Result<u64> {
-        match self {
-            Source::Embedded(log) => {
-                let types: Vec<String> = (0..SUBSCRIBES_TO.len())
-                    .map(|index| format!("${}", index + 2))
-                    .collect();
-                let sql = format!(
-                    "SELECT COUNT(*) FROM events WHERE event_type IN ({}) AND position > \
-                     (SELECT position FROM subscribers WHERE name = $1)",
-                    types.join(", ")
-                );
-                let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).bind(CONSUMER);
-                for event_type in SUBSCRIBES_TO {
-                    query = query.bind(*event_type);
-                }
-                // Only placeholders are interpolated; the values are bound.
-                let behind = query
-                    .fetch_one(&mut *log)
-                    .await
-                    .context("reading notification's position")?;
-                Ok(u64::try_from(behind)?)
-            }
-            Source::JetStream(stream) => match stream.consumer_info(CONSUMER).await {
-                Ok(info) => Ok(info.num_pending + info.num_ack_pending as u64),
-                Err(error) => Err(error).context("reading notification's consumer"),
-            },
-        }
-    }
+        .sum();
+    let subscriber = format!("subscriber=\"{CONSUMER}\"");
+    let settled = [
+        "mybnb_events_handled_total",
+        "mybnb_events_dead_lettered_total",
+    ]
+    .iter()
+    .map(|name| metric_sum(metrics, name, &[&subscriber]))
+    .sum();
+    published.saturating_sub(settled)
 }

@@ -6,49 +6,43 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use mybnb_client::{Client, Notification};
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
-use crate::sse::SseParser;
-
-/// When a booking's `BOOKING_CONFIRMED` reached the follower (the first time, if replayed).
+/// When a booking's `BOOKING_CONFIRMED` reached the follower (the first time, if replayed),
+/// and when notification recorded it (its `createdAt`).
 #[derive(Debug, Clone, Copy)]
 pub struct Arrival {
     pub at: Instant,
     pub wall: DateTime<Utc>,
+    pub recorded: DateTime<Utc>,
 }
 
 /// What the follower saw, by booking id.
-pub type Arrivals = HashMap<String, Arrival>;
+pub type Arrivals = HashMap<Uuid, Arrival>;
 
 #[derive(Default)]
-struct Seen {
+pub struct Seen {
     arrivals: Mutex<Arrivals>,
     /// `BOOKING_CONFIRMED` events for a booking already seen (replays after a reconnection).
     repeats: AtomicU64,
     reconnections: AtomicU64,
 }
 
-/// Counts what a follower has seen so far.
-pub struct Counter(Arc<Seen>);
-
-impl Counter {
-    pub fn count(&self) -> usize {
-        self.0
-            .arrivals
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+impl Seen {
+    pub fn arrivals(&self) -> MutexGuard<'_, Arrivals> {
+        self.arrivals.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 pub struct Follower {
-    seen: Arc<Seen>,
+    pub seen: Arc<Seen>,
     stop: oneshot::Sender<()>,
     thread: std::thread::JoinHandle<anyhow::Result<()>>,
 }
@@ -60,16 +54,15 @@ pub struct Followed {
     pub reconnections: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Item {
-    booking_id: String,
-}
-
 impl Follower {
-    /// Opens the stream of the holder of `token` at `url`; returns once the server has answered
-    /// 200 (from then on every notification recorded for them is sent on it).
-    pub async fn open(url: String, token: String) -> anyhow::Result<Follower> {
+    /// Opens the stream of the holder of `token` on the API at `base`; returns once the server
+    /// has answered 200 (from then on every notification recorded for them is sent on it).
+    pub async fn open(base: &str, token: String) -> anyhow::Result<Follower> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        let api = Client::with_http(base, http)?;
         let seen = Arc::new(Seen::default());
         let (ready, opened) = oneshot::channel();
         let (stop, stopped) = oneshot::channel();
@@ -80,30 +73,12 @@ impl Follower {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
-                runtime.block_on(follow(url, token, shared, ready, stopped))
+                runtime.block_on(follow(api, token, shared, ready, stopped))
             })?;
         opened
             .await
             .context("the follower thread ended before the stream opened")??;
         Ok(Follower { seen, stop, thread })
-    }
-
-    /// A handle that counts the bookings whose notification has arrived, for progress lines.
-    pub fn counter(&self) -> Counter {
-        Counter(self.seen.clone())
-    }
-
-    /// Whether every one of `booking_ids` has arrived.
-    pub fn has_all<'a>(&self, mut booking_ids: impl Iterator<Item = &'a String>) -> bool {
-        let arrivals = self.lock();
-        booking_ids.all(|id| arrivals.contains_key(id))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Arrivals> {
-        self.seen
-            .arrivals
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Stops following and returns what arrived.
@@ -114,15 +89,8 @@ impl Follower {
         tokio::task::spawn_blocking(move || thread.join())
             .await?
             .map_err(|_| anyhow::anyhow!("the follower thread panicked"))??;
-        let arrivals = std::mem::take(
-            &mut *self
-                .seen
-                .arrivals
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
         Ok(Followed {
-            arrivals,
+            arrivals: std::mem::take(&mut *self.seen.arrivals()),
             repeats: self.seen.repeats.load(Ordering::Relaxed),
             reconnections: self.seen.reconnections.load(Ordering::Relaxed),
         })
@@ -130,33 +98,20 @@ impl Follower {
 }
 
 async fn follow(
-    url: String,
+    api: Client,
     token: String,
     seen: Arc<Seen>,
     ready: oneshot::Sender<anyhow::Result<()>>,
     mut stop: oneshot::Receiver<()>,
 ) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .build()?;
     let mut ready = Some(ready);
     let mut last_id: Option<String> = None;
     loop {
-        let mut request = client
-            .get(&url)
-            .bearer_auth(&token)
-            .header("accept", "text/event-stream");
-        if let Some(id) = &last_id {
-            request = request.header("last-event-id", id);
-        }
         let answer = tokio::select! {
-            answer = request.send() => answer,
+            answer = api.notification_stream(&token, last_id.as_deref()) => answer,
             _ = &mut stop => return Ok(()),
         };
-        let opened = answer
-            .map_err(anyhow::Error::from)
-            .and_then(|response| Ok(response.error_for_status()?));
-        let mut response = match (opened, ready.take()) {
+        let mut response = match (answer, ready.take()) {
             (Ok(response), ready) => {
                 if let Some(ready) = ready {
                     let _ = ready.send(Ok(()));
@@ -164,7 +119,9 @@ async fn follow(
                 response
             }
             (Err(error), Some(ready)) => {
-                let _ = ready.send(Err(error.context("opening the notification stream")));
+                let _ = ready.send(Err(
+                    anyhow::Error::from(error).context("opening the notification stream")
+                ));
                 return Ok(());
             }
             (Err(error), None) => {
@@ -174,38 +131,73 @@ async fn follow(
                 continue;
             }
         };
-        let mut parser = SseParser::default();
+        let mut pending = String::new();
         loop {
             let chunk = tokio::select! {
                 chunk = response.chunk() => chunk,
                 _ = &mut stop => return Ok(()),
             };
-            let arrival = Arrival {
-                at: Instant::now(),
-                wall: Utc::now(),
-            };
+            let (at, wall) = (Instant::now(), Utc::now());
             let Ok(Some(bytes)) = chunk else { break };
-            for event in parser.push(&bytes) {
-                if !event.id.is_empty() {
-                    last_id = Some(event.id.clone());
+            pending.push_str(&String::from_utf8_lossy(&bytes));
+            if pending.contains('\r') {
+                pending = pending.replace("\r\n", "\n");
+            }
+            while let Some(end) = pending.find("\n\n") {
+                let block: String = pending.drain(..end + 2).collect();
+                let (event, id, data) = parse_block(&block);
+                if let Some(id) = id {
+                    last_id = Some(id);
                 }
-                if event.event != "BOOKING_CONFIRMED" {
+                if event != Some("BOOKING_CONFIRMED") {
                     continue;
                 }
-                let item: Item = serde_json::from_str(&event.data)
-                    .with_context(|| format!("an unreadable notification: {}", event.data))?;
-                let mut arrivals = seen.arrivals.lock().unwrap_or_else(PoisonError::into_inner);
-                match arrivals.entry(item.booking_id) {
+                let notification: Notification = serde_json::from_str(&data)
+                    .with_context(|| format!("an unreadable notification: {data}"))?;
+                match seen.arrivals().entry(notification.booking_id) {
                     Entry::Occupied(_) => {
                         seen.repeats.fetch_add(1, Ordering::Relaxed);
                     }
                     Entry::Vacant(vacant) => {
-                        vacant.insert(arrival);
+                        vacant.insert(Arrival {
+                            at,
+                            wall,
+                            recorded: notification.created_at,
+                        });
                     }
                 }
             }
         }
         eprintln!("   notification stream ended; reopening after {last_id:?}");
         seen.reconnections.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A server-sent event's name, id and data (`data:` lines joined); comments are skipped.
+fn parse_block(block: &str) -> (Option<&str>, Option<String>, String) {
+    let (mut event, mut id, mut data) = (None, None, Vec::new());
+    for line in block.lines().filter(|line| !line.starts_with(':')) {
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "event" => event = Some(value),
+            "id" => id = Some(value.to_owned()),
+            "data" => data.push(value),
+            _ => {}
+        }
+    }
+    (event, id, data.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_event_block_reads_its_fields() {
+        let (event, id, data) =
+            super::parse_block(": keep-alive\nevent: X\nid: 7\ndata: {\"a\"\ndata: :1}\n\n");
+        assert_eq!(
+            (event, id.as_deref(), data.as_str()),
+            (Some("X"), Some("7"), "{\"a\"\n:1}")
+        );
     }
 }

@@ -1,41 +1,45 @@
-//! "Each event once in effect", counted after a distributed run has settled, three ways:
+//! "Each event once in effect", counted after a distributed run has settled, from the outside
+//! only — the public API, each instance's `/metrics`, and the JetStream stream of the broker
+//! the run started:
 //!
-//! 1. recorded → on the bus: each publisher's outbox rows of an event type (one row per event,
-//!    `event_id` unique) against the messages of that type in the JetStream stream. Every
-//!    instance of a context runs a relay over the same outbox, so several may publish one
-//!    event; the stream must still hold it once (its `Nats-Msg-Id` is the event id).
+//! 1. recorded → on the bus: what the API says happened (the users and rooms the run made; its
+//!    guests' bookings, `GET /bookings`; each booking's payment, `GET /payments?bookingId=`)
+//!    against the messages of each event type in the stream, which must hold each event once
+//!    (its `Nats-Msg-Id` is the event id) though every instance of a context runs a relay over
+//!    the same outbox; "unpublished" is what the relays' `mybnb_relay_events_published_total`
+//!    has not yet counted.
 //! 2. on the bus → handled: per subscriber, the sum over its instances of
-//!    `mybnb_events_handled_total` (handled and acknowledged), against the stream's events of
+//!    `mybnb_events_handled_total` (handled and acknowledged) against the stream's events of
 //!    the types it reads. Instances share one durable consumer, so the sum is the number of
-//!    events, not instances × events; anything above is a redelivery.
-//! 3. handled → effect: the subscriber's inbox rows (one per event handled the first time,
-//!    written in the transaction of its effect) and the effects themselves (refunded
-//!    payments; notifications), against the same number.
+//!    events, not instances × events; "first time" leaves out `mybnb_events_redelivered_total`.
+//! 3. handled → effect: refunded payments (`GET /payments?bookingId=` answers `CANCELLED`) and
+//!    the users' notifications (`GET /notifications`' total), against the same number.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use mybnb::services::Service;
 use mybnb_bus::JetStreamBus;
+use mybnb_client::{Booking, Client, metric_sum};
 use mybnb_events::IntegrationEvent;
+use mybnb_events::booking::{BookingCancelled, BookingConfirmed};
 use mybnb_events::identity::UserRegistered;
+use mybnb_events::payment::{PaymentApproved, PaymentCancelled};
+use mybnb_events::room::RoomRegistered;
 use serde::Serialize;
-use sqlx::AssertSqlSafe;
 
-use crate::cluster::{Cluster, metric_sum};
-
-/// The contexts with an outbox, whose events the ledger counts.
-const PUBLISHERS: [&str; 4] = ["identity", "room", "booking", "payment"];
+use crate::seed::Seeded;
+use crate::system::Cluster;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventCount {
     pub event_type: String,
     pub publisher: String,
-    /// Rows in the publisher's outbox.
+    /// Events of the type the API shows happened.
     pub recorded: u64,
-    /// Of those, not yet marked published.
+    /// Of those, not yet counted published by the publisher's relays.
     pub unpublished: u64,
     /// Messages in the JetStream stream.
     pub in_stream: u64,
@@ -50,7 +54,7 @@ pub struct ConsumerCount {
     /// `mybnb_events_handled_total` of each instance.
     pub handled_by_instance: Vec<u64>,
     pub handled: u64,
-    /// Inbox rows: events handled the first time.
+    /// Handled on their first delivery.
     pub first_time: u64,
     /// What the effect is, and how many there are.
     pub effect: String,
@@ -82,10 +86,14 @@ impl Ledger {
 }
 
 /// Counts until every count agrees or `limit` passes (events may still be on their way).
-pub async fn settle(cluster: &Cluster, limit: std::time::Duration) -> anyhow::Result<Ledger> {
+pub async fn settle(
+    cluster: &Cluster,
+    seeded: &Seeded,
+    limit: std::time::Duration,
+) -> anyhow::Result<Ledger> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let ledger = count(cluster).await?;
+        let ledger = count(cluster, seeded).await?;
         if ledger.once_in_effect || tokio::time::Instant::now() >= deadline {
             return Ok(ledger);
         }
@@ -93,25 +101,76 @@ pub async fn settle(cluster: &Cluster, limit: std::time::Duration) -> anyhow::Re
     }
 }
 
-async fn count(cluster: &Cluster) -> anyhow::Result<Ledger> {
+/// What the API shows the run caused, by event type.
+async fn recorded(api: &Client, seeded: &Seeded) -> anyhow::Result<BTreeMap<&'static str, u64>> {
+    let mut bookings: Vec<(&String, Booking)> = Vec::new();
+    for guest in &seeded.guests {
+        bookings.extend(
+            api.bookings(guest)
+                .await?
+                .into_iter()
+                .map(|booking| (guest, booking)),
+        );
+    }
+    bookings.retain(|(_, booking)| matches!(booking.status.as_str(), "CONFIRMED" | "CANCELLED"));
+    let payments: Vec<_> = futures_util::stream::iter(&bookings)
+        .map(|(guest, booking)| api.payments(guest, booking.id))
+        .buffer_unordered(8)
+        .try_collect::<Vec<_>>()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let cancelled = |statuses: &mut dyn Iterator<Item = &str>| {
+        statuses.filter(|status| *status == "CANCELLED").count() as u64
+    };
+    Ok(BTreeMap::from([
+        (UserRegistered::TYPE, seeded.users().count() as u64),
+        (RoomRegistered::TYPE, seeded.rooms.len() as u64),
+        (BookingConfirmed::TYPE, bookings.len() as u64),
+        (
+            BookingCancelled::TYPE,
+            cancelled(&mut bookings.iter().map(|(_, booking)| booking.status.as_str())),
+        ),
+        (PaymentApproved::TYPE, payments.len() as u64),
+        (
+            PaymentCancelled::TYPE,
+            cancelled(&mut payments.iter().map(|payment| payment.status.as_str())),
+        ),
+    ]))
+}
+
+async fn count(cluster: &Cluster, seeded: &Seeded) -> anyhow::Result<Ledger> {
     let in_stream = stream_counts(&cluster.nats.url()).await?;
+    let recorded = recorded(&cluster.api, seeded).await?;
+    let publishers = [
+        (Service::Identity, vec![UserRegistered::TYPE]),
+        (Service::Room, vec![RoomRegistered::TYPE]),
+        (
+            Service::Booking,
+            vec![BookingCancelled::TYPE, BookingConfirmed::TYPE],
+        ),
+        (
+            Service::Payment,
+            vec![PaymentApproved::TYPE, PaymentCancelled::TYPE],
+        ),
+    ];
     let mut events = Vec::new();
-    for publisher in PUBLISHERS {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(AssertSqlSafe(format!(
-            // The schema names are the code's own.
-            "SELECT event_type, COUNT(*), COUNT(*) FILTER (WHERE published_at IS NULL) \
-             FROM \"{publisher}\".outbox GROUP BY event_type ORDER BY event_type"
-        )))
-        .fetch_all(&cluster.database)
-        .await
-        .with_context(|| format!("counting {publisher}'s outbox"))?;
-        for (event_type, recorded, unpublished) in rows {
+    for (publisher, types) in publishers {
+        let metrics = cluster.metrics(publisher).await?;
+        for event_type in types {
+            let label = format!("event_type=\"{event_type}\"");
+            let published: u64 = metrics
+                .iter()
+                .map(|text| metric_sum(text, "mybnb_relay_events_published_total", &[&label]))
+                .sum();
+            let recorded = recorded.get(event_type).copied().unwrap_or_default();
             events.push(EventCount {
-                in_stream: in_stream.get(&event_type).copied().unwrap_or(0),
-                event_type,
-                publisher: publisher.to_owned(),
-                recorded: u64::try_from(recorded)?,
-                unpublished: u64::try_from(unpublished)?,
+                event_type: event_type.to_owned(),
+                publisher: publisher.name().to_owned(),
+                recorded,
+                unpublished: recorded.saturating_sub(published),
+                in_stream: in_stream.get(event_type).copied().unwrap_or(0),
             });
         }
     }
@@ -121,77 +180,77 @@ async fn count(cluster: &Cluster) -> anyhow::Result<Ledger> {
             .map(|event_type| in_stream.get(*event_type).copied().unwrap_or(0))
             .sum()
     };
+    let refunded = recorded
+        .get(PaymentCancelled::TYPE)
+        .copied()
+        .unwrap_or_default();
     let payment_events = of_types(mybnb_payment::service::SUBSCRIBES_TO);
-    let payment = consumer(
-        cluster,
-        Service::Payment,
-        "payment",
-        payment_events,
-        "payments refunded (CANCELLED)",
-        "SELECT COUNT(*) FROM payment.payments WHERE status = 'CANCELLED'",
-        payment_events,
-    )
-    .await?;
+    let mut notifications = 0;
+    for user in seeded.users() {
+        notifications += cluster.api.notifications(user, Some((1, 1))).await?.total;
+    }
     let notifying: Vec<&str> = mybnb_notification::SUBSCRIBES_TO
         .iter()
         .copied()
         .filter(|event_type| *event_type != UserRegistered::TYPE)
         .collect();
-    let notification = consumer(
-        cluster,
-        Service::Notification,
-        "notification",
-        of_types(mybnb_notification::SUBSCRIBES_TO),
-        "notifications (one per booking or payment event)",
-        "SELECT COUNT(*) FROM notification.notifications",
-        of_types(&notifying),
-    )
-    .await?;
+    let consumers = vec![
+        consumer(
+            cluster,
+            Service::Payment,
+            payment_events,
+            ("payments refunded (CANCELLED)", refunded),
+            payment_events,
+        )
+        .await?,
+        consumer(
+            cluster,
+            Service::Notification,
+            of_types(mybnb_notification::SUBSCRIBES_TO),
+            (
+                "notifications (one per booking or payment event)",
+                notifications,
+            ),
+            of_types(&notifying),
+        )
+        .await?,
+    ];
     let mut ledger = Ledger {
         events,
-        consumers: vec![payment, notification],
+        consumers,
         once_in_effect: false,
     };
     ledger.once_in_effect = ledger.holds();
     Ok(ledger)
 }
 
+/// The subscriber of `service` (named as the service) as its instances' `/metrics` count it.
 async fn consumer(
     cluster: &Cluster,
     service: Service,
-    subscriber: &str,
     events: u64,
-    effect: &str,
-    effects_query: &'static str,
+    (effect, effects): (&str, u64),
     expected_effects: u64,
 ) -> anyhow::Result<ConsumerCount> {
-    let mut handled_by_instance = Vec::new();
-    for port in cluster.topology.ports(service) {
-        let metrics = cluster.metrics(port).await?;
-        handled_by_instance.push(metric_sum(
-            &metrics,
-            "mybnb_events_handled_total",
-            &[&format!("subscriber=\"{subscriber}\"")],
-        ));
-    }
-    let first_time: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM \"{}\".inbox WHERE consumer = $1",
-        service.name()
-    )))
-    .bind(subscriber)
-    .fetch_one(&cluster.database)
-    .await?;
-    let effects: i64 = sqlx::query_scalar(effects_query)
-        .fetch_one(&cluster.database)
-        .await?;
+    let subscriber = format!("subscriber=\"{}\"", service.name());
+    let metrics = cluster.metrics(service).await?;
+    let sum = |name: &str| -> Vec<u64> {
+        metrics
+            .iter()
+            .map(|text| metric_sum(text, name, &[&subscriber]))
+            .collect()
+    };
+    let handled_by_instance = sum("mybnb_events_handled_total");
+    let handled = handled_by_instance.iter().sum::<u64>();
+    let redelivered: u64 = sum("mybnb_events_redelivered_total").iter().sum();
     Ok(ConsumerCount {
-        subscriber: subscriber.to_owned(),
+        subscriber: service.name().to_owned(),
         events,
-        handled: handled_by_instance.iter().sum(),
+        handled,
         handled_by_instance,
-        first_time: u64::try_from(first_time)?,
+        first_time: handled.saturating_sub(redelivered),
         effect: effect.to_owned(),
-        effects: u64::try_from(effects)?,
+        effects,
         expected_effects,
     })
 }

@@ -1,77 +1,90 @@
-//! The scenarios and the load they generate: concurrent clients, each booking distinct
-//! room-nights (the original's benchmark repeated one body, which here would be a double
-//! booking) as fast as answers come, for a fixed time.
+//! The booking scenarios and the load they generate: concurrent clients, each booking distinct
+//! room-nights as fast as answers come, for a fixed time, on a fresh all-in-one server. The
+//! `throughput` scenario also times SQLite's raw durable commits (WAL, `synchronous=FULL`, one
+//! writer), the ceiling for any design that commits each booking on its own.
 
+use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use chrono::{Days, Utc};
+use mybnb_client::Client;
+use reqwest::Method;
 use serde::Serialize;
-use serde_json::json;
-use tokio::sync::Mutex;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
 
-use crate::server::Server;
+use crate::seed::{Seeded, room_night};
+use crate::stats::{Spread, every_second};
+use crate::system::Server;
 
 pub struct Scenario {
     pub name: &'static str,
     pub description: &'static str,
-    pub settings: Vec<(&'static str, String)>,
-    pub clients: usize,
-    pub rooms: usize,
-    pub measure_sqlite_commits: bool,
+    settings: Vec<(&'static str, String)>,
+    clients: usize,
+    rooms: usize,
+    measure_sqlite_commits: bool,
     /// Trip the breaker before measuring, and keep it open.
-    pub open_breaker_first: bool,
+    open_breaker_first: bool,
 }
 
+/// Each scenario's name, description, clients and rooms.
+const SCENARIOS: [(&str, &str, usize, usize); 4] = [
+    (
+        "original-610",
+        "payment latency 400–620 ms, 100 clients, payment timeout 610 ms (the original's)",
+        100,
+        200,
+    ),
+    (
+        "original-1000",
+        "payment latency 400–620 ms, 100 clients, payment timeout 1,000 ms",
+        100,
+        200,
+    ),
+    (
+        "throughput",
+        "no payment latency, 64 clients, all-in-one on SQLite",
+        64,
+        1000,
+    ),
+    (
+        "breaker-open",
+        "payment failing, circuit breaker open, 64 clients",
+        64,
+        200,
+    ),
+];
+
 impl Scenario {
-    pub fn named(name: &str) -> anyhow::Result<Scenario> {
-        let original = |timeout_ms: u64, name, description| Scenario {
+    pub fn named(name: &str) -> Option<Scenario> {
+        let &(name, description, clients, rooms) = SCENARIOS.iter().find(|s| s.0 == name)?;
+        let setting = |key, value: &str| (key, value.to_owned());
+        let settings = match name {
+            "original-610" | "original-1000" => vec![
+                setting("MYBNB_PAYMENT_LATENCY_MS", "400..620"),
+                setting(
+                    "MYBNB_PAYMENT_TIMEOUT_MS",
+                    name.trim_start_matches("original-"),
+                ),
+            ],
+            "breaker-open" => vec![
+                setting("MYBNB_PAYMENT_FAILURE_RATE", "1.0"),
+                setting("MYBNB_PAYMENT_BREAKER_OPEN_MS", "3600000"),
+            ],
+            _ => Vec::new(),
+        };
+        Some(Scenario {
             name,
             description,
-            settings: vec![
-                ("MYBNB_PAYMENT_LATENCY_MS", "400..620".to_owned()),
-                ("MYBNB_PAYMENT_TIMEOUT_MS", timeout_ms.to_string()),
-            ],
-            clients: 100,
-            rooms: 200,
-            measure_sqlite_commits: false,
-            open_breaker_first: false,
-        };
-        Ok(match name {
-            "original-610" => original(
-                610,
-                "original-610",
-                "payment latency 400–620 ms, 100 clients, payment timeout 610 ms (the original's)",
-            ),
-            "original-1000" => original(
-                1000,
-                "original-1000",
-                "payment latency 400–620 ms, 100 clients, payment timeout 1,000 ms",
-            ),
-            "throughput" => Scenario {
-                name: "throughput",
-                description: "no payment latency, 64 clients, all-in-one on SQLite",
-                settings: Vec::new(),
-                clients: 64,
-                rooms: 1000,
-                measure_sqlite_commits: true,
-                open_breaker_first: false,
-            },
-            "breaker-open" => Scenario {
-                name: "breaker-open",
-                description: "payment failing, circuit breaker open, 64 clients",
-                settings: vec![
-                    ("MYBNB_PAYMENT_FAILURE_RATE", "1.0".to_owned()),
-                    ("MYBNB_PAYMENT_BREAKER_OPEN_MS", "3600000".to_owned()),
-                ],
-                clients: 64,
-                rooms: 200,
-                measure_sqlite_commits: false,
-                open_breaker_first: true,
-            },
-            other => bail!("unknown scenario {other}"),
+            settings,
+            clients,
+            rooms,
+            measure_sqlite_commits: name == "throughput",
+            open_breaker_first: name == "breaker-open",
         })
     }
 }
@@ -98,136 +111,120 @@ pub struct RunResult {
     pub sqlite_commits_per_second: Option<f64>,
 }
 
+/// One client's answers: latencies, and counts of 201, 503 and anything else.
 #[derive(Default)]
 struct Tally {
-    latencies_us: Vec<u64>,
-    booked: u64,
-    unavailable: u64,
-    other: u64,
+    latencies_us: Vec<i64>,
+    counts: [u64; 3],
 }
 
+/// Starts the server with the scenario's settings, seeds it, loads it for `duration`.
 pub async fn run(
-    server: &Server,
+    mybnb: &Path,
     scenario: &Scenario,
     duration: Duration,
 ) -> anyhow::Result<RunResult> {
-    let host = server.user("bench.host").await?;
-    let rooms = Arc::new(server.rooms(&host, scenario.rooms).await?);
-    let mut guests = Vec::with_capacity(scenario.clients);
-    for client in 0..scenario.clients {
-        guests.push(server.user(&format!("bench.guest.{client}")).await?);
+    let server = Server::start(mybnb, &scenario.settings).await?;
+    let mut result = load(&server.api, scenario, duration).await?;
+    if scenario.measure_sqlite_commits {
+        result.sqlite_commits_per_second = Some(sqlite_commits(Duration::from_secs(5)).await?);
     }
-    let next_room_night = Arc::new(AtomicU64::new(0));
+    server.stop().await?;
+    Ok(result)
+}
+
+async fn load(api: &Client, scenario: &Scenario, duration: Duration) -> anyhow::Result<RunResult> {
+    let seeded = Seeded::make(api, scenario.rooms, scenario.clients).await?;
+    let rooms = Arc::new(seeded.rooms);
+    let next = Arc::new(AtomicU64::new(0));
     if scenario.open_breaker_first {
-        open_breaker(server, &guests[0], &rooms, &next_room_night).await?;
+        open_breaker(api, &seeded.guests[0], &rooms, &next).await?;
     }
-    let tally = Arc::new(Mutex::new(Tally::default()));
     let started = Instant::now();
     let deadline = started + duration;
-    let mut clients = Vec::new();
-    for token in guests {
-        let (client, base, rooms, next, tally) = (
-            server.client.clone(),
-            server.base_url.clone(),
-            rooms.clone(),
-            next_room_night.clone(),
-            tally.clone(),
-        );
-        clients.push(tokio::spawn(async move {
-            let mut own = Tally::default();
-            while Instant::now() < deadline {
-                let body = room_night(&rooms, next.fetch_add(1, Ordering::Relaxed));
-                let sent = Instant::now();
-                let answer = client
-                    .post(format!("{base}/bookings"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await;
-                own.latencies_us.push(sent.elapsed().as_micros() as u64);
-                match answer.map(|response| response.status().as_u16()) {
-                    Ok(201) => own.booked += 1,
-                    Ok(503) => own.unavailable += 1,
-                    _ => own.other += 1,
+    let clients: Vec<_> = seeded
+        .guests
+        .into_iter()
+        .map(|token| {
+            let (api, rooms, next) = (api.clone(), rooms.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut own = Tally::default();
+                while Instant::now() < deadline {
+                    let body = room_night(&rooms, next.fetch_add(1, Ordering::Relaxed));
+                    let request = api
+                        .request(Method::POST, "/bookings", Some(&token))
+                        .json(&body);
+                    let sent = Instant::now();
+                    let answer = request.send().await;
+                    own.latencies_us.push(sent.elapsed().as_micros() as i64);
+                    let kind = match answer.map(|response| response.status().as_u16()) {
+                        Ok(201) => 0,
+                        Ok(503) => 1,
+                        _ => 2,
+                    };
+                    own.counts[kind] += 1;
                 }
-            }
-            let mut shared = tally.lock().await;
-            shared.latencies_us.extend(own.latencies_us);
-            shared.booked += own.booked;
-            shared.unavailable += own.unavailable;
-            shared.other += own.other;
-        }));
-    }
-    let progress = tokio::spawn(report_progress(next_room_night.clone(), started, deadline));
+                own
+            })
+        })
+        .collect();
+    let sent = next.clone();
+    let mut last = sent.load(Ordering::Relaxed);
+    let progress = every_second(started, move || {
+        let now = sent.load(Ordering::Relaxed);
+        let line = format!("{now:>8} requests  {:>6} /s", now - last);
+        last = now;
+        line
+    });
+    let mut tally = Tally::default();
     for client in clients {
-        client.await?;
+        let own = client.await?;
+        tally.latencies_us.extend(own.latencies_us);
+        for (total, count) in tally.counts.iter_mut().zip(own.counts) {
+            *total += count;
+        }
     }
     progress.abort();
     let seconds = started.elapsed().as_secs_f64();
-    let mut tally = Arc::try_unwrap(tally)
-        .map_err(|_| anyhow::anyhow!("a client is still running"))?
-        .into_inner();
-    tally.latencies_us.sort_unstable();
     let requests = tally.latencies_us.len() as u64;
-    let percentile = |p: f64| {
-        let index = ((tally.latencies_us.len() as f64 * p).ceil() as usize).saturating_sub(1);
-        tally.latencies_us.get(index).copied().unwrap_or_default() as f64 / 1000.0
-    };
+    let latency = Spread::of(tally.latencies_us);
+    let [booked, unavailable, other] = tally.counts;
     Ok(RunResult {
         scenario: scenario.name.to_owned(),
         description: scenario.description.to_owned(),
         clients: scenario.clients,
         seconds,
         requests,
-        booked: tally.booked,
-        unavailable: tally.unavailable,
-        other: tally.other,
-        availability_percent: 100.0 * tally.booked as f64 / requests.max(1) as f64,
-        bookings_per_second: tally.booked as f64 / seconds,
-        p50_ms: percentile(0.50),
-        p99_ms: percentile(0.99),
-        max_ms: percentile(1.0),
+        booked,
+        unavailable,
+        other,
+        availability_percent: 100.0 * booked as f64 / requests.max(1) as f64,
+        bookings_per_second: booked as f64 / seconds,
+        p50_ms: latency.p50_ms,
+        p99_ms: latency.p99_ms,
+        max_ms: latency.max_ms,
         sqlite_commits_per_second: None,
     })
 }
 
-/// The `index`-th distinct room-night: rooms in turn, then the next night.
-pub fn room_night(rooms: &[String], index: u64) -> serde_json::Value {
-    let room = &rooms[(index % rooms.len() as u64) as usize];
-    let night = Utc::now().date_naive() + Days::new(1 + index / rooms.len() as u64);
-    json!({
-        "roomId": room,
-        "checkIn": night.to_string(),
-        "checkOut": (night + Days::new(1)).to_string(),
-    })
-}
-
-/// Books until the payment circuit reports open.
+/// Books until `/metrics` reports the payment circuit open.
 async fn open_breaker(
-    server: &Server,
+    api: &Client,
     token: &str,
-    rooms: &[String],
+    rooms: &[uuid::Uuid],
     next: &AtomicU64,
 ) -> anyhow::Result<()> {
     for _ in 0..1000 {
-        let body = room_night(rooms, next.fetch_add(1, Ordering::Relaxed));
-        server
-            .client
-            .post(server.url("/bookings"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await?;
-        let metrics = server
-            .client
-            .get(server.url("/metrics"))
-            .send()
-            .await?
-            .text()
-            .await?;
-        if metrics
-            .lines()
-            .any(|line| line == "mybnb_payment_circuit_state 1")
+        // Refused while payment fails: only the breaker's state matters.
+        let _ = api
+            .book(
+                token,
+                &room_night(rooms, next.fetch_add(1, Ordering::Relaxed)),
+                None,
+            )
+            .await;
+        if mybnb_client::metric(&api.metrics().await?, "mybnb_payment_circuit_state", &[])
+            == Some(1.0)
         {
             eprintln!("   breaker open; measuring");
             return Ok(());
@@ -236,17 +233,29 @@ async fn open_breaker(
     bail!("the payment circuit did not open")
 }
 
-async fn report_progress(sent: Arc<AtomicU64>, started: Instant, deadline: Instant) {
-    let mut last = sent.load(Ordering::Relaxed);
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = sent.load(Ordering::Relaxed);
-        eprintln!(
-            "   {:>3.0} s  {:>8} requests  {:>6} /s",
-            started.elapsed().as_secs_f64(),
-            now,
-            now - last
-        );
-        last = now;
+/// SQLite's raw durable-commit rate on this machine, one small row per transaction.
+async fn sqlite_commits(duration: Duration) -> anyhow::Result<f64> {
+    let directory = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", directory.path().join("commits.db").display());
+    let mut connection = SqliteConnectOptions::from_str(&url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .connect()
+        .await?;
+    sqlx::query("CREATE TABLE commits (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+        .execute(&mut connection)
+        .await?;
+    let started = Instant::now();
+    let mut commits = 0u64;
+    while started.elapsed() < duration {
+        let mut transaction = connection.begin().await?;
+        sqlx::query("INSERT INTO commits (payload) VALUES ('a booking-sized row of text')")
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        commits += 1;
     }
+    connection.close().await?;
+    Ok(commits as f64 / started.elapsed().as_secs_f64())
 }

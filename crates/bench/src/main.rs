@@ -25,37 +25,32 @@
 //! - `scale-out`: bookings/s with 1, 2 and 4 payment instances, each capped at 16 card
 //!   authorizations at once, and whether every event was published, handled and acted on once;
 //! - `redeploy`: a guest's visit by 20 clients while every instance is replaced in turn.
+//!
+//! The bench speaks to the system under test only as a client would: the public API through
+//! `mybnb-client`, `/metrics`, and the bus where the run owns it (its nats-server; the bus's
+//! history), never another context's tables.
 
-mod api;
 mod backlog;
-mod buses;
-mod cluster;
-mod consumer_throughput;
 mod cpu;
-mod cpu_by_service;
-mod distributed_report;
-mod events_report;
 mod follower;
+mod inprocess;
 mod ledger;
 mod load;
 mod notify;
 mod redeploy;
-mod relay_throughput;
-mod releases;
 mod report;
 mod scale_out;
-mod server;
-mod sqlite_commits;
-mod sse;
+mod seed;
 mod stages;
 mod stats;
+mod system;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
-use buses::BusScenario;
 use clap::Parser;
+use inprocess::BusScenario;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks mybnb's booking path and its event-driven core")]
@@ -95,36 +90,57 @@ struct Args {
     out: PathBuf,
 }
 
+/// The event scenarios, `<kind>-<bus>`, and what each measures.
+const EVENT_SCENARIOS: [(&str, &str); 6] = [
+    (
+        "notify-embedded",
+        "booking → host notification, embedded event log (SQLite)",
+    ),
+    (
+        "notify-jetstream",
+        "booking → host notification, NATS JetStream",
+    ),
+    (
+        "relay-embedded",
+        "outbox (SQLite) → embedded event log (SQLite)",
+    ),
+    ("relay-jetstream", "outbox (SQLite) → NATS JetStream"),
+    (
+        "consume-embedded",
+        "one subscriber, handler doing nothing, embedded event log",
+    ),
+    (
+        "consume-jetstream",
+        "one subscriber, handler doing nothing, NATS JetStream",
+    ),
+];
+
 /// A scenario named on the command line.
 enum Scenario {
     Bookings(load::Scenario),
-    Notify(BusScenario),
-    Relay(BusScenario),
-    Consume(BusScenario),
+    Events(BusScenario),
     ScaleOut,
     Redeploy,
 }
 
 impl Scenario {
     fn named(name: &str) -> anyhow::Result<Scenario> {
-        match name {
-            "scale-out" => return Ok(Scenario::ScaleOut),
-            "redeploy" => return Ok(Scenario::Redeploy),
-            _ => {}
+        if let Some(&(name, description)) = EVENT_SCENARIOS.iter().find(|(n, _)| *n == name) {
+            let jetstream = name.ends_with("-jetstream");
+            return Ok(Scenario::Events(BusScenario {
+                name,
+                description,
+                jetstream,
+            }));
         }
-        if let Some(scenario) = BusScenario::find(name, &notify::SCENARIOS) {
-            return Ok(Scenario::Notify(scenario));
-        }
-        if let Some(scenario) = BusScenario::find(name, &relay_throughput::SCENARIOS) {
-            return Ok(Scenario::Relay(scenario));
-        }
-        if let Some(scenario) = BusScenario::find(name, &consumer_throughput::SCENARIOS) {
-            return Ok(Scenario::Consume(scenario));
-        }
-        match load::Scenario::named(name) {
-            Ok(scenario) => Ok(Scenario::Bookings(scenario)),
-            Err(_) => bail!("unknown scenario {name}"),
-        }
+        Ok(match name {
+            "scale-out" => Scenario::ScaleOut,
+            "redeploy" => Scenario::Redeploy,
+            _ => match load::Scenario::named(name) {
+                Some(scenario) => Scenario::Bookings(scenario),
+                None => bail!("unknown scenario {name}"),
+            },
+        })
     }
 }
 
@@ -142,40 +158,47 @@ async fn main() -> anyhow::Result<()> {
         .map(|name| Scenario::named(name))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let duration = Duration::from_secs(args.seconds);
-    let mut bookings = Vec::new();
     let command = std::iter::once("mybnb-bench".to_owned())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut events = events_report::EventResults::new(command.clone());
-    let (mut scale_out, mut redeploy) = (None, None);
-    let target = cluster::Target {
+    let mut results = report::Results {
+        command,
+        ..report::Results::default()
+    };
+    let target = system::Target {
         mybnb: mybnb.clone(),
         postgres: args.postgres.clone(),
         keep_logs: args.keep_logs,
     };
+    let events = &mut results.events;
     for scenario in scenarios {
         match scenario {
             Scenario::Bookings(scenario) => {
-                bookings.push(run_bookings(&mybnb, &scenario, duration).await?);
-            }
-            Scenario::Notify(scenario) => {
                 eprintln!("\n== {}: {}", scenario.name, scenario.description);
-                let result = notify::run(&mybnb, &scenario, args.rate, duration).await?;
-                eprintln!("{}", events_report::notify_line(&result));
-                events.notify.push(result);
+                let result = load::run(&mybnb, &scenario, duration).await?;
+                eprintln!("{}", report::line(&result));
+                results.bookings.push(result);
             }
-            Scenario::Relay(scenario) => {
+            Scenario::Events(scenario) => {
                 eprintln!("\n== {}: {}", scenario.name, scenario.description);
-                let result = relay_throughput::run(&scenario, args.relay_events).await?;
-                eprintln!("{}", events_report::relay_line(&result));
-                events.relay.push(result);
-            }
-            Scenario::Consume(scenario) => {
-                eprintln!("\n== {}: {}", scenario.name, scenario.description);
-                let result = consumer_throughput::run(&scenario, args.consume_events).await?;
-                eprintln!("{}", events_report::consume_line(&result));
-                events.consume.push(result);
+                match scenario.name.split('-').next() {
+                    Some("notify") => {
+                        let result = notify::run(&mybnb, &scenario, args.rate, duration).await?;
+                        eprintln!("{}", report::line(&result));
+                        events.notify.push(result);
+                    }
+                    Some("relay") => {
+                        let result = inprocess::relay(&scenario, args.relay_events).await?;
+                        eprintln!("{}", report::line(&result));
+                        events.relay.push(result);
+                    }
+                    _ => {
+                        let result = inprocess::consume(&scenario, args.consume_events).await?;
+                        eprintln!("{}", report::line(&result));
+                        events.consume.push(result);
+                    }
+                }
             }
             Scenario::ScaleOut => {
                 eprintln!(
@@ -183,7 +206,8 @@ async fn main() -> anyhow::Result<()> {
                     scale_out::CAP,
                     scale_out::CLIENTS
                 );
-                scale_out = Some(scale_out::run(&target, duration, args.booking_instances).await?);
+                results.scale_out =
+                    Some(scale_out::run(&target, duration, args.booking_instances).await?);
             }
             Scenario::Redeploy => {
                 eprintln!(
@@ -191,45 +215,10 @@ async fn main() -> anyhow::Result<()> {
                     redeploy::CLIENTS
                 );
                 let result = redeploy::run(&target, duration).await?;
-                eprintln!(
-                    "   {} requests, {} failures, {:.1} req/s",
-                    result.requests, result.failures, result.requests_per_second
-                );
-                redeploy = Some(result);
+                eprintln!("{}", report::line(&result));
+                results.redeploy = Some(result);
             }
         }
     }
-    if !bookings.is_empty() {
-        report::write(&args.out, &bookings, args.seconds)?;
-    }
-    if !events.is_empty() {
-        events_report::write(&args.out, &events, args.seconds)?;
-    }
-    if scale_out.is_some() || redeploy.is_some() {
-        distributed_report::write(
-            &args.out,
-            args.seconds,
-            &command,
-            scale_out.as_ref(),
-            redeploy.as_ref(),
-        )?;
-    }
-    Ok(())
-}
-
-async fn run_bookings(
-    mybnb: &Path,
-    scenario: &load::Scenario,
-    duration: Duration,
-) -> anyhow::Result<load::RunResult> {
-    eprintln!("\n== {}: {}", scenario.name, scenario.description);
-    let server = server::Server::start(mybnb, &scenario.settings).await?;
-    let mut result = load::run(&server, scenario, duration).await?;
-    if scenario.measure_sqlite_commits {
-        result.sqlite_commits_per_second =
-            Some(sqlite_commits::rate(Duration::from_secs(5)).await?);
-    }
-    server.stop().await?;
-    eprintln!("{}", report::one_line(&result));
-    Ok(result)
+    report::write(&args.out, args.seconds, &mut results)
 }

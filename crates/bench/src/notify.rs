@@ -10,28 +10,29 @@
 //! out the answer's trip back (it slightly underestimates commit → readable); a notification
 //! that arrives before the answer is counted as 0.
 
-use crate::buses::BusScenario;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use chrono::{DateTime, Days, Utc};
-use mybnb_testkit::nats::NatsServer;
+use chrono::{DateTime, Utc};
+use mybnb_bus::{EmbeddedLog, EventBus, JetStreamBus};
+use mybnb_client::{Booking, Client, metric_sum};
+use reqwest::Method;
 use serde::Serialize;
-use serde_json::{Value, json};
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 use crate::backlog::{self, Backlog};
-use crate::cpu::{self, CoreUse};
-use crate::follower::{Arrivals, Counter, Follower};
-use crate::releases::Releases;
-use crate::server::Server;
-use crate::stages::{self, Stage};
-use crate::stats::{Spread, micros_between};
+use crate::cpu::{CoreUse, Window, process_mentioning};
+use crate::follower::{Arrivals, Follower};
+use crate::inprocess::{BusScenario, open};
+use crate::seed::{Seeded, room_night};
+use crate::stages::{self, Releases, Stage};
 
+use crate::stats::{Spread, booked, every_second, micros_between, tally};
+use crate::system::{Server, nats};
 /// Bookings per second offered (whatever the answers) unless `--rate` says otherwise.
 pub const RATE: u64 = 500;
 
@@ -48,20 +49,6 @@ pub const GUESTS: usize = 50;
 
 /// How long to wait after the last answer for the notifications still on their way.
 pub const DRAIN: Duration = Duration::from_secs(30);
-
-/// This module's scenarios, one per bus.
-pub const SCENARIOS: [BusScenario; 2] = [
-    BusScenario {
-        name: "notify-embedded",
-        description: "booking → host notification, embedded event log (SQLite)",
-        jetstream: false,
-    },
-    BusScenario {
-        name: "notify-jetstream",
-        description: "booking → host notification, NATS JetStream",
-        jetstream: true,
-    },
-];
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,7 +85,7 @@ pub struct NotifyResult {
     pub history_total: u64,
     /// Bookings answered 201 in all (warm-up included), to compare with `history_total`.
     pub booked_in_all: u64,
-    /// Where the time goes, from the timestamps the databases keep.
+    /// Where the time goes, from the bus's history and the notifications' own stamps.
     pub stages: Vec<Stage>,
     /// How the host's notifications reached the stream: alone or many released at once.
     pub releases: Releases,
@@ -119,26 +106,15 @@ pub async fn run(
     duration: Duration,
 ) -> anyhow::Result<NotifyResult> {
     let nats = match scenario.jetstream {
-        true => Some(
-            NatsServer::start()
-                .await
-                .context("no nats-server to run against (MYBNB_SKIP_EXTERNAL is set)")?,
-        ),
+        true => Some(nats().await?),
         false => None,
     };
     let settings: Vec<(&str, String)> = nats
         .iter()
         .map(|nats| ("MYBNB_NATS_URL", nats.url()))
         .collect();
-    let nats_pid = nats
-        .as_ref()
-        .and_then(|nats| cpu::process_mentioning(nats.store_dir()));
     let server = Server::start(mybnb, &settings).await?;
-    let bus = match &nats {
-        Some(nats) => backlog::Bus::JetStream(nats.url()),
-        None => backlog::Bus::Embedded(server.data_dir().join("events.db")),
-    };
-    let measured = measure(&server, nats_pid, bus, scenario, rate, duration).await;
+    let measured = measure(&server, nats.as_ref(), scenario, rate, duration).await;
     let stopped = server.stop().await;
     if let Some(mut nats) = nats {
         nats.stop().await;
@@ -155,81 +131,85 @@ struct Answer {
     sent: Instant,
     answered: Instant,
     answered_wall: DateTime<Utc>,
-    /// The status, or `None` when there was no answer.
-    status: Option<u16>,
-    booking_id: Option<String>,
+    /// The status, or the failure when there was no answer.
+    status: Result<u16, String>,
+    booking_id: Option<Uuid>,
 }
 
 async fn measure(
     server: &Server,
-    nats_pid: Option<u32>,
-    bus: backlog::Bus,
+    nats: Option<&mybnb_testkit::nats::NatsServer>,
     scenario: &BusScenario,
     rate: u64,
     duration: Duration,
 ) -> anyhow::Result<NotifyResult> {
-    let host = server.user("bench.host").await?;
-    let rooms = Arc::new(server.rooms(&host, ROOMS).await?);
-    let mut guests = Vec::with_capacity(GUESTS);
-    for guest in 0..GUESTS {
-        guests.push(server.user(&format!("bench.guest.{guest}")).await?);
-    }
-    let guests = Arc::new(guests);
-    let follower = Follower::open(server.url("/notifications/stream"), host.clone()).await?;
+    let api = &server.api;
+    let seeded = Seeded::make(api, ROOMS, GUESTS).await?;
+    let (rooms, guests) = (Arc::new(seeded.rooms), Arc::new(seeded.guests));
+    let follower = Follower::open(api.base().as_str(), seeded.host.clone()).await?;
     eprintln!(
         "   {ROOMS} rooms, {GUESTS} guests, host following; {rate} bookings/s for {} s + {} s warm-up",
         duration.as_secs(),
         WARM_UP.as_secs()
     );
-
     let period = Duration::from_secs(1) / u32::try_from(rate.max(1))?;
     let warm_up_bookings = rate * WARM_UP.as_secs();
     let total = warm_up_bookings + rate * duration.as_secs();
     let answered = Arc::new(AtomicU64::new(0));
     let start = Instant::now() + Duration::from_millis(10);
-    let progress = tokio::spawn(report_progress(
-        answered.clone(),
-        follower.counter(),
-        start,
-        period,
-        total,
-    ));
+    let (counted, seen) = (answered.clone(), follower.seen.clone());
+    let mut last = 0;
+    let progress = every_second(start, move || {
+        let scheduled = ((start.elapsed().as_nanos() / period.as_nanos().max(1)) as u64).min(total);
+        let now = counted.load(Ordering::Relaxed);
+        let line = format!(
+            "{scheduled:>7} sent  {now:>7} answered  {:>5} /s  {:>5} in flight  {:>7} notified",
+            now - last,
+            scheduled.saturating_sub(now),
+            seen.arrivals().len()
+        );
+        last = now;
+        line
+    });
+    let nats_pid = nats.and_then(|nats| process_mentioning(nats.store_dir()));
     let mut bookings: Vec<JoinHandle<Answer>> = Vec::with_capacity(usize::try_from(total)?);
-    let mut window_start = None;
-    let mut bus = Some(bus);
-    let mut sampler = None;
+    let (mut window, mut sampler) = (None, None);
     for index in 0..total {
         let scheduled = start + period * u32::try_from(index)?;
         tokio::time::sleep_until(scheduled.into()).await;
         if index == warm_up_bookings {
-            window_start = Some(cpu::Sample::take(server.pid(), nats_pid));
-            sampler = bus.take().map(backlog::Sampler::start);
+            let processes = [("mybnb", server.pid()), ("nats-server", nats_pid)]
+                .into_iter()
+                .filter_map(|(label, pid)| Some((label.to_owned(), pid?)))
+                .collect();
+            window = Some(Window::start(processes, server.pid()));
+            sampler = Some(backlog::Sampler::start(match nats {
+                Some(nats) => backlog::Source::JetStream(nats.url()),
+                None => backlog::Source::Metrics(api.clone()),
+            }));
         }
-        let request = server
-            .client
-            .post(server.url("/bookings"))
-            .bearer_auth(&guests[usize::try_from(index)? % guests.len()])
+        let guest = &guests[usize::try_from(index)? % guests.len()];
+        let request = api
+            .request(Method::POST, "/bookings", Some(guest))
             .json(&room_night(&rooms, index));
-        let answered = answered.clone();
+        let (api, answered) = (api.clone(), answered.clone());
         let warm_up = index < warm_up_bookings;
         bookings.push(tokio::spawn(async move {
-            let answer = book(request, scheduled, warm_up).await;
+            let answer = book(&api, request, scheduled, warm_up).await;
             answered.fetch_add(1, Ordering::Relaxed);
             answer
         }));
     }
-    let cores = window_start
-        .map(|window_start| window_start.until(&cpu::Sample::take(server.pid(), nats_pid)))
-        .unwrap_or_default();
+    let cores = window.as_ref().map(CoreUse::of).unwrap_or_default();
     let mut answers = Vec::with_capacity(bookings.len());
     for booking in bookings {
         answers.push(booking.await?);
     }
     progress.abort();
 
-    let booked_ids: Vec<String> = answers
+    let booked_ids: Vec<&Uuid> = answers
         .iter()
-        .filter_map(|answer| answer.booking_id.clone())
+        .filter_map(|answer| answer.booking_id.as_ref())
         .collect();
     let last_answer = answers
         .iter()
@@ -237,7 +217,11 @@ async fn measure(
         .max()
         .unwrap_or(start);
     let drain_deadline = Instant::now() + DRAIN;
-    while !follower.has_all(booked_ids.iter()) && Instant::now() < drain_deadline {
+    let all_arrived = || {
+        let arrived = follower.seen.arrivals();
+        booked_ids.iter().all(|id| arrived.contains_key(*id))
+    };
+    while !all_arrived() && Instant::now() < drain_deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let followed = follower.close().await?;
@@ -253,99 +237,42 @@ async fn measure(
         .unwrap_or(last_answer);
     let missing = booked_ids
         .iter()
-        .filter(|id| !followed.arrivals.contains_key(*id))
+        .filter(|id| !followed.arrivals.contains_key(**id))
         .count() as u64;
-    let history_total = history_total(server, &host).await?;
+    let history_total = api.notifications(&seeded.host, Some((1, 1))).await?.total;
     let measured: Vec<&Answer> = answers.iter().filter(|answer| !answer.warm_up).collect();
-    let stages = stages::measure(
-        server.data_dir(),
-        scenario.jetstream,
-        &measured_wall_times(&measured, &followed.arrivals),
-    )
-    .await?;
-    Ok(summarise(
-        scenario,
-        rate,
-        &measured,
-        &followed.arrivals,
-        Summary {
-            missing,
-            drained_after: last_arrival.saturating_duration_since(last_answer),
-            stream_reconnections: followed.reconnections,
-            repeated_notifications: followed.repeats,
-            history_total,
-            booked_in_all: booked_ids.len() as u64,
-            stages,
-            cores,
-            backlog,
-        },
-    ))
-}
-
-/// Sends one booking and times its answer.
-async fn book(request: reqwest::RequestBuilder, scheduled: Instant, warm_up: bool) -> Answer {
-    let sent = Instant::now();
-    let response = request.send().await;
-    let (answered, answered_wall) = (Instant::now(), Utc::now());
-    let (status, booking_id) = match response {
-        Ok(response) if response.status().as_u16() == 201 => {
-            let body: Option<Value> = response.json().await.ok();
-            let id = body.and_then(|body| body["id"].as_str().map(str::to_owned));
-            (Some(201), id)
+    let with_arrival: Vec<_> = measured
+        .iter()
+        .filter_map(|answer| {
+            let id = answer.booking_id.as_ref()?;
+            Some((
+                id.to_string(),
+                answer.answered_wall,
+                *followed.arrivals.get(id)?,
+            ))
+        })
+        .collect();
+    let (bus, stored): (Arc<dyn EventBus>, _) = match nats {
+        Some(nats) => (
+            Arc::new(JetStreamBus::connect(&nats.url()).await?),
+            "stored in the stream (NATS)",
+        ),
+        None => {
+            let log = open(
+                &server.data_dir().join("events.db"),
+                EmbeddedLog::migrations(),
+            )
+            .await?;
+            (
+                Arc::new(EmbeddedLog::new(log)),
+                "relay appended it to the log",
+            )
         }
-        Ok(response) => (Some(response.status().as_u16()), None),
-        Err(_) => (None, None),
     };
-    Answer {
-        warm_up,
-        scheduled,
-        sent,
-        answered,
-        answered_wall,
-        status,
-        booking_id,
-    }
-}
-
-/// What the end of the run found, beside the answers.
-struct Summary {
-    missing: u64,
-    drained_after: Duration,
-    stream_reconnections: u64,
-    repeated_notifications: u64,
-    history_total: u64,
-    booked_in_all: u64,
-    stages: stages::Measured,
-    cores: CoreUse,
-    backlog: Backlog,
-}
-
-fn summarise(
-    scenario: &BusScenario,
-    rate: u64,
-    measured: &[&Answer],
-    arrivals: &Arrivals,
-    summary: Summary,
-) -> NotifyResult {
-    let mut not_booked = BTreeMap::new();
-    let mut latencies = Vec::new();
-    let mut before_answer = 0;
-    for answer in measured {
-        match (answer.status, &answer.booking_id) {
-            (Some(201), Some(id)) => {
-                if let Some(arrival) = arrivals.get(id) {
-                    let latency = micros_between(answer.answered, arrival.at);
-                    if latency < 0 {
-                        before_answer += 1;
-                    }
-                    latencies.push(latency.max(0));
-                }
-            }
-            (Some(201), None) => *not_booked.entry("201 without id".to_owned()).or_default() += 1,
-            (Some(status), _) => *not_booked.entry(status.to_string()).or_default() += 1,
-            (None, _) => *not_booked.entry("no answer".to_owned()).or_default() += 1,
-        }
-    }
+    let (stages, releases) =
+        stages::measure(&with_arrival, &stages::on_bus(bus.as_ref()).await?, stored);
+    let (relay_rounds, relayed) = relay_rounds(api).await?;
+    let (not_booked, latency, before_answer) = latencies(&measured, &followed.arrivals);
     let booked = measured
         .iter()
         .filter(|answer| answer.booking_id.is_some())
@@ -356,15 +283,18 @@ fn summarise(
         (Some(first), Some(last)) => last.saturating_duration_since(first).as_secs_f64(),
         _ => 0.0,
     };
-    NotifyResult {
+    let spread = |of: &dyn Fn(&Answer) -> Option<i64>| {
+        Spread::of(measured.iter().filter_map(|answer| of(answer)).collect())
+    };
+    let bus = if scenario.jetstream {
+        "NATS JetStream"
+    } else {
+        "embedded log"
+    };
+    Ok(NotifyResult {
         scenario: scenario.name.to_owned(),
         description: scenario.description.to_owned(),
-        bus: if scenario.jetstream {
-            "NATS JetStream"
-        } else {
-            "embedded log"
-        }
-        .to_owned(),
+        bus: bus.to_owned(),
         offered_per_second: rate,
         warm_up_seconds: WARM_UP.as_secs_f64(),
         seconds,
@@ -372,103 +302,79 @@ fn summarise(
         booked,
         bookings_per_second: booked as f64 / seconds.max(f64::MIN_POSITIVE),
         not_booked,
-        send_lag: Spread::of(
-            measured
-                .iter()
-                .map(|answer| micros_between(answer.scheduled, answer.sent))
-                .collect(),
-        ),
-        answer: Spread::of(
-            measured
-                .iter()
-                .filter(|answer| answer.status == Some(201))
-                .map(|answer| micros_between(answer.sent, answer.answered))
-                .collect(),
-        ),
-        latency: Spread::of(latencies),
+        send_lag: spread(&|answer| Some(micros_between(answer.scheduled, answer.sent))),
+        answer: spread(&|answer| {
+            let answered = micros_between(answer.sent, answer.answered);
+            (answer.status == Ok(201)).then_some(answered)
+        }),
+        latency,
         before_answer,
-        missing: summary.missing,
-        drained_after_seconds: summary.drained_after.as_secs_f64(),
-        stream_reconnections: summary.stream_reconnections,
-        repeated_notifications: summary.repeated_notifications,
-        history_total: summary.history_total,
-        booked_in_all: summary.booked_in_all,
-        relay_rounds: summary.stages.relay_rounds,
-        events_per_relay_round: summary.stages.events_per_relay_round,
-        releases: summary.stages.releases,
-        stages: summary.stages.stages,
-        cores: summary.cores,
-        backlog: summary.backlog,
-    }
-}
-
-/// For each measured booking with a notification: its id, the 201's and the notification's
-/// wall-clock arrival.
-fn measured_wall_times(
-    measured: &[&Answer],
-    arrivals: &Arrivals,
-) -> Vec<(String, DateTime<Utc>, DateTime<Utc>)> {
-    measured
-        .iter()
-        .filter_map(|answer| {
-            let id = answer.booking_id.as_ref()?;
-            let arrival = arrivals.get(id)?;
-            Some((id.clone(), answer.answered_wall, arrival.wall))
-        })
-        .collect()
-}
-
-/// The `index`-th room-night: rooms in turn, then the next night.
-fn room_night(rooms: &[String], index: u64) -> Value {
-    let count = rooms.len() as u64;
-    let room = &rooms[(index % count) as usize];
-    let night = Utc::now().date_naive() + Days::new(1 + index / count);
-    json!({
-        "roomId": room,
-        "checkIn": night.to_string(),
-        "checkOut": (night + Days::new(1)).to_string(),
+        missing,
+        drained_after_seconds: (last_arrival.saturating_duration_since(last_answer)).as_secs_f64(),
+        stream_reconnections: followed.reconnections,
+        repeated_notifications: followed.repeats,
+        history_total,
+        booked_in_all: booked_ids.len() as u64,
+        stages,
+        releases,
+        relay_rounds,
+        events_per_relay_round: relayed as f64 / relay_rounds.max(1) as f64,
+        cores,
+        backlog,
     })
 }
 
-async fn history_total(server: &Server, token: &str) -> anyhow::Result<u64> {
-    let response = server
-        .client
-        .get(server.url("/notifications"))
-        .query(&[("size", "1")])
-        .bearer_auth(token)
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!("GET /notifications answered {}", response.status());
-    }
-    let page: Value = response.json().await?;
-    page["total"]
-        .as_u64()
-        .context("no total in the notification page")
+/// The booking context's relay batches and the events in them, from `/metrics`.
+async fn relay_rounds(api: &Client) -> anyhow::Result<(u64, u64)> {
+    let metrics = api.metrics().await?;
+    let booking = ["context=\"booking\""];
+    Ok((
+        metric_sum(&metrics, "mybnb_relay_batches_total", &booking),
+        metric_sum(&metrics, "mybnb_relay_events_published_total", &booking),
+    ))
 }
 
-async fn report_progress(
-    answered: Arc<AtomicU64>,
-    notified: Counter,
-    start: Instant,
-    period: Duration,
-    total: u64,
-) {
-    let mut last = 0;
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let elapsed = start.elapsed();
-        let scheduled = ((elapsed.as_nanos() / period.as_nanos().max(1)) as u64).min(total);
-        let now = answered.load(Ordering::Relaxed);
-        eprintln!(
-            "   {:>3.0} s  {:>7} sent  {:>7} answered  {:>5} /s  {:>5} in flight  {:>7} notified",
-            elapsed.as_secs_f64(),
-            scheduled,
-            now,
-            now - last,
-            scheduled.saturating_sub(now),
-            notified.count()
-        );
-        last = now;
+/// Sends one booking and times its answer.
+async fn book(
+    api: &Client,
+    request: reqwest::RequestBuilder,
+    scheduled: Instant,
+    warm_up: bool,
+) -> Answer {
+    let sent = Instant::now();
+    let answer = api.json::<Booking>(request).await;
+    let (answered, answered_wall) = (Instant::now(), Utc::now());
+    let (status, booking) = booked(answer);
+    Answer {
+        warm_up,
+        scheduled,
+        sent,
+        answered,
+        answered_wall,
+        status,
+        booking_id: booking.map(|booking| booking.id),
     }
+}
+
+/// The measured answers that were not 201, by status; 201 → notification; and how many
+/// notifications came before their 201 (counted as 0).
+fn latencies(measured: &[&Answer], arrivals: &Arrivals) -> (BTreeMap<String, u64>, Spread, u64) {
+    let mut not_booked = BTreeMap::new();
+    let mut latencies = Vec::new();
+    let mut before_answer = 0;
+    for answer in measured {
+        match (&answer.status, &answer.booking_id) {
+            (Ok(201), Some(id)) => {
+                if let Some(arrival) = arrivals.get(id) {
+                    let latency = micros_between(answer.answered, arrival.at);
+                    before_answer += u64::from(latency < 0);
+                    latencies.push(latency.max(0));
+                }
+            }
+            (Ok(201), None) => tally(&mut not_booked, "201 without id"),
+            (Ok(status), _) => tally(&mut not_booked, status.to_string()),
+            (Err(_), _) => tally(&mut not_booked, "no answer"),
+        }
+    }
+    (not_booked, Spread::of(latencies), before_answer)
 }

@@ -11,14 +11,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use mybnb::services::Service;
+use mybnb_client::{Client, metric_sum};
+use reqwest::Method;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::api::Api;
-use crate::cluster::{Cluster, Target, metric_sum};
-use crate::load::room_night;
-use crate::scale_out::{describe, transport_kind};
-use crate::stats::{Spread, micros_between};
+use crate::seed::{Seeded, room_night};
+use crate::stats::{Spread, failure, micros_between};
+use crate::system::{Cluster, Target};
 
 pub const CLIENTS: usize = 20;
 const ROOMS: usize = 200;
@@ -123,12 +123,8 @@ pub async fn run(target: &Target, duration: Duration) -> anyhow::Result<Redeploy
 
 async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<RedeployResult> {
     let api = cluster.api.clone();
-    let host = api.user("bench.host").await?;
-    let rooms = Arc::new(api.rooms(&host, ROOMS).await?);
-    let mut guests = Vec::with_capacity(CLIENTS);
-    for guest in 0..CLIENTS {
-        guests.push(api.user(&format!("bench.guest.{guest}")).await?);
-    }
+    let seeded = Seeded::make(&api, ROOMS, CLIENTS).await?;
+    let rooms = Arc::new(seeded.rooms);
     let replaced: BTreeMap<String, usize> = Service::ALL_IN_ONE
         .into_iter()
         .map(|service| {
@@ -145,7 +141,8 @@ async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<Re
     let stop = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let clients: Vec<_> = guests
+    let clients: Vec<_> = seeded
+        .guests
         .into_iter()
         .map(|token| {
             let (api, rooms, next, stop) = (api.clone(), rooms.clone(), next.clone(), stop.clone());
@@ -157,10 +154,8 @@ async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<Re
     eprintln!("   redeploying…");
     let redeployed = cluster.topology.redeploy().await;
     let redeploy_ended = Instant::now();
-    eprintln!(
-        "   redeployed in {:.1} s",
-        (redeploy_ended - redeploy_started).as_secs_f64()
-    );
+    let redeploy_seconds = (redeploy_ended - redeploy_started).as_secs_f64();
+    eprintln!("   redeployed in {redeploy_seconds:.1} s");
     let end = (redeploy_ended + AFTER).max(started + duration);
     tokio::time::sleep_until(end.into()).await;
     stop.store(true, Ordering::Relaxed);
@@ -171,13 +166,13 @@ async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<Re
     let seconds = started.elapsed().as_secs_f64();
     redeployed?;
 
-    let gateway = cluster.metrics_at(&cluster.topology.gateway_url()).await?;
-    let failed = |request: &Sent| !matches!(request.outcome, Ok(200..=299));
+    let gateway = api.metrics().await?;
+    let failed = |request: &&&Sent| !matches!(request.outcome, Ok(200..=299));
     let during: Vec<&Sent> = sent
         .iter()
         .filter(|request| request.sent >= redeploy_started && request.sent <= redeploy_ended)
         .collect();
-    let mut failures: Vec<&Sent> = sent.iter().filter(|request| failed(request)).collect();
+    let mut failures: Vec<&Sent> = sent.iter().filter(|request| failed(&request)).collect();
     failures.sort_by_key(|request| request.sent);
     let first_failures = failures
         .iter()
@@ -187,26 +182,25 @@ async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<Re
                 Ok(status) => format!("status {status}"),
                 Err(error) => error.clone(),
             };
-            format!(
-                "{:.2} s: {}: {what}",
-                micros_between(started, request.sent) as f64 / 1e6,
-                request.step.name()
-            )
+            let at = micros_between(started, request.sent) as f64 / 1e6;
+            format!("{at:.2} s: {}: {what}", request.step.name())
         })
         .collect();
-    let mut steps = Vec::new();
-    for step in Step::VISIT {
-        let of_step: Vec<&Sent> = sent.iter().filter(|request| request.step == step).collect();
-        let spread = Spread::of(of_step.iter().map(|request| request.latency_us).collect());
-        steps.push(StepTally {
-            step: step.name().to_owned(),
-            requests: of_step.len() as u64,
-            failures: of_step.iter().filter(|request| failed(request)).count() as u64,
-            p50_ms: spread.p50_ms,
-            p99_ms: spread.p99_ms,
-            max_ms: spread.max_ms,
-        });
-    }
+    let steps = Step::VISIT
+        .into_iter()
+        .map(|step| {
+            let of_step: Vec<&Sent> = sent.iter().filter(|request| request.step == step).collect();
+            let spread = Spread::of(of_step.iter().map(|request| request.latency_us).collect());
+            StepTally {
+                step: step.name().to_owned(),
+                requests: of_step.len() as u64,
+                failures: of_step.iter().filter(failed).count() as u64,
+                p50_ms: spread.p50_ms,
+                p99_ms: spread.p99_ms,
+                max_ms: spread.max_ms,
+            }
+        })
+        .collect();
     Ok(RedeployResult {
         clients: CLIENTS,
         settings: settings()
@@ -214,13 +208,13 @@ async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<Re
             .map(|(key, value)| (key.to_owned(), value))
             .collect(),
         replaced,
-        redeploy_seconds: (redeploy_ended - redeploy_started).as_secs_f64(),
+        redeploy_seconds,
         seconds,
         requests: sent.len() as u64,
         failures: failures.len() as u64,
         requests_per_second: sent.len() as f64 / seconds,
         during_redeploy: during.len() as u64,
-        failures_during_redeploy: during.iter().filter(|request| failed(request)).count() as u64,
+        failures_during_redeploy: during.iter().filter(failed).count() as u64,
         booked: sent
             .iter()
             .filter(|request| request.step == Step::Book && request.outcome == Ok(201))
@@ -234,9 +228,9 @@ async fn measure(cluster: &mut Cluster, duration: Duration) -> anyhow::Result<Re
 
 /// Goes round a guest's visit until `stop`; every request it sent.
 async fn visit(
-    api: &Api,
+    api: &Client,
     token: &str,
-    rooms: &[String],
+    rooms: &[Uuid],
     next: &AtomicU64,
     stop: &AtomicBool,
 ) -> Vec<Sent> {
@@ -250,42 +244,32 @@ async fn visit(
                 break 'visits;
             }
             let request = match step {
-                Step::Search => api.client.get(api.url("/rooms")).query(&[
+                Step::Search => api.request(Method::GET, "/rooms", None).query(&[
                     ("city", "Seoul".to_owned()),
                     ("page", (1 + index % pages).to_string()),
                 ]),
-                Step::Room => api.client.get(api.url(&format!(
-                    "/rooms/{}",
-                    body["roomId"].as_str().unwrap_or_default()
-                ))),
+                Step::Room => api.request(Method::GET, &format!("/rooms/{}", body.room_id), None),
                 Step::Book => api
-                    .client
-                    .post(api.url("/bookings"))
-                    .bearer_auth(token)
+                    .request(Method::POST, "/bookings", Some(token))
                     .header("Idempotency-Key", Uuid::new_v4().to_string())
                     .json(&body),
-                Step::MyPage => api.client.get(api.url("/mypage")).bearer_auth(token),
-                Step::Notifications => api.client.get(api.url("/notifications")).bearer_auth(token),
+                Step::MyPage => api.request(Method::GET, "/mypage", Some(token)),
+                Step::Notifications => api.request(Method::GET, "/notifications", Some(token)),
             };
             let at = Instant::now();
+            // The body is read too: a connection cut mid-answer is a failure.
             let outcome = match request.send().await {
-                // The body is read too: a connection cut mid-answer is a failure.
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    match response.bytes().await {
-                        Ok(_) => Ok(status),
-                        Err(error) => {
-                            Err(format!("{}: {}", transport_kind(&error), describe(&error)))
-                        }
-                    }
+                    response.bytes().await.map(|_| status)
                 }
-                Err(error) => Err(format!("{}: {}", transport_kind(&error), describe(&error))),
+                Err(error) => Err(error),
             };
             sent.push(Sent {
                 step,
                 sent: at,
                 latency_us: micros_between(at, Instant::now()),
-                outcome,
+                outcome: outcome.map_err(|error| failure(&error, true)),
             });
         }
     }

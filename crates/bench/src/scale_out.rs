@@ -17,14 +17,15 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use mybnb::services::Service;
+use mybnb_client::{Client, metric_sum};
 use serde::Serialize;
+use uuid::Uuid;
 
-use crate::api::Api;
-use crate::cluster::{Cluster, Target, metric_sum};
-use crate::cpu_by_service;
+use crate::cpu::{Window, postgres_pids, process_mentioning};
 use crate::ledger::{self, Ledger};
-use crate::load::room_night;
-use crate::stats::Spread;
+use crate::seed::{Seeded, room_night};
+use crate::stats::{Spread, booked, every_second, tally};
+use crate::system::{Cluster, Target};
 
 /// Payment instances of each run, in order; speed-ups are against the first.
 pub const PAYMENT_INSTANCES: [usize; 3] = [1, 2, 4];
@@ -45,7 +46,6 @@ const ROOMS: usize = 300;
 const WARM_UP: Duration = Duration::from_secs(3);
 /// Bookings cancelled after the run, for the payment instances' shared consumer.
 const CANCELLATIONS: usize = 100;
-const SETTLE_WITHIN: Duration = Duration::from_secs(60);
 
 /// Settings of every process of the run.
 pub fn settings() -> Vec<(&'static str, String)> {
@@ -123,7 +123,7 @@ pub async fn run(
             Some(first) => result.bookings_per_second / first.bookings_per_second.max(f64::EPSILON),
             None => 1.0,
         };
-        eprintln!("{}", one_line(&result));
+        eprintln!("{}", crate::report::line(&result));
         runs.push(result);
     }
     Ok(ScaleOutResult {
@@ -135,22 +135,6 @@ pub async fn run(
     })
 }
 
-pub fn one_line(run: &ScaleOutRun) -> String {
-    format!(
-        "   {} payment: {:.1} bookings/s ({:.0} % of {:.1}), ×{:.2}, p50 {:.0} ms, p99 {:.0} ms, \
-         {} failures; each event once in effect: {}",
-        run.payment_instances,
-        run.bookings_per_second,
-        run.of_ceiling_percent,
-        run.ceiling_per_second,
-        run.speed_up,
-        run.latency.p50_ms,
-        run.latency.p99_ms,
-        run.failures,
-        run.ledger.once_in_effect
-    )
-}
-
 /// One booking as its client saw it.
 struct Answer {
     answered: Instant,
@@ -158,7 +142,7 @@ struct Answer {
     /// The status, or the error when there was no answer.
     outcome: Result<u16, String>,
     /// The booking and the guest who made it, when booked.
-    booking: Option<(String, usize)>,
+    booking: Option<(Uuid, usize)>,
 }
 
 async fn measure(
@@ -167,14 +151,12 @@ async fn measure(
     booking_instances: usize,
     duration: Duration,
 ) -> anyhow::Result<ScaleOutRun> {
-    let api = cluster.api.clone();
-    let host = api.user("bench.host").await?;
-    let rooms = Arc::new(api.rooms(&host, ROOMS).await?);
-    let mut guests = Vec::with_capacity(GUESTS);
-    for guest in 0..GUESTS {
-        guests.push(api.user(&format!("bench.guest.{guest}")).await?);
-    }
-    let guests = Arc::new(guests);
+    let api = &cluster.api;
+    let seeded = Seeded::make(api, ROOMS, GUESTS).await?;
+    let (rooms, guests) = (
+        Arc::new(seeded.rooms.clone()),
+        Arc::new(seeded.guests.clone()),
+    );
     eprintln!(
         "   seeded {ROOMS} rooms, {GUESTS} guests; {} s warm-up, {} s measured",
         WARM_UP.as_secs(),
@@ -187,7 +169,7 @@ async fn measure(
     let deadline = window_start + duration;
     let clients: Vec<_> = (0..CLIENTS)
         .map(|client| {
-            let (api, rooms, guests, next, booked) = (
+            let (api, rooms, guests, next, booked_so_far) = (
                 api.clone(),
                 rooms.clone(),
                 guests.clone(),
@@ -199,25 +181,42 @@ async fn measure(
                 let mut answers = Vec::new();
                 while Instant::now() < deadline {
                     let body = room_night(&rooms, next.fetch_add(1, Ordering::Relaxed));
-                    let answer = book(&api, &guests[guest], guest, &body).await;
-                    if answer.booking.is_some() {
-                        booked.fetch_add(1, Ordering::Relaxed);
+                    let sent = Instant::now();
+                    let (outcome, booking) = booked(api.book(&guests[guest], &body, None).await);
+                    let answered = Instant::now();
+                    if booking.is_some() {
+                        booked_so_far.fetch_add(1, Ordering::Relaxed);
                     }
-                    answers.push(answer);
+                    answers.push(Answer {
+                        answered,
+                        latency_us: i64::try_from((answered - sent).as_micros())
+                            .unwrap_or(i64::MAX),
+                        outcome,
+                        booking: booking.map(|booking| (booking.id, guest)),
+                    });
                 }
                 answers
             })
         })
         .collect();
-    let progress = tokio::spawn(report_progress(booked_so_far, started));
-    let pids: Vec<(String, u32)> = cluster
-        .pids()
-        .into_iter()
-        .map(|(service, pid)| (service.name().to_owned(), pid))
-        .collect();
-    let nats_pid = crate::cpu::process_mentioning(cluster.nats.store_dir());
+    let mut last = 0;
+    let progress = every_second(started, move || {
+        let now = booked_so_far.load(Ordering::Relaxed);
+        let line = format!("{now:>7} booked  {:>5} /s", now - last);
+        last = now;
+        line
+    });
+    let mut processes = cluster.pids();
+    processes.extend(
+        process_mentioning(cluster.nats.store_dir()).map(|pid| ("nats-server".to_owned(), pid)),
+    );
     tokio::time::sleep_until(window_start.into()).await;
-    let window = cpu_by_service::Window::start(pids, nats_pid);
+    processes.extend(
+        postgres_pids()
+            .into_iter()
+            .map(|pid| ("postgres".to_owned(), pid)),
+    );
+    let window = Window::start(processes, None);
     tokio::time::sleep_until(deadline.into()).await;
     let cores = window.end();
     let mut answers = Vec::new();
@@ -230,40 +229,39 @@ async fn measure(
         .iter()
         .filter(|answer| answer.answered >= window_start && answer.answered <= deadline)
         .collect();
-    let booked = in_window
-        .iter()
-        .filter(|answer| answer.outcome == Ok(201))
-        .count() as u64;
     let mut failures_by_kind = BTreeMap::new();
     for answer in &in_window {
         match &answer.outcome {
             Ok(201) => {}
-            Ok(status) => {
-                *failures_by_kind
-                    .entry(format!("status {status}"))
-                    .or_insert(0) += 1
-            }
-            Err(error) => *failures_by_kind.entry(error.clone()).or_insert(0) += 1,
+            Ok(status) => tally(&mut failures_by_kind, format!("status {status}")),
+            Err(error) => tally(&mut failures_by_kind, error.clone()),
         }
     }
+    let latencies: Vec<i64> = in_window
+        .iter()
+        .filter(|answer| answer.outcome == Ok(201))
+        .map(|answer| answer.latency_us)
+        .collect();
+    let booked = latencies.len() as u64;
     let seconds = duration.as_secs_f64();
     let bookings_per_second = booked as f64 / seconds;
     let ceiling_per_second = payment_instances as f64 * CAP as f64 / MEAN_LATENCY_S;
-    let mut charges_by_instance = Vec::new();
-    for port in cluster.topology.ports(Service::Payment) {
-        charges_by_instance.push(metric_sum(
-            &cluster.metrics(port).await?,
-            "mybnb_http_requests_total",
-            &["method=\"POST\"", "route=\"/internal/payments\""],
-        ));
-    }
-    let bookings: Vec<(String, usize)> = answers
+    let charges_by_instance = cluster
+        .metrics(Service::Payment)
+        .await?
         .iter()
-        .filter_map(|answer| answer.booking.clone())
+        .map(|text| {
+            let labels = ["method=\"POST\"", "route=\"/internal/payments\""];
+            metric_sum(text, "mybnb_http_requests_total", &labels)
+        })
+        .collect();
+    let bookings: Vec<(Uuid, usize)> = answers
+        .iter()
+        .filter_map(|answer| answer.booking)
         .take(CANCELLATIONS)
         .collect();
-    let cancelled = cancel(&api, &guests, bookings).await;
-    let ledger = ledger::settle(cluster, SETTLE_WITHIN).await?;
+    let cancelled = cancel(api, &guests, bookings).await;
+    let ledger = ledger::settle(cluster, &seeded, mybnb_client::SETTLED_WITHIN).await?;
     Ok(ScaleOutRun {
         payment_instances,
         booking_instances,
@@ -278,13 +276,7 @@ async fn measure(
         ceiling_per_second,
         of_ceiling_percent: 100.0 * bookings_per_second / ceiling_per_second,
         speed_up: 1.0,
-        latency: Spread::of(
-            in_window
-                .iter()
-                .filter(|answer| answer.outcome == Ok(201))
-                .map(|answer| answer.latency_us)
-                .collect(),
-        ),
+        latency: Spread::of(latencies),
         charges_by_instance,
         cores,
         cancelled,
@@ -292,94 +284,12 @@ async fn measure(
     })
 }
 
-async fn book(api: &Api, token: &str, guest: usize, body: &serde_json::Value) -> Answer {
-    let sent = Instant::now();
-    let response = api
-        .client
-        .post(api.url("/bookings"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await;
-    let (outcome, booking) = match response {
-        Ok(response) if response.status().as_u16() == 201 => {
-            let id = response
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|body| body["id"].as_str().map(str::to_owned));
-            (Ok(201), id.map(|id| (id, guest)))
-        }
-        Ok(response) => (Ok(response.status().as_u16()), None),
-        Err(error) => (Err(transport_kind(&error).to_owned()), None),
-    };
-    let answered = Instant::now();
-    Answer {
-        answered,
-        latency_us: i64::try_from((answered - sent).as_micros()).unwrap_or(i64::MAX),
-        outcome,
-        booking,
-    }
-}
-
-/// A transport error's kind, short enough to count by.
-pub fn transport_kind(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else if error.is_body() || error.is_decode() {
-        "broken body"
-    } else {
-        "transport error"
-    }
-}
-
-/// A transport error with its causes.
-pub fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// Cancels the bookings as their guests, a few at a time; how many were cancelled.
-async fn cancel(api: &Api, guests: &[String], bookings: Vec<(String, usize)>) -> u64 {
-    let cancelled = futures_util::stream::iter(bookings)
-        .map(|(booking, guest)| {
-            let request = api
-                .client
-                .post(api.url(&format!("/bookings/{booking}/cancel")))
-                .bearer_auth(&guests[guest]);
-            async move {
-                request
-                    .send()
-                    .await
-                    .is_ok_and(|response| response.status().is_success())
-            }
-        })
+async fn cancel(api: &Client, guests: &[String], bookings: Vec<(Uuid, usize)>) -> u64 {
+    futures_util::stream::iter(bookings)
+        .map(|(booking, guest)| async move { api.cancel(&guests[guest], booking).await.is_ok() })
         .buffer_unordered(8)
         .filter(|ok| std::future::ready(*ok))
         .count()
-        .await;
-    cancelled as u64
-}
-
-async fn report_progress(booked: Arc<AtomicU64>, started: Instant) {
-    let mut last = 0;
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = booked.load(Ordering::Relaxed);
-        eprintln!(
-            "   {:>3.0} s  {:>7} booked  {:>5} /s",
-            started.elapsed().as_secs_f64(),
-            now,
-            now - last
-        );
-        last = now;
-    }
+        .await as u64
 }

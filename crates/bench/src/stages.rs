@@ -1,26 +1,36 @@
-//! Where the time between a booking's commit and its notification goes, read after the run
-//! from the timestamps the server's own databases keep (same machine, same clock):
+//! Where the time between a booking's commit and its notification goes, from what the public
+//! interfaces tell (same machine, same clock):
 //!
-//! - booking's outbox: `occurred_at`, stamped while the unit that confirms the booking runs
-//!   (just before its group commit), and `published_at`, stamped by the relay in the write
-//!   that marks the event sent, once the bus has acknowledged it;
-//! - the embedded log (`events.db`): `published_at`, stamped in the relay's append;
-//! - notification: `created_at`, stamped in the unit that records the notification (just
-//!   before its commit);
+//! - the bus's history (`EventBus::history`): each `BookingConfirmed` envelope's
+//!   `occurredAt`, stamped while the unit that confirms the booking runs (just before its
+//!   group commit), and when the bus stored it (the embedded log's append; the stream's
+//!   timestamp on JetStream);
+//! - the notification on the host's stream: its `createdAt`, stamped in the unit that records
+//!   it (just before its commit);
 //! - the client: when the 201 and the notification arrived.
+//!
+//! And how the notifications reached the stream ([`Releases`]): consecutive arrivals less
+//! than [`TOGETHER`] apart form a group. A group recorded far apart but arriving at once was
+//! released by one commit of notification's database; for the slowest notifications this
+//! tells how much of "recorded → on the stream" was spent waiting for the rest of their group
+//! commit, and how much came after.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::str::FromStr;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
+use mybnb_bus::EventBus;
+use mybnb_events::IntegrationEvent;
+use mybnb_events::booking::BookingConfirmed;
 use serde::Serialize;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Row, SqliteConnection};
 
-use crate::releases::{self, Releases};
+use crate::follower::Arrival;
 use crate::stats::Spread;
+
+/// Arrivals closer than this (µs) count as released together.
+const TOGETHER: i64 = 500;
+
+/// The share of notifications, slowest first, that [`Releases`] looks into.
+const SLOWEST: f64 = 0.02;
 
 /// One step of the way, over the measured bookings.
 #[derive(Debug, Clone, Serialize)]
@@ -31,169 +41,158 @@ pub struct Stage {
     pub spread: Spread,
 }
 
-pub struct Measured {
-    pub stages: Vec<Stage>,
-    pub releases: Releases,
-    pub relay_rounds: u64,
-    pub events_per_relay_round: f64,
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Releases {
+    pub groups: usize,
+    pub mean_group_size: f64,
+    /// Of the slowest 2 % by recorded → on the stream, the means of: that time; the part from
+    /// being recorded to the last of its group being recorded; the part after; the size of
+    /// its group.
+    pub slowest_recorded_to_stream_ms: f64,
+    pub slowest_waiting_for_group_ms: f64,
+    pub slowest_after_group_ms: f64,
+    pub slowest_group_size: f64,
 }
 
-/// The booking's event as the databases recorded it.
-struct Recorded {
-    occurred: DateTime<Utc>,
-    marked_published: Option<DateTime<Utc>>,
-    appended: Option<DateTime<Utc>>,
-    notified: Option<DateTime<Utc>>,
+/// Each booking's confirmation on the bus: when it occurred, when the bus stored it.
+pub async fn on_bus(
+    bus: &dyn EventBus,
+) -> anyhow::Result<HashMap<String, (DateTime<Utc>, DateTime<Utc>)>> {
+    let mut found = HashMap::new();
+    let mut after = 0;
+    loop {
+        let entries = bus.history(&[BookingConfirmed::TYPE], after, 1000).await?;
+        for entry in &entries {
+            let times = (entry.envelope.occurred_at, entry.published_at);
+            found.insert(entry.envelope.aggregate_id.to_string(), times);
+        }
+        match entries.last() {
+            Some(last) if entries.len() == 1000 => after = last.position,
+            _ => return Ok(found),
+        }
+    }
 }
 
-/// The stages of `bookings` (id, 201's arrival, notification's arrival) on the server whose
-/// data directory is `data_dir`; `jetstream` when the bus was NATS (no `events.db`).
-pub async fn measure(
-    data_dir: &Path,
-    jetstream: bool,
-    bookings: &[(String, DateTime<Utc>, DateTime<Utc>)],
-) -> anyhow::Result<Measured> {
-    let mut booking = open(&data_dir.join("booking.db")).await?;
-    let mut by_event: HashMap<String, String> = HashMap::new();
-    let mut recorded: HashMap<String, Recorded> = HashMap::new();
-    let rows = sqlx::query(
-        "SELECT event_id, aggregate_id, occurred_at, published_at FROM outbox \
-         WHERE event_type = 'BookingConfirmed'",
-    )
-    .fetch_all(&mut booking)
-    .await
-    .context("reading booking's outbox")?;
-    for row in rows {
-        let (event_id, booking_id): (String, String) =
-            (row.try_get("event_id")?, row.try_get("aggregate_id")?);
-        let published: Option<String> = row.try_get("published_at")?;
-        recorded.insert(
-            booking_id.clone(),
-            Recorded {
-                occurred: instant(&row.try_get::<String, _>("occurred_at")?)?,
-                marked_published: published.as_deref().map(instant).transpose()?,
-                appended: None,
-                notified: None,
-            },
-        );
-        by_event.insert(event_id, booking_id);
-    }
-    let (rounds, relayed): (i64, i64) = {
-        let row = sqlx::query(
-            "SELECT COUNT(DISTINCT published_at) AS rounds, COUNT(published_at) AS relayed \
-             FROM outbox",
-        )
-        .fetch_one(&mut booking)
-        .await?;
-        (row.try_get("rounds")?, row.try_get("relayed")?)
-    };
-    if !jetstream {
-        let mut log = open(&data_dir.join("events.db")).await?;
-        let rows = sqlx::query(
-            "SELECT event_id, published_at FROM events WHERE event_type = 'BookingConfirmed'",
-        )
-        .fetch_all(&mut log)
-        .await
-        .context("reading the event log")?;
-        for row in rows {
-            let event_id: String = row.try_get("event_id")?;
-            let booking_id = by_event.get(&event_id);
-            if let Some(entry) = booking_id.and_then(|id| recorded.get_mut(id)) {
-                entry.appended = Some(instant(&row.try_get::<String, _>("published_at")?)?);
-            }
-        }
-    }
-    let mut notification = open(&data_dir.join("notification.db")).await?;
-    let rows = sqlx::query(
-        "SELECT booking_id, created_at FROM notifications WHERE kind = 'BOOKING_CONFIRMED'",
-    )
-    .fetch_all(&mut notification)
-    .await
-    .context("reading the notifications")?;
-    for row in rows {
-        let booking_id: String = row.try_get("booking_id")?;
-        if let Some(entry) = recorded.get_mut(&booking_id) {
-            entry.notified = Some(instant(&row.try_get::<String, _>("created_at")?)?);
-        }
-    }
-
-    // On the bus: appended to the log (embedded), or acknowledged by NATS and marked.
-    let on_bus = if jetstream {
-        "relay marked it sent (NATS acknowledged)"
-    } else {
-        "relay appended it to the log"
-    };
-    let mut steps: Vec<(&str, &str, Vec<i64>)> = vec![
-        (
-            "booking confirmed (before commit)",
-            "201 at the client",
-            Vec::new(),
-        ),
-        ("booking confirmed (before commit)", on_bus, Vec::new()),
-        (on_bus, "notification recorded (before commit)", Vec::new()),
-        (
-            "notification recorded (before commit)",
-            "on the host's stream",
-            Vec::new(),
-        ),
-        (
-            "booking confirmed (before commit)",
-            "on the host's stream",
-            Vec::new(),
-        ),
-    ];
-    let mut on_stream = Vec::with_capacity(bookings.len());
-    for (booking_id, answered, arrived) in bookings {
-        let Some(entry) = recorded.get(booking_id) else {
-            continue;
-        };
-        if let Some(notified) = entry.notified {
-            on_stream.push((notified, *arrived));
-        }
-        let bus = if jetstream {
-            entry.marked_published
-        } else {
-            entry.appended
-        };
-        let (Some(bus), Some(notified)) = (bus, entry.notified) else {
+/// The stages of `bookings` (id, 201's arrival, notification's arrival), given what the bus
+/// holds; `stored` names the bus's step ("relay appended it to the log", …).
+pub fn measure(
+    bookings: &[(String, DateTime<Utc>, Arrival)],
+    bus: &HashMap<String, (DateTime<Utc>, DateTime<Utc>)>,
+    stored: &str,
+) -> (Vec<Stage>, Releases) {
+    let confirmed = "booking confirmed (before commit)";
+    let recorded = "notification recorded (before commit)";
+    let streamed = "on the host's stream";
+    let mut steps: Vec<(&str, &str, Vec<i64>)> = [
+        (confirmed, "201 at the client"),
+        (confirmed, stored),
+        (stored, recorded),
+        (recorded, streamed),
+        (confirmed, streamed),
+    ]
+    .into_iter()
+    .map(|(from, to)| (from, to, Vec::new()))
+    .collect();
+    for (booking_id, answered, arrival) in bookings {
+        let Some(&(occurred, on_bus)) = bus.get(booking_id) else {
             continue;
         };
         let marks = [
-            (entry.occurred, *answered),
-            (entry.occurred, bus),
-            (bus, notified),
-            (notified, *arrived),
-            (entry.occurred, *arrived),
+            (occurred, *answered),
+            (occurred, on_bus),
+            (on_bus, arrival.recorded),
+            (arrival.recorded, arrival.wall),
+            (occurred, arrival.wall),
         ];
         for ((from, to), step) in marks.into_iter().zip(steps.iter_mut()) {
             step.2
                 .push((to - from).num_microseconds().unwrap_or(i64::MAX));
         }
     }
-    Ok(Measured {
-        releases: releases::group(&on_stream),
-        stages: steps
-            .into_iter()
-            .map(|(from, to, samples)| Stage {
-                from: from.to_owned(),
-                to: to.to_owned(),
-                spread: Spread::of(samples),
-            })
-            .collect(),
-        relay_rounds: u64::try_from(rounds)?,
-        events_per_relay_round: relayed as f64 / rounds.max(1) as f64,
-    })
+    let stages = steps
+        .into_iter()
+        .map(|(from, to, samples)| Stage {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            spread: Spread::of(samples),
+        })
+        .collect();
+    let on_stream: Vec<_> = bookings
+        .iter()
+        .map(|(_, _, arrival)| (arrival.recorded, arrival.wall))
+        .collect();
+    (stages, group(&on_stream))
 }
 
-async fn open(path: &Path) -> anyhow::Result<SqliteConnection> {
-    SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .connect()
-        .await
-        .with_context(|| format!("opening {}", path.display()))
+/// Groups `notifications` (when recorded, when on the stream) by arrival.
+fn group(notifications: &[(DateTime<Utc>, DateTime<Utc>)]) -> Releases {
+    let mut arrivals: Vec<(i64, i64)> = notifications
+        .iter()
+        .map(|(recorded, arrived)| (recorded.timestamp_micros(), arrived.timestamp_micros()))
+        .collect();
+    arrivals.sort_unstable_by_key(|&(_, arrived)| arrived);
+    let mut groups: Vec<&[(i64, i64)]> = Vec::new();
+    let mut start = 0;
+    for index in 1..=arrivals.len() {
+        let apart = arrivals
+            .get(index)
+            .is_none_or(|next| next.1 - arrivals[index - 1].1 >= TOGETHER);
+        if apart {
+            groups.push(&arrivals[start..index]);
+            start = index;
+        }
+    }
+    // (recorded → on the stream, waiting for the group, after the group, group size)
+    let mut each: Vec<(i64, i64, i64, usize)> = Vec::with_capacity(arrivals.len());
+    for group in &groups {
+        let last_recorded = group.iter().map(|&(recorded, _)| recorded).max();
+        for &(recorded, arrived) in *group {
+            let last = last_recorded.unwrap_or(recorded);
+            each.push((
+                arrived - recorded,
+                last - recorded,
+                arrived - last,
+                group.len(),
+            ));
+        }
+    }
+    each.sort_unstable_by_key(|&(total, ..)| std::cmp::Reverse(total));
+    let slowest = &each[..((each.len() as f64 * SLOWEST).ceil() as usize).min(each.len())];
+    let mean = |value: fn(&(i64, i64, i64, usize)) -> f64| {
+        slowest.iter().map(value).sum::<f64>() / slowest.len().max(1) as f64
+    };
+    Releases {
+        groups: groups.len(),
+        mean_group_size: arrivals.len() as f64 / groups.len().max(1) as f64,
+        slowest_recorded_to_stream_ms: mean(|each| each.0 as f64 / 1000.0),
+        slowest_waiting_for_group_ms: mean(|each| each.1 as f64 / 1000.0),
+        slowest_after_group_ms: mean(|each| each.2 as f64 / 1000.0),
+        slowest_group_size: mean(|each| each.3 as f64),
+    }
 }
 
-fn instant(text: &str) -> anyhow::Result<DateTime<Utc>> {
-    Ok(DateTime::parse_from_rfc3339(text)
-        .with_context(|| format!("an unreadable instant: {text}"))?
-        .with_timezone(&Utc))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_released_by_one_commit() {
+        let at = |micros| DateTime::from_timestamp_micros(micros).unwrap_or_default();
+        // Three recorded 10 ms apart, released together 2 ms after the last; one alone.
+        let notifications = [
+            (at(0), at(22_000)),
+            (at(10_000), at(22_100)),
+            (at(20_000), at(22_200)),
+            (at(50_000), at(51_000)),
+        ];
+        let releases = group(&notifications);
+        assert_eq!(releases.groups, 2);
+        assert_eq!(releases.mean_group_size, 2.0);
+        // The slowest 2 % of four is one: the first, 22 ms, 20 of them waiting for the group.
+        assert_eq!(releases.slowest_recorded_to_stream_ms, 22.0);
+        assert_eq!(releases.slowest_waiting_for_group_ms, 20.0);
+        assert_eq!(releases.slowest_after_group_ms, 2.0);
+        assert_eq!(releases.slowest_group_size, 3.0);
+    }
 }

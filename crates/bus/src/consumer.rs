@@ -61,6 +61,7 @@ struct SubscriberLabels {
 #[derive(Clone)]
 pub struct ConsumerMetrics {
     handled: Family<SubscriberLabels, Counter>,
+    redelivered: Family<SubscriberLabels, Counter>,
     dead_lettered: Family<SubscriberLabels, Counter>,
 }
 
@@ -68,12 +69,19 @@ impl ConsumerMetrics {
     pub fn register(metrics: &Metrics) -> ConsumerMetrics {
         let consumer = ConsumerMetrics {
             handled: Family::default(),
+            redelivered: Family::default(),
             dead_lettered: Family::default(),
         };
         metrics.register(
             "events_handled",
             "Events a subscriber handled and acknowledged",
             consumer.handled.clone(),
+        );
+        metrics.register(
+            "events_redelivered",
+            "Of the events handled, those the bus had handed out before (a crash or a timeout \
+             before the acknowledgement)",
+            consumer.redelivered.clone(),
         );
         metrics.register(
             "events_dead_lettered",
@@ -226,6 +234,9 @@ impl Consumer {
             match outcome {
                 Outcome::Handled => {
                     metrics.handled.get_or_create(labels).inc();
+                    if delivery.delivered > 1 {
+                        metrics.redelivered.get_or_create(labels).inc();
+                    }
                     handled.push(delivery);
                 }
                 Outcome::DeadLettered(reason) => {

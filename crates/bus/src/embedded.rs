@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use mybnb_events::EventEnvelope;
 use mybnb_platform::BoxFuture;
-use mybnb_platform::db::{Bindings, Database, Migrations, Statement, Stop, instant_to_db, now};
+use mybnb_platform::db::{
+    Bindings, Database, Migrations, Statement, Stop, instant_from_db, instant_to_db, now,
+};
 use sqlx::Row;
 use tokio::sync::{Mutex, Notify};
 
@@ -141,6 +143,7 @@ impl EventBus for EmbeddedLog {
                     Ok(HistoryEntry {
                         position: row.position,
                         envelope: row.envelope.context("an unreadable event in the log")?,
+                        published_at: instant_from_db(&row.published_at)?,
                     })
                 })
                 .collect()
@@ -154,6 +157,7 @@ struct LogRow {
     event_id: String,
     envelope: Result<EventEnvelope, serde_json::Error>,
     text: String,
+    published_at: String,
 }
 
 /// Up to `limit` events of `event_types` after `position`, in log order.
@@ -167,7 +171,7 @@ async fn read_after(
     let after = bindings.bind(i64::try_from(position)?)?;
     let types = bindings.bind_all(event_types)?;
     let sql = format!(
-        "SELECT position, event_id, envelope FROM events WHERE position > {after} \
+        "SELECT position, event_id, envelope, published_at FROM events WHERE position > {after} \
          AND event_type IN ({types}) ORDER BY position LIMIT {limit}"
     );
     let rows = bindings
@@ -184,6 +188,7 @@ async fn read_after(
                 event_id: row.try_get("event_id")?,
                 envelope: serde_json::from_str(&text),
                 text,
+                published_at: row.try_get("published_at")?,
             })
         })
         .collect()

@@ -29,4 +29,4 @@ pub use consumer::{
 pub use embedded::EmbeddedLog;
 pub use jetstream::JetStreamBus;
 pub use port::{Delivery, EventBus, HistoryEntry, Subscription};
-pub use relay::Relay;
+pub use relay::{Relay, RelayMetrics};

@@ -1,5 +1,6 @@
 //! The bus port, implemented by the embedded log and by NATS JetStream.
 
+use chrono::{DateTime, Utc};
 use mybnb_events::EventEnvelope;
 use mybnb_platform::BoxFuture;
 
@@ -20,6 +21,8 @@ pub struct HistoryEntry {
     /// Increases along the history; pass the last one seen to read on.
     pub position: u64,
     pub envelope: EventEnvelope,
+    /// When the bus stored it (the embedded log's append, the stream's timestamp).
+    pub published_at: DateTime<Utc>,
 }
 
 /// Carries integration events to their subscribers, at least once each.

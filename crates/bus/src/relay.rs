@@ -1,10 +1,16 @@
-//! The outbox relay: moves a context's recorded events onto the bus.
+//! The outbox relay: moves a context's recorded events onto the bus, and counts what it
+//! moved (`mybnb_relay_batches_total`, `mybnb_relay_events_published_total`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use mybnb_platform::db::Database;
+use mybnb_platform::metrics::Metrics;
 use mybnb_platform::outbox;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use tokio_util::sync::CancellationToken;
 
 use crate::port::EventBus;
@@ -24,6 +30,65 @@ pub struct Relay {
     context: &'static str,
     outbox: Database,
     bus: Arc<dyn EventBus>,
+    metrics: Option<RelayMetrics>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ContextLabels {
+    context: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    context: String,
+    event_type: String,
+}
+
+/// The counters every relay of an application feeds: one increment per batch and per event
+/// type in it, none per event.
+#[derive(Clone)]
+pub struct RelayMetrics {
+    batches: Family<ContextLabels, Counter>,
+    published: Family<EventLabels, Counter>,
+}
+
+impl RelayMetrics {
+    pub fn register(metrics: &Metrics) -> RelayMetrics {
+        let relay = RelayMetrics {
+            batches: Family::default(),
+            published: Family::default(),
+        };
+        metrics.register(
+            "relay_batches",
+            "Batches a context's relay published and marked published",
+            relay.batches.clone(),
+        );
+        metrics.register(
+            "relay_events_published",
+            "Events a context's relay published and marked published, by type (with several \
+             instances of a context, one event may be counted by more than one)",
+            relay.published.clone(),
+        );
+        relay
+    }
+
+    fn count(&self, context: &str, events: &[mybnb_events::EventEnvelope]) {
+        let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
+        for event in events {
+            *by_type.entry(&event.event_type).or_default() += 1;
+        }
+        for (event_type, count) in by_type {
+            let labels = EventLabels {
+                context: context.to_owned(),
+                event_type: event_type.to_owned(),
+            };
+            self.published.get_or_create(&labels).inc_by(count);
+        }
+        let labels = ContextLabels {
+            context: context.to_owned(),
+        };
+        self.batches.get_or_create(&labels).inc();
+    }
 }
 
 impl Relay {
@@ -32,6 +97,15 @@ impl Relay {
             context,
             outbox,
             bus,
+            metrics: None,
+        }
+    }
+
+    /// The relay, counting what it moves in `metrics`.
+    pub fn counted_in(self, metrics: RelayMetrics) -> Self {
+        Relay {
+            metrics: Some(metrics),
+            ..self
         }
     }
 
@@ -52,6 +126,9 @@ impl Relay {
                 &events.iter().map(|event| event.id).collect::<Vec<_>>(),
             )
             .await?;
+            if let Some(metrics) = &self.metrics {
+                metrics.count(self.context, &events);
+            }
         }
     }
 

@@ -8,6 +8,8 @@
 //! headers, other methods — [`Client::request`] hands out a `reqwest::RequestBuilder` with the
 //! base URL and the token already set.
 //!
+//! [`metric`] and [`metric_sum`] read samples out of `/metrics`.
+//!
 //! [`fixtures`] holds what every suite shares: the password of the users they make, the dates
 //! bookings take, and how long to wait for what happens by events.
 
@@ -386,9 +388,36 @@ pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     })
 }
 
+/// The sum of the samples `name` whose labels contain every one of `labels` (written as in
+/// the text: `route="/internal/payments"`), in Prometheus text: a counter over all statuses,
+/// say. 0 when none matches.
+pub fn metric_sum(text: &str, name: &str, labels: &[&str]) -> u64 {
+    text.lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter(|line| labels.iter().all(|label| line.contains(label)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matching_samples_are_summed() {
+        let text = "# HELP x\n\
+            mybnb_events_handled_total{subscriber=\"payment\"} 7\n\
+            mybnb_events_handled_total{subscriber=\"notification\"} 5\n\
+            mybnb_events_handled_total_other 100\n";
+        let handled = "mybnb_events_handled_total";
+        assert_eq!(metric_sum(text, handled, &["subscriber=\"payment\""]), 7);
+        assert_eq!(metric_sum(text, handled, &[]), 12);
+        assert_eq!(metric_sum(text, "absent", &[]), 0);
+    }
 
     #[test]
     fn a_labelled_sample_is_found_by_a_subset_of_its_labels() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use mybnb_bus::ConsumerMetrics;
+use mybnb_bus::{ConsumerMetrics, RelayMetrics};
 use mybnb_platform::auth::{ServiceToken, token_keys};
 use mybnb_platform::db::Database;
 use mybnb_platform::forwarded::trust_gateway;
@@ -123,6 +123,7 @@ impl Application {
                 stop: &stop,
                 bus,
                 consumer_metrics: ConsumerMetrics::register(&metrics),
+                relay_metrics: RelayMetrics::register(&metrics),
             };
             let mut api = wiring.api()?;
             // axum refuses a route layer on a router without routes: the web pages alone.

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use mybnb_booking::ports::{PaymentGateway, RoomCatalog};
 use mybnb_booking::wiring::{BookingContext, InProcess, Shared};
 use mybnb_bus::wired::Wired;
-use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, Relay};
+use mybnb_bus::{Consumer, ConsumerMetrics, EmbeddedLog, Relay, RelayMetrics};
 use mybnb_identity::wiring::IdentityContext;
 use mybnb_mypage::wiring::MyPageContext;
 use mybnb_notification::wiring::NotificationContext;
@@ -58,6 +58,7 @@ pub(crate) struct Wiring<'a> {
     /// The bus, opened on first use ([`Wiring::bus`]).
     pub(crate) bus: Option<EventTransport>,
     pub(crate) consumer_metrics: ConsumerMetrics,
+    pub(crate) relay_metrics: RelayMetrics,
 }
 
 /// A context of this process, built on its database.
@@ -224,7 +225,7 @@ impl Wiring<'_> {
     /// Moves the context's outbox onto the bus, once its database (and the bus) are usable.
     fn relay(&mut self, service: Service, database: &str, outbox: Database) -> anyhow::Result<()> {
         let EventTransport { bus, component } = self.bus()?;
-        let relay = Relay::new(service.name(), outbox, bus);
+        let relay = Relay::new(service.name(), outbox, bus).counted_in(self.relay_metrics.clone());
         let (readiness, stop) = (self.readiness.clone(), self.stop.clone());
         let needed = [Some(database.to_owned()), component];
         self.background.spawn(async move {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use chrono::DateTime;
 use futures_util::StreamExt;
 use mybnb_events::EventEnvelope;
 
@@ -84,7 +85,13 @@ async fn read_with(
             let envelope: EventEnvelope = serde_json::from_slice(&message.payload)
                 .with_context(|| format!("an unreadable event at stream sequence {position}"))?;
             if event_types.contains(&envelope.event_type.as_str()) {
-                recorded.push(HistoryEntry { position, envelope });
+                let published_at =
+                    DateTime::from_timestamp_nanos(info.published.unix_timestamp_nanos() as i64);
+                recorded.push(HistoryEntry {
+                    position,
+                    envelope,
+                    published_at,
+                });
                 if recorded.len() == limit {
                     break;
                 }

@@ -16,8 +16,8 @@ pub const FILE_MODE: u32 = 0o600;
 
 /// Creates `dir` (with its missing parents) readable by its owner only, or makes an existing
 /// one so, with the files directly in it (those an earlier version left readable). A directory
-/// the process does not own (a volume mounted for it) keeps its mode, with a warning: the files
-/// the process creates in it are private all the same.
+/// or file the process does not own (a volume mounted for it, a shared directory) keeps its
+/// mode, with a warning: the files the process creates are private all the same.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
@@ -28,8 +28,11 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     }
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_file() {
-            restrict(&entry.path(), FILE_MODE)?;
+        if entry.file_type()?.is_file()
+            && let Err(error) = restrict(&entry.path(), FILE_MODE)
+        {
+            let file = entry.path();
+            tracing::warn!(%error, file = %file.display(), "a file stays readable by others");
         }
     }
     Ok(())

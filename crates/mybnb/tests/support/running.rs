@@ -88,6 +88,7 @@ pub fn client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
         .no_proxy()
         .redirect(redirects)
         .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(mybnb_client::POOL_IDLE_TIMEOUT)
         .build()
         .expect("an HTTP client")
 }

@@ -91,6 +91,13 @@ pub struct NewUser {
 impl SignUpDraft {
     pub fn parse(self, id: Uuid, now: DateTime<Utc>) -> Result<NewUser, IdentityError> {
         let username = Username::parse(&self.username)?;
+        // The first guess of anyone who knows the name.
+        if self.password.trim().to_lowercase() == username.as_str() {
+            return Err(IdentityError::invalid(
+                "password",
+                "must not be the username",
+            ));
+        }
         let password = Password::parse(self.password)?;
         let display_name = match self.display_name.as_deref() {
             Some(name) => DisplayName::parse(name)?,
@@ -132,6 +139,27 @@ mod tests {
     fn display_name_defaults_to_the_username() {
         let new_user = draft().parse(Uuid::now_v7(), Utc::now()).expect("valid");
         assert_eq!(new_user.user.display_name.as_str(), "guest1");
+    }
+
+    #[test]
+    fn a_password_that_is_the_username_is_refused_whatever_its_case() {
+        for password in ["guest1234", "GUEST1234", " Guest1234 "] {
+            let same = SignUpDraft {
+                username: "Guest1234".into(),
+                password: password.into(),
+                ..draft()
+            };
+            assert!(
+                matches!(
+                    same.parse(Uuid::now_v7(), Utc::now()),
+                    Err(IdentityError::Invalid {
+                        field: "password",
+                        ..
+                    })
+                ),
+                "{password:?}"
+            );
+        }
     }
 
     #[test]

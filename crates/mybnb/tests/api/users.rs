@@ -19,6 +19,10 @@ fn invalid_sign_ups() -> Vec<(&'static str, Value)> {
             json!({ "username": "long.pw", "password": "p".repeat(129) }),
         ),
         (
+            "a password that is the username",
+            json!({ "username": "same.name", "password": "Same.Name" }),
+        ),
+        (
             "a display name of 65 characters",
             json!({ "username": "long.name", "password": PASSWORD, "displayName": "d".repeat(65) }),
         ),

@@ -1,26 +1,15 @@
-//! The one report writer: the results of every kind as JSON and as Markdown tables, and each
-//! scenario's summary on stderr, all from one table code ([`Row`]: a result's columns):
-//!
-//! - bookings: `bench/bookings-<seconds>s.json` and `benchmarks-bookings-<seconds>s.md`;
-//! - events: `bench/events-<seconds>s.json` and `benchmarks-events-<seconds>s.md` (a table
-//!   per scenario, the machine, the command, and how each figure was taken);
-//! - distributed: `bench/distributed-<seconds>s.json` (a run of one scenario keeps the other's
-//!   last figures there), and the Markdown tables on stderr for `docs/benchmarks-distributed.md`.
+//! The event scenarios' report: commit → notification by stage, the relay's and a consumer's
+//! throughput, each against its target, with the machine and the command.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
+use super::{Row, met, table};
 use crate::cpu::CoreUse;
 use crate::inprocess::{ConsumeResult, RelayResult};
-use crate::ledger::{ConsumerCount, EventCount};
-use crate::load::RunResult;
 use crate::notify::{self, NotifyResult};
-use crate::redeploy::{RedeployResult, StepTally};
-use crate::scale_out::{ScaleOutResult, ScaleOutRun};
 use crate::stages::Stage;
 
 /// p99 of commit → readable, embedded log and JetStream, in ms.
@@ -28,16 +17,6 @@ const EMBEDDED_TARGET_MS: f64 = 50.0;
 const JETSTREAM_TARGET_MS: f64 = 100.0;
 /// Events the relay must move per second.
 const RELAY_TARGET: f64 = 20_000.0;
-
-/// Everything a run measured.
-#[derive(Default)]
-pub struct Results {
-    pub command: String,
-    pub bookings: Vec<RunResult>,
-    pub events: EventResults,
-    pub scale_out: Option<ScaleOutResult>,
-    pub redeploy: Option<RedeployResult>,
-}
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,124 +27,6 @@ pub struct EventResults {
     pub notify: Vec<NotifyResult>,
     pub relay: Vec<RelayResult>,
     pub consume: Vec<ConsumeResult>,
-}
-
-/// A result as a line of a Markdown table.
-pub trait Row {
-    /// The column names, separated by ` | `.
-    const HEADER: &'static str;
-    fn cells(&self) -> Vec<String>;
-}
-
-/// A result's cells, each formatted: `cells!["{:.1} ms" => latency, …]`.
-macro_rules! cells {
-    ($($format:literal => $value:expr),* $(,)?) => {
-        vec![$(format!($format, $value)),*]
-    };
-}
-
-/// A Markdown table of `rows`: the header, its rule, a line per row.
-fn table<'a, R: Row + 'a>(rows: impl IntoIterator<Item = &'a R>) -> String {
-    let columns = R::HEADER.split(" | ").count();
-    let mut text = format!("| {} |\n|{}\n", R::HEADER, "---|".repeat(columns));
-    for row in rows {
-        text.push_str(&format!("| {} |\n", row.cells().join(" | ")));
-    }
-    text
-}
-
-/// A result on one line of stderr: each column's name and value.
-pub fn line<R: Row>(result: &R) -> String {
-    let pairs = R::HEADER.split(" | ").zip(result.cells());
-    let pairs: Vec<String> = pairs
-        .map(|(name, value)| format!("{name} {value}"))
-        .collect();
-    format!("   {}", pairs.join(", "))
-}
-
-fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(0, usize::from)
-}
-
-fn met(met: bool) -> &'static str {
-    if met { "met" } else { "**missed**" }
-}
-
-/// Writes what the run measured under `out`.
-pub fn write(out: &Path, seconds: u64, results: &mut Results) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out.join("bench"))?;
-    if !results.bookings.is_empty() {
-        let text = bookings(&results.bookings, seconds);
-        pair(
-            out,
-            &format!("bookings-{seconds}s"),
-            &results.bookings,
-            &text,
-        )?;
-    }
-    let events = &mut results.events;
-    if !(events.notify.is_empty() && events.relay.is_empty() && events.consume.is_empty()) {
-        (events.measured_on, events.cores) = (today(), cores());
-        events.command.clone_from(&results.command);
-        pair(
-            out,
-            &format!("events-{seconds}s"),
-            events,
-            &events_text(events)?,
-        )?;
-    }
-    if results.scale_out.is_some() || results.redeploy.is_some() {
-        distributed(out, seconds, results)?;
-    }
-    Ok(())
-}
-
-/// Writes `bench/<name>.json` and `benchmarks-<name>.md` under `out`.
-fn pair(out: &Path, name: &str, json: &impl Serialize, text: &str) -> anyhow::Result<()> {
-    let json_path = out.join(format!("bench/{name}.json"));
-    let markdown = out.join(format!("benchmarks-{name}.md"));
-    std::fs::write(&json_path, serde_json::to_string_pretty(json)?)?;
-    std::fs::write(&markdown, text)?;
-    eprintln!("\nwrote {} and {}", json_path.display(), markdown.display());
-    Ok(())
-}
-
-impl Row for RunResult {
-    const HEADER: &'static str = "scenario | clients | requests | booked | 503 fast | other | \
-                          availability | bookings/s | p50 | p99 | max";
-    fn cells(&self) -> Vec<String> {
-        cells![
-            "{}" => self.description, "{}" => self.clients, "{}" => self.requests,
-            "{}" => self.booked, "{}" => self.unavailable, "{}" => self.other,
-            "{:.2} %" => self.availability_percent, "{:.0}" => self.bookings_per_second,
-            "{:.1} ms" => self.p50_ms, "{:.1} ms" => self.p99_ms, "{:.1} ms" => self.max_ms,
-        ]
-    }
-}
-
-fn bookings(results: &[RunResult], seconds: u64) -> String {
-    let mut text = table(results);
-    for rate in results
-        .iter()
-        .filter_map(|result| result.sqlite_commits_per_second)
-    {
-        text.push_str(&format!(
-            "\nRaw SQLite durable commits on the same machine in the same run (WAL, \
-             `synchronous=FULL`, one writer): **{rate:.0} commits/s**.\n"
-        ));
-    }
-    text.push_str(&format!(
-        "\nMeasured {} by `mybnb-bench --seconds {seconds}` (release build; load generator and \
-         server share the machine's {} cores). \"503 fast\" answers carry `Retry-After`; \
-         \"other\" counts any other status or no answer within 10 s.\n",
-        today(),
-        cores()
-    ));
-    text
 }
 
 impl Row for NotifyResult {
@@ -228,7 +89,8 @@ impl Row for ConsumeResult {
     }
 }
 
-fn events_text(results: &EventResults) -> anyhow::Result<String> {
+/// The Markdown text of the event scenarios.
+pub(super) fn text(results: &EventResults) -> anyhow::Result<String> {
     let mut text = format!(
         "Measured {} on a {}-core machine by\n\n```sh\n\
          cargo build --release -p mybnb -p mybnb-bench\n{}\n```\n\n\
@@ -427,177 +289,14 @@ fn thousands(number: u64) -> String {
     grouped
 }
 
-impl Row for ScaleOutRun {
-    const HEADER: &'static str = "payment instances | bookings/s | ceiling (16 × instances / 0.51 s) | \
-                          of ceiling | speed-up | p50 | p99 | failures | charges by instance";
-    fn cells(&self) -> Vec<String> {
-        cells![
-            "{}" => self.payment_instances, "{:.1}" => self.bookings_per_second,
-            "{:.1}" => self.ceiling_per_second, "{:.0} %" => self.of_ceiling_percent,
-            "×{:.2}" => self.speed_up, "{:.0} ms" => self.latency.p50_ms,
-            "{:.0} ms" => self.latency.p99_ms, "{}" => self.failures,
-            "{:?}" => self.charges_by_instance,
-        ]
-    }
-}
-
-/// A ledger's line, with the run it belongs to.
-struct InRun<'a, T>(usize, &'a T, bool);
-
-impl Row for InRun<'_, EventCount> {
-    const HEADER: &'static str =
-        "payment instances | event | recorded (by the API) | in the stream | unpublished";
-    fn cells(&self) -> Vec<String> {
-        let InRun(run, event, _) = self;
-        cells![
-            "{}" => run, "{}" => format!("{} ({})", event.event_type, event.publisher),
-            "{}" => event.recorded, "{}" => event.in_stream, "{}" => event.unpublished,
-        ]
-    }
-}
-
-impl Row for InRun<'_, ConsumerCount> {
-    const HEADER: &'static str = "payment instances | subscriber | its events in the stream | \
-                          handled, by instance | handled | first deliveries | effects | expected | \
-                          once in effect";
-    fn cells(&self) -> Vec<String> {
-        let InRun(run, consumer, once) = self;
-        cells![
-            "{}" => run, "{}" => consumer.subscriber, "{}" => consumer.events,
-            "{:?}" => consumer.handled_by_instance, "{}" => consumer.handled,
-            "{}" => consumer.first_time, "{}" => format!("{} {}", consumer.effects, consumer.effect),
-            "{}" => consumer.expected_effects, "{}" => once,
-        ]
-    }
-}
-
-impl Row for RedeployResult {
-    const HEADER: &'static str = "clients | instances replaced | redeploy took | load ran | requests | \
-                          failures | req/s | during the redeploy | failures then | bookings | \
-                          gateway retries | ejections";
-    fn cells(&self) -> Vec<String> {
-        cells![
-            "{}" => self.clients, "{}" => self.replaced.values().sum::<usize>(),
-            "{:.1} s" => self.redeploy_seconds, "{:.1} s" => self.seconds,
-            "{}" => self.requests, "{}" => self.failures, "{:.1}" => self.requests_per_second,
-            "{}" => self.during_redeploy, "{}" => self.failures_during_redeploy,
-            "{}" => self.booked, "{}" => self.gateway_retries, "{}" => self.gateway_ejections,
-        ]
-    }
-}
-
-impl Row for StepTally {
-    const HEADER: &'static str = "step | requests | failures | p50 | p99 | max";
-    fn cells(&self) -> Vec<String> {
-        cells![
-            "`{}`" => self.step, "{}" => self.requests, "{}" => self.failures,
-            "{:.1} ms" => self.p50_ms, "{:.1} ms" => self.p99_ms, "{:.1} ms" => self.max_ms,
-        ]
-    }
-}
-
-fn distributed(out: &Path, seconds: u64, results: &Results) -> anyhow::Result<()> {
-    let path = out.join(format!("bench/distributed-{seconds}s.json"));
-    let mut document = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-        .filter(Value::is_object)
-        .unwrap_or_else(|| json!({}));
-    let measured = json!({ "command": results.command, "date": today(), "cores": cores() });
-    if let Some(scale_out) = &results.scale_out {
-        document["scaleOut"] = json!({ "measured": measured, "result": scale_out });
-        eprintln!("\n{}", scale_out_tables(scale_out));
-    }
-    if let Some(redeploy) = &results.redeploy {
-        document["redeploy"] = json!({ "measured": measured, "result": redeploy });
-        eprintln!("\n{}\n{}", table([redeploy]), table(&redeploy.steps));
-        if !redeploy.first_failures.is_empty() {
-            eprintln!(
-                "First failures:\n\n- {}\n",
-                redeploy.first_failures.join("\n- ")
-            );
-        }
-    }
-    std::fs::write(&path, serde_json::to_string_pretty(&document)? + "\n")?;
-    eprintln!("wrote {}", path.display());
-    Ok(())
-}
-
-fn scale_out_tables<'a>(result: &'a ScaleOutResult) -> String {
-    let mut text = table(&result.runs);
-    let labels: BTreeSet<&String> = result
-        .runs
-        .iter()
-        .flat_map(|run| run.cores.keys())
-        .collect();
-    text.push_str("\nCores used in the measured window:\n\n| payment instances |");
-    for label in &labels {
-        text.push_str(&format!(" {label} |"));
-    }
-    text.push_str(&format!("\n|---|{}\n", "---|".repeat(labels.len())));
-    for run in &result.runs {
-        let used = labels
-            .iter()
-            .map(|label| run.cores.get(*label).copied().unwrap_or(0.0));
-        let used: Vec<String> = used.map(|cores| format!("{cores:.2}")).collect();
-        text.push_str(&format!(
-            "| {} | {} |\n",
-            run.payment_instances,
-            used.join(" | ")
-        ));
-    }
-    let in_run = |run: &'a ScaleOutRun| {
-        let (instances, once) = (run.payment_instances, run.ledger.once_in_effect);
-        let events = run
-            .ledger
-            .events
-            .iter()
-            .map(move |event| InRun(instances, event, once));
-        let consumers = run.ledger.consumers.iter();
-        (
-            events,
-            consumers.map(move |consumer| InRun(instances, consumer, once)),
-        )
-    };
-    let events: Vec<_> = result.runs.iter().flat_map(|run| in_run(run).0).collect();
-    let consumers: Vec<_> = result.runs.iter().flat_map(|run| in_run(run).1).collect();
-    text.push_str("\nEach event once in effect (after the run and its cancellations settled):\n\n");
-    text.push_str(&table(&events));
-    text.push('\n');
-    text.push_str(&table(&consumers));
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scale_out::{CAP, MEAN_LATENCY_S};
 
     #[test]
     fn thousands_are_grouped() {
         assert_eq!(thousands(20_000), "20,000");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn the_ceiling_column_names_the_cap_and_the_latency() {
-        let ceiling = format!("ceiling ({CAP} × instances / {MEAN_LATENCY_S} s)");
-        assert!(ScaleOutRun::HEADER.contains(&ceiling));
-    }
-
-    #[test]
-    fn a_table_has_its_rule() {
-        let steps = [StepTally {
-            step: "GET /x".to_owned(),
-            requests: 2,
-            failures: 0,
-            p50_ms: 1.0,
-            p99_ms: 2.0,
-            max_ms: 3.0,
-        }];
-        let expected = "| step | requests | failures | p50 | p99 | max |\n|---|---|---|---|---|---|\n\
-                        | `GET /x` | 2 | 0 | 1.0 ms | 2.0 ms | 3.0 ms |\n";
-        assert_eq!(table(&steps), expected);
     }
 }

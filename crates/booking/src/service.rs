@@ -105,8 +105,10 @@ impl<R: BookingRepository> BookingService<R> {
                 return replay(first);
             }
         }
-        let stay = StayDates::parse(&draft.dates, today())?
-            .begins_within(self.policy.horizon_days, today())?;
+        // One calendar date for both rules, even across midnight.
+        let today = today();
+        let stay = StayDates::parse(&draft.dates, today)?
+            .begins_within(self.policy.horizon_days, today)?;
         if let Some(retry_after) = self.payments.refuses_charges() {
             return Err(BookingError::PaymentUnavailable { retry_after });
         }
